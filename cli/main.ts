@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { CliExit, EXIT } from './common.ts';
+
+type Register = (program: Command) => void;
+
+/** Each command lives in its own module under cli/commands and adds itself to the program. */
+const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
+  // one line per command module, kept in DESIGN.md §10 order
+];
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('drugtrace')
+    .description('Drug traceability codes and a tamper-evident supply-chain ledger')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const load of COMMAND_MODULES) (await load()).register(program);
+  // Subcommands inherit exitOverride only when set before they are added; set it on every one.
+  const override = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliExit) {
+      const wantsJson = argv.includes('--json');
+      if (wantsJson && err.json !== undefined) process.stdout.write(JSON.stringify(err.json) + '\n');
+      if (err.message) process.stderr.write(err.message + '\n');
+      return err.exitCode;
+    }
+    process.stderr.write(`drugtrace: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 3;
+  }
+}
