@@ -234,6 +234,14 @@ function validateSet(els: GS1Element[], compiled: CompiledAI[], aiPos: number[])
   return els;
 }
 
+/**
+ * Validates elements whose AIs and values sit at known offsets of some input (e.g. a Digital
+ * Link URI), so errors point there. For use inside codes/gs1; not part of the public API.
+ */
+export function validateAt(els: GS1Element[], aiPos: number[], valPos: number[]): GS1Element[] {
+  return validateLocated({ els, aiPos, valPos });
+}
+
 function finish(loc: Located, opts: ParseOptions | undefined): GS1Element[] {
   return opts?.validate === false ? loc.els : validateLocated(loc);
 }

@@ -44,3 +44,17 @@ export {
   type ParseOptions,
   type ScannerData,
 } from './element-string.ts';
+export {
+  DEFAULT_DIGITAL_LINK_BASE,
+  DigitalLinkError,
+  buildDigitalLink,
+  digitalLinkToElementString,
+  elementStringToDigitalLink,
+  encodeDigitalLinkValue,
+  parseDigitalLink,
+  parseDigitalLinkFull,
+  type BuildDigitalLinkOptions,
+  type DigitalLinkErrorCode,
+  type ParsedDigitalLink,
+} from './digital-link.ts';
+export { looksLikeGS1, parseGS1, type GS1InputForm, type ParsedGS1 } from './parse-any.ts';
