@@ -104,6 +104,8 @@ export const ledgerMeta = sqliteTable(
     origin: text('origin').notNull(),
     operatorKeyId: text('operator_key_id').notNull(),
     operatorPublicKey: blob('operator_public_key', { mode: 'buffer' }).notNull(),
+    /** Size of the newest stored checkpoint, so a deleted newest checkpoint row is noticed. */
+    checkpointSize: integer('checkpoint_size').notNull().default(0),
   },
   (t) => [check('ledger_meta_single_row', sql`${t.id} = 1`)],
 );

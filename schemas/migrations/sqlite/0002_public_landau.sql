@@ -1,0 +1,1 @@
+ALTER TABLE `ledger_meta` ADD `checkpoint_size` integer DEFAULT 0 NOT NULL;
