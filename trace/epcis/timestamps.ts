@@ -1,0 +1,35 @@
+import { EpcisError } from './errors.ts';
+
+/**
+ * An xsd:dateTimeStamp (`2020-03-04T11:00:30.5+01:00`, always with a UTC offset or Z) in the one
+ * form the CBV 2.0 event hash and this project store: UTC, millisecond precision, capital Z
+ * (`2020-03-04T10:00:30.500Z`). Digits beyond the millisecond round half up on the fourth
+ * fractional digit, as the hash algorithm specifies. A timestamp without an offset is refused:
+ * its instant is unknown.
+ */
+export function normaliseTimestamp(value: string, path = ''): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(value.trim());
+  const bad = (why: string) =>
+    new EpcisError('EPCIS_BAD_TIMESTAMP', `${path || 'timestamp'}: "${value}" ${why}`, { path, value });
+  if (!m) throw bad('is not a date-time with a UTC offset (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))');
+  const [, y, mo, d, h, mi, s, fraction = '', , sign, oh, om] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) throw bad('has a field out of range');
+  const base = Date.UTC(year, month - 1, day, hour, minute, second);
+  const check = new Date(base);
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) throw bad('names a day that does not exist');
+  let offsetMinutes = 0;
+  if (sign !== undefined) {
+    if (Number(oh) > 14 || Number(om) > 59) throw bad('has a UTC offset out of range');
+    offsetMinutes = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  }
+  const millis = Number(fraction.slice(0, 3).padEnd(3, '0')) + (fraction.length > 3 && fraction[3] >= '5' ? 1 : 0);
+  const instant = base + millis - offsetMinutes * 60_000;
+  if (year < 1 || new Date(instant).getUTCFullYear() > 9999) throw bad('is outside years 0001–9999');
+  return new Date(instant).toISOString();
+}
