@@ -1,0 +1,132 @@
+/**
+ * EPCIS 2.0 document validation against GS1's EPCIS 2.0 JSON Schema (schemas/epcis/, see its
+ * NOTICE.md), compiled once with ajv on first use. One refusal lists every violation found, each
+ * with the JSON pointer of the offending value and the schema rule it broke, so a sender can fix
+ * a document in one round.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import epcisSchema from '../../schemas/epcis/EPCIS-JSON-Schema.json' with { type: 'json' };
+import { EpcisError, type SchemaViolation } from './errors.ts';
+
+export const EPCIS_DOCUMENT_TYPES = ['EPCISDocument', 'EPCISQueryDocument'] as const;
+export type EpcisDocumentType = (typeof EPCIS_DOCUMENT_TYPES)[number];
+
+/** A document that passed validation: at least a JSON object with a document `type`. */
+export interface EpcisDocumentJson {
+  readonly type: EpcisDocumentType;
+  readonly '@context'?: unknown;
+  readonly [key: string]: unknown;
+}
+
+// ajv-formats is CommonJS with a default export; under NodeNext the default import is the module.
+const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+
+let compiled: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (compiled === undefined) {
+    // strict: false because GS1's schema uses draft-07 idioms ajv's strict mode flags (e.g.
+    // "type" next to "$ref"); allErrors so one refusal reports every violation.
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    compiled = ajv.compile(epcisSchema);
+  }
+  return compiled;
+}
+
+function pointerSegment(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The JSON pointer of the value an error is about (for `required`, the missing property). */
+function violationPath(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  for (const key of ['missingProperty', 'additionalProperty', 'propertyName'] as const) {
+    if (typeof params[key] === 'string') return `${error.instancePath}/${pointerSegment(params[key] as string)}`;
+  }
+  return error.instancePath;
+}
+
+const ALTERNATIVES = new Set(['anyOf', 'oneOf']);
+
+/**
+ * ajv's raw list repeats itself: every failed `anyOf` also reports each failed branch, and every
+ * `if`/`then` adds a wrapper error. Keep what a person can act on: the `anyOf` (with its branches
+ * summarised in the message), the real leaf errors, no wrappers, no duplicates.
+ */
+export function violationsFromAjv(errors: readonly ErrorObject[]): SchemaViolation[] {
+  const alternativePaths = new Set(errors.filter((e) => ALTERNATIVES.has(e.keyword)).map((e) => e.instancePath));
+  const isBranchError = (e: ErrorObject) =>
+    !ALTERNATIVES.has(e.keyword) &&
+    (/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath) || (alternativePaths.has(e.instancePath) && e.keyword !== 'required'));
+
+  const seen = new Set<string>();
+  const violations: SchemaViolation[] = [];
+  for (const error of errors) {
+    if (error.keyword === 'if' || isBranchError(error)) continue;
+    let message = error.message ?? error.keyword;
+    if (ALTERNATIVES.has(error.keyword)) {
+      const branchOf = (e: ErrorObject) =>
+        isBranchError(e) &&
+        e.keyword !== 'if' &&
+        (e.schemaPath.startsWith(`${error.schemaPath}/`) ||
+          (e.instancePath === error.instancePath && !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)));
+      const branches = [
+        ...new Set(
+          errors.filter(branchOf).map((e) => {
+            const relative = e.instancePath.slice(error.instancePath.length);
+            return `${relative ? `${relative} ` : ''}${e.message ?? e.keyword}`;
+          }),
+        ),
+      ];
+      if (branches.length > 0) message = `must match one of the alternatives (${branches.join('; ')})`;
+    }
+    const violation: SchemaViolation = { path: violationPath(error), rule: error.keyword, schemaPath: error.schemaPath, message };
+    const key = `${violation.path}\u0000${violation.rule}\u0000${violation.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    violations.push(violation);
+  }
+  return violations;
+}
+
+/**
+ * Checks that `input` is an EPCIS 2.0 document (EPCISDocument or EPCISQueryDocument) valid
+ * against the EPCIS 2.0 JSON Schema, and returns it typed. Throws EpcisError:
+ * EPCIS_NOT_A_DOCUMENT when it is not a JSON object with a document `type`; EPCIS_SCHEMA, with
+ * every violation in `details.violations`, when the schema refuses it.
+ */
+export function validateEpcisDocument(input: unknown): EpcisDocumentJson {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new EpcisError('EPCIS_NOT_A_DOCUMENT', 'an EPCIS document must be a JSON object', { path: '', value: Array.isArray(input) ? 'array' : input });
+  }
+  const type = (input as Record<string, unknown>).type;
+  if (typeof type !== 'string' || !(EPCIS_DOCUMENT_TYPES as readonly string[]).includes(type)) {
+    throw new EpcisError(
+      'EPCIS_NOT_A_DOCUMENT',
+      `/type: ${JSON.stringify(type)} is not an EPCIS document type (${EPCIS_DOCUMENT_TYPES.join(' or ')})`,
+      { path: '/type', value: type },
+    );
+  }
+  const validate = schemaValidator();
+  if (!validate(input)) {
+    const violations = violationsFromAjv(validate.errors ?? []);
+    const summary = violations.map((v) => `${v.path || '/'}: ${v.message}`).join('; ');
+    throw new EpcisError('EPCIS_SCHEMA', `EPCIS document breaks the EPCIS 2.0 JSON Schema (${violations.length}): ${summary}`, {
+      violations,
+    });
+  }
+  return input as EpcisDocumentJson;
+}
+
+/** Parses JSON text and validates it as an EPCIS 2.0 document (EPCIS_NOT_A_DOCUMENT if not JSON). */
+export function parseEpcisDocument(text: string): EpcisDocumentJson {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new EpcisError('EPCIS_NOT_A_DOCUMENT', `not JSON: ${(error as Error).message}`, { path: '' });
+  }
+  return validateEpcisDocument(parsed);
+}
