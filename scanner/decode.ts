@@ -1,0 +1,135 @@
+// Image bytes -> every barcode symbol in the image (zxing-wasm). Browser-safe.
+import { readBarcodes, type ReaderOptions, type ReadResult } from 'zxing-wasm/reader';
+import { ScanError } from './errors.ts';
+import { ensureWasm } from './wasm.ts';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface DecodedSymbol {
+  /** zxing's format name: DataMatrix, Code128, QRCode, EAN13, … */
+  format: string;
+  /** ISO/IEC 15424 symbology identifier, e.g. `]d2` (GS1 DataMatrix), `]C1` (GS1-128), `]Q1`, `]C0`. */
+  symbologyIdentifier: string;
+  /** True when the symbol starts with FNC1 in first position: its data is a GS1 element string. */
+  gs1: boolean;
+  /** The data as encoded, GS (0x1D) separators kept, no leading FNC1 and no identifier. */
+  text: string;
+  position: { topLeft: Point; topRight: Point; bottomRight: Point; bottomLeft: Point };
+  /** Degrees the symbol is turned in the image. */
+  rotation: number;
+}
+
+/** Pixels already in memory: the shape of a browser ImageData. */
+export interface RgbaImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export type ImageInput = Uint8Array | ArrayBuffer | RgbaImage;
+
+export interface DecodeOptions {
+  /**
+   * `thorough` (default) also tries rotated and downscaled passes, for photos; `fast` looks at the
+   * image once as given, for clean generated images and live camera frames.
+   */
+  effort?: 'thorough' | 'fast';
+  /** Also try light-on-dark symbols. Off by default: printed labels are dark on light. */
+  tryInvert?: boolean;
+}
+
+/** The symbologies DrugTrace labels use plus the retail ones a pack may also carry. */
+const FORMATS: ReaderOptions['formats'] = ['DataMatrix', 'Code128', 'QRCode', 'EAN13', 'EAN8', 'UPCA', 'DataBar', 'DataBarExp'];
+
+export function readerOptions(opts: DecodeOptions = {}): ReaderOptions {
+  const fast = opts.effort === 'fast';
+  return {
+    formats: FORMATS,
+    tryHarder: true,
+    tryRotate: !fast,
+    tryDownscale: !fast,
+    tryInvert: opts.tryInvert ?? false,
+    textMode: 'Plain',
+    maxNumberOfSymbols: 255,
+  };
+}
+
+/** PNG or JPEG, by magic number; anything else is refused before the decoder sees it. */
+export function imageType(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return undefined;
+}
+
+function isRgba(input: ImageInput): input is RgbaImage {
+  return !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer);
+}
+
+/** Same data, overlapping centre: the decoder saw one symbol twice (e.g. in a rotated pass). */
+function sameSymbol(a: DecodedSymbol, b: DecodedSymbol): boolean {
+  if (a.text !== b.text || a.format !== b.format) return false;
+  const centre = (s: DecodedSymbol) => ({
+    x: (s.position.topLeft.x + s.position.topRight.x + s.position.bottomRight.x + s.position.bottomLeft.x) / 4,
+    y: (s.position.topLeft.y + s.position.topRight.y + s.position.bottomRight.y + s.position.bottomLeft.y) / 4,
+  });
+  const size = (s: DecodedSymbol) =>
+    Math.max(Math.hypot(s.position.topRight.x - s.position.topLeft.x, s.position.topRight.y - s.position.topLeft.y), 4);
+  const ca = centre(a);
+  const cb = centre(b);
+  return Math.hypot(ca.x - cb.x, ca.y - cb.y) < Math.max(size(a), size(b)) / 2;
+}
+
+function toSymbol(r: ReadResult): DecodedSymbol {
+  const { topLeft, topRight, bottomRight, bottomLeft } = r.position;
+  return {
+    format: r.format,
+    symbologyIdentifier: r.symbologyIdentifier,
+    gs1: r.contentType === 'GS1',
+    text: r.text,
+    position: { topLeft, topRight, bottomRight, bottomLeft },
+    rotation: r.rotation,
+  };
+}
+
+/**
+ * Every barcode in a PNG/JPEG image (or RGBA pixels), each once, in reading order (top to bottom,
+ * then left to right). Two symbols with the same data at different places are both returned: two
+ * packs carrying one code is a fact the caller must see. Returns [] when there is none.
+ */
+export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): Promise<DecodedSymbol[]> {
+  let zxingInput: Uint8Array | RgbaImage;
+  if (isRgba(input)) {
+    if (input.data.length !== input.width * input.height * 4) {
+      throw new ScanError('SCAN_UNREADABLE_IMAGE', `RGBA image: ${input.data.length} bytes for ${input.width} × ${input.height} pixels`);
+    }
+    zxingInput = input;
+  } else {
+    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+    if (!imageType(bytes)) {
+      throw new ScanError('SCAN_UNSUPPORTED_IMAGE', 'image: not PNG or JPEG (unrecognised signature in the first bytes)');
+    }
+    zxingInput = bytes;
+  }
+  await ensureWasm();
+  let results: ReadResult[];
+  try {
+    // zxing-wasm takes ImageData; any object of that shape works, so Node needs no canvas.
+    results = await readBarcodes(zxingInput as Uint8Array, readerOptions(opts));
+  } catch (cause) {
+    throw new ScanError('SCAN_UNREADABLE_IMAGE', `image: the decoder failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+  const symbols: DecodedSymbol[] = [];
+  for (const r of results) {
+    if (!r.isValid) continue;
+    const s = toSymbol(r);
+    if (!symbols.some((t) => sameSymbol(s, t))) symbols.push(s);
+  }
+  const top = (s: DecodedSymbol) => Math.min(s.position.topLeft.y, s.position.topRight.y, s.position.bottomLeft.y, s.position.bottomRight.y);
+  const left = (s: DecodedSymbol) => Math.min(s.position.topLeft.x, s.position.topRight.x, s.position.bottomLeft.x, s.position.bottomRight.x);
+  return symbols.sort((a, b) => top(a) - top(b) || left(a) - left(b));
+}
