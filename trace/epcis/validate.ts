@@ -20,7 +20,8 @@ export interface EpcisDocumentJson {
 }
 
 // ajv-formats is CommonJS with a default export; under NodeNext the default import is the module.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as AddFormats;
 
 let compiled: ValidateFunction | undefined;
 
