@@ -1,0 +1,590 @@
+/**
+ * The ledger service over SQLite: appends signed documents (one transaction each: entry, items,
+ * new Merkle nodes and key state together, so a killed process leaves a document whole or
+ * absent), answers reads and proofs, and signs checkpoints with the operator key.
+ *
+ * The operator's secret key lives in a file beside the database (`<db>.operator-key`, mode 0600),
+ * not in a table: copies of the database handed to auditors or backups then carry no signing
+ * key, and `init` refuses to overwrite an existing key file or ledger, so the key cannot be
+ * silently replaced. Opening a ledger whose key file does not match the genesis entry fails.
+ */
+import { existsSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { hash as nodeHashOnce } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { openSqlite, type SqliteStore } from '../schemas/sqlite.ts';
+import type { Sha256 } from './hash.ts';
+import { ed25519 as nodeEd25519 } from './crypto-node.ts';
+import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './bytes.ts';
+import { canonicalJson } from './canonical.ts';
+import {
+  completedNodes,
+  consistencyProof as merkleConsistencyProof,
+  inclusionProof as merkleInclusionProof,
+  leafHash,
+  rootAt,
+  type SubtreeSource,
+} from './merkle.ts';
+import {
+  entryBytesAround,
+  GENESIS_PREV,
+  itemTree,
+  LedgerError,
+  MAX_BODY_BYTES,
+  MAX_ITEM_BYTES,
+  OPERATOR_PARTY,
+  parseBody,
+  parseEntryBytes,
+  signatureBytes,
+  signDocument,
+  signingMessageForHash,
+  splitPath,
+  type EntryKind,
+  type JsonObject,
+  type Receipt,
+  type SignedDocument,
+  type StoredEntry,
+} from './entry.ts';
+import { genesisKey, keyChanges, keyIdFor, signerKey, type KeyChange, type KeyRecord, type KeyStatus, type KeyView } from './keys.ts';
+
+/** SHA-256 through node:crypto's one-shot hash, about twice as fast as createHash on short inputs. */
+export const sha256: Sha256 = (data) => nodeHashOnce('sha256', data, 'buffer');
+
+const crypto = { sha256, ed25519: nodeEd25519 };
+
+/** Rows per multi-row INSERT of items: fewer statement executions on the hot path. */
+const ITEM_BATCH = 64;
+
+export interface LedgerOptions {
+  /** Where the operator's secret key is kept; default `<db file>.operator-key`. */
+  keyFile?: string;
+  /** The ledger's clock for receivedAt (tests pin it). */
+  now?: () => Date;
+}
+
+export interface InitOptions extends LedgerOptions {
+  /** The log's origin line in checkpoints, e.g. "drugtrace.example/log". */
+  origin: string;
+}
+
+export interface EntryRecord {
+  position: number;
+  entry: StoredEntry;
+  bytes: Uint8Array;
+  leafHash: Uint8Array;
+  entryHash: Uint8Array;
+}
+
+export interface ItemRecord {
+  index: number;
+  hash: Uint8Array;
+  bytes: Uint8Array;
+  /** Sibling hashes, leaf side first. */
+  path: Uint8Array[];
+}
+
+export interface InclusionProof {
+  position: number;
+  size: number;
+  leafHash: Uint8Array;
+  proof: Uint8Array[];
+  root: Uint8Array;
+}
+
+export interface ConsistencyProof {
+  oldSize: number;
+  newSize: number;
+  oldRoot: Uint8Array;
+  newRoot: Uint8Array;
+  proof: Uint8Array[];
+}
+
+export interface ItemProof {
+  position: number;
+  itemIndex: number;
+  itemCount: number;
+  itemHash: Uint8Array;
+  itemBytes: Uint8Array;
+  path: Uint8Array[];
+  itemsRoot: Uint8Array;
+  /** The entry holding the item, proved in the tree of `entry.size`. */
+  entry: InclusionProof;
+}
+
+export function defaultKeyFile(dbFile: string): string {
+  return `${dbFile}.operator-key`;
+}
+
+/** The operator key file: one line, `drugtrace-operator-key v1 <base64 32-byte seed>`. */
+const KEY_FILE_PREFIX = 'drugtrace-operator-key v1 ';
+
+function readKeyFile(file: string): Uint8Array {
+  const text = readFileSync(file, 'utf8').trim();
+  if (!text.startsWith(KEY_FILE_PREFIX)) throw new LedgerError('LEDGER_OPERATOR_KEY', `${file} is not a drugtrace operator key file`, { keyFile: file });
+  let seed: Uint8Array;
+  try {
+    seed = fromBase64(text.slice(KEY_FILE_PREFIX.length));
+  } catch {
+    throw new LedgerError('LEDGER_OPERATOR_KEY', `${file}: the key is not base64`, { keyFile: file });
+  }
+  if (seed.length !== 32) throw new LedgerError('LEDGER_OPERATOR_KEY', `${file}: the key is ${seed.length} bytes, expected 32`, { keyFile: file });
+  return seed;
+}
+
+/** Creates the key file exclusively (never overwrites) and readable by its owner only. */
+function writeKeyFile(file: string, seed: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new LedgerError('LEDGER_ALREADY_INITIALIZED', `operator key file ${file} already exists; refusing to replace an operator key`, { keyFile: file });
+    }
+    throw err;
+  }
+  try {
+    writeSync(fd, `${KEY_FILE_PREFIX}${toBase64(seed)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface KeyRow {
+  party: string;
+  key_id: string;
+  public_key: Buffer;
+  status: KeyStatus;
+  registered_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+function keyFromRow(row: KeyRow): KeyRecord {
+  return {
+    party: row.party,
+    keyId: row.key_id,
+    publicKey: row.public_key,
+    status: row.status,
+    registeredAt: row.registered_at,
+    rotatedAt: row.rotated_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export class Ledger implements KeyView {
+  readonly origin: string;
+  readonly operatorPublicKey: Uint8Array;
+  readonly operatorKeyId: string;
+  private readonly now: () => Date;
+  private readonly itemStatements = new Map<number, Statement>();
+  private readonly q: ReturnType<typeof prepare>;
+  /** The tree read straight from ledger_merkle_nodes: O(log n) reads per root or proof. */
+  readonly nodes: SubtreeSource;
+
+  private constructor(
+    readonly store: SqliteStore,
+    readonly file: string,
+    private operatorSecret: Uint8Array | undefined,
+    options: LedgerOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.q = prepare(store);
+    const meta = this.q.meta.get() as { origin: string; operator_key_id: string; operator_public_key: Buffer } | undefined;
+    if (!meta) throw new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`, { file });
+    this.origin = meta.origin;
+    this.operatorKeyId = meta.operator_key_id;
+    this.operatorPublicKey = meta.operator_public_key;
+    const nodeStmt = this.q.node;
+    this.nodes = {
+      node: (level, index) => nodeStmt.get(level, index) as Uint8Array,
+    };
+  }
+
+  /**
+   * Creates a new ledger in `file` (':memory:' for tests, the key then living only in memory):
+   * the schema, a fresh operator key and the genesis entry that registers it.
+   */
+  static init(file: string, options: InitOptions): Ledger {
+    const store = openSqlite(file);
+    const inMemory = file === ':memory:';
+    const keyFile = options.keyFile ?? defaultKeyFile(file);
+    let wroteKeyFile = false;
+    try {
+      if (store.sqlite.prepare('SELECT 1 FROM ledger_meta').get() || store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get()) {
+        throw new LedgerError('LEDGER_ALREADY_INITIALIZED', `${file} already holds a ledger`, { file });
+      }
+      const secret = nodeEd25519.generateSecretKey();
+      if (!inMemory) {
+        writeKeyFile(keyFile, secret);
+        wroteKeyFile = true;
+      }
+      const publicKey = nodeEd25519.publicKey(secret);
+      const keyId = keyIdFor(sha256, publicKey);
+      const genesis = signDocument(
+        {
+          kind: 'key_registration',
+          signer: { party: OPERATOR_PARTY, keyId },
+          claimedTime: (options.now ?? (() => new Date()))().toISOString(),
+          payload: { party: OPERATOR_PARTY, keyId, publicKey: toBase64(publicKey), origin: options.origin },
+        },
+        secret,
+        crypto,
+      );
+      appendDocument(store, prepare(store), new Map(), genesis, (options.now ?? (() => new Date()))(), true);
+      return new Ledger(store, file, secret, options);
+    } catch (err) {
+      store.close();
+      if (wroteKeyFile) unlinkSync(keyFile);
+      throw err;
+    }
+  }
+
+  /** Opens an existing ledger; without its key file it still reads, proves and verifies. */
+  static open(file: string, options: LedgerOptions = {}): Ledger {
+    if (file !== ':memory:' && !existsSync(file)) throw new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`, { file });
+    const store = openSqlite(file);
+    try {
+      const keyFile = options.keyFile ?? defaultKeyFile(file);
+      const secret = existsSync(keyFile) ? readKeyFile(keyFile) : undefined;
+      const ledger = new Ledger(store, file, secret, options);
+      if (secret && !equalBytes(nodeEd25519.publicKey(secret), ledger.operatorPublicKey)) {
+        throw new LedgerError('LEDGER_OPERATOR_KEY', `${keyFile} does not hold this ledger's operator key ${ledger.operatorKeyId}`, { keyFile });
+      }
+      return ledger;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  /** Number of entries (the tree size). */
+  size(): number {
+    const row = this.q.last.get() as { position: number } | undefined;
+    return row ? row.position + 1 : 0;
+  }
+
+  root(size = this.size()): Uint8Array {
+    this.checkSize(size);
+    return rootAt(sha256, size, this.nodes);
+  }
+
+  /**
+   * Verifies and appends one signed document; returns its receipt. Appending a document whose
+   * body is already stored writes nothing and returns the first receipt (duplicate: true).
+   */
+  append(doc: SignedDocument): Receipt {
+    return appendDocument(this.store, this.q, this.itemStatements, doc, this.now(), false);
+  }
+
+  /** Signs with the operator key and appends a key management entry. */
+  private operatorEntry(kind: EntryKind, payload: JsonObject): Receipt {
+    const secret = this.requireSecret();
+    return this.append(signDocument({ kind, signer: { party: OPERATOR_PARTY, keyId: this.operatorKeyId }, payload, claimedTime: this.now().toISOString() }, secret, crypto));
+  }
+
+  registerParty(party: string, info: JsonObject = {}): Receipt {
+    return this.operatorEntry('party_registration', { ...info, party });
+  }
+
+  /** Registers a party's Ed25519 public key; returns the receipt and the key id. */
+  registerKey(party: string, publicKey: Uint8Array): Receipt & { keyId: string } {
+    const keyId = keyIdFor(sha256, publicKey);
+    return { ...this.operatorEntry('key_registration', { party, keyId, publicKey: toBase64(publicKey) }), keyId };
+  }
+
+  /** Replaces a party's key: the old one signs nothing from here on. */
+  rotateKey(party: string, keyId: string, newPublicKey: Uint8Array): Receipt & { keyId: string } {
+    const newKeyId = keyIdFor(sha256, newPublicKey);
+    return { ...this.operatorEntry('key_rotation', { party, keyId, newKeyId, newPublicKey: toBase64(newPublicKey) }), keyId: newKeyId };
+  }
+
+  revokeKey(party: string, keyId: string, reason?: string): Receipt {
+    return this.operatorEntry('key_revocation', reason === undefined ? { party, keyId } : { party, keyId, reason });
+  }
+
+  partyRegisteredAt(party: string): number | undefined {
+    return (this.q.party.get(party) as { registered_at: number } | undefined)?.registered_at;
+  }
+
+  key(party: string, keyId: string): KeyRecord | undefined {
+    const row = this.q.key.get(party, keyId) as KeyRow | undefined;
+    return row && keyFromRow(row);
+  }
+
+  isPublicKeyRegistered(publicKey: Uint8Array): boolean {
+    return this.q.publicKey.get(publicKey) !== undefined;
+  }
+
+  keys(): KeyRecord[] {
+    return (this.store.sqlite.prepare('SELECT * FROM ledger_keys ORDER BY registered_at').all() as KeyRow[]).map(keyFromRow);
+  }
+
+  get(position: number): EntryRecord {
+    const row = this.q.entry.get(position) as { bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
+    if (!row) throw new LedgerError('LEDGER_NOT_FOUND', `no entry at position ${position} (size ${this.size()})`, { position });
+    return { position, entry: parseEntryBytes(row.bytes), bytes: row.bytes, leafHash: row.leaf_hash, entryHash: row.entry_hash };
+  }
+
+  items(position: number): ItemRecord[] {
+    return (this.q.items.all(position) as Array<{ item_index: number; item_hash: Buffer; bytes: Buffer; path: Buffer }>).map((r) => ({
+      index: r.item_index,
+      hash: r.item_hash,
+      bytes: r.bytes,
+      path: splitPath(r.path) ?? [],
+    }));
+  }
+
+  private checkSize(size: number): void {
+    const current = this.size();
+    if (!Number.isSafeInteger(size) || size < 0 || size > current) {
+      throw new LedgerError('LEDGER_NOT_FOUND', `tree size ${size} is not between 0 and the current size ${current}`, { size });
+    }
+  }
+
+  /** RFC 9162 inclusion proof of entry `position` in the tree of `size` entries. */
+  inclusionProof(position: number, size = this.size()): InclusionProof {
+    this.checkSize(size);
+    if (!Number.isSafeInteger(position) || position < 0 || position >= size) {
+      throw new LedgerError('LEDGER_NOT_FOUND', `position ${position} is not in a tree of size ${size}`, { position, size });
+    }
+    return {
+      position,
+      size,
+      leafHash: this.nodes.node(0, position),
+      proof: merkleInclusionProof(sha256, position, size, this.nodes),
+      root: rootAt(sha256, size, this.nodes),
+    };
+  }
+
+  /** RFC 9162 consistency proof from the tree of `oldSize` entries to that of `newSize`. */
+  consistencyProof(oldSize: number, newSize = this.size()): ConsistencyProof {
+    this.checkSize(newSize);
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) {
+      throw new LedgerError('LEDGER_NOT_FOUND', `old size ${oldSize} is not between 0 and ${newSize}`, { oldSize, newSize });
+    }
+    return {
+      oldSize,
+      newSize,
+      oldRoot: rootAt(sha256, oldSize, this.nodes),
+      newRoot: rootAt(sha256, newSize, this.nodes),
+      proof: merkleConsistencyProof(sha256, oldSize, newSize, this.nodes),
+    };
+  }
+
+  /** One item of a batch document, its path to the signed itemsRoot, and its entry's inclusion proof. */
+  itemProof(position: number, itemIndex: number, size = this.size()): ItemProof {
+    const { entry } = this.get(position);
+    const row = this.q.item.get(position, itemIndex) as { item_hash: Buffer; bytes: Buffer; path: Buffer } | undefined;
+    if (!row || entry.body.itemsRoot === undefined) {
+      throw new LedgerError('LEDGER_NOT_FOUND', `entry ${position} has no item ${itemIndex}`, { position, itemIndex });
+    }
+    return {
+      position,
+      itemIndex,
+      itemCount: entry.body.itemCount!,
+      itemHash: row.item_hash,
+      itemBytes: row.bytes,
+      path: splitPath(row.path) ?? [],
+      itemsRoot: fromHex(entry.body.itemsRoot),
+      entry: this.inclusionProof(position, size),
+    };
+  }
+
+  /** The operator's secret, for signing; absent when the key file is not beside the database. */
+  requireSecret(): Uint8Array {
+    if (!this.operatorSecret) {
+      throw new LedgerError('LEDGER_OPERATOR_KEY', `the operator key file ${defaultKeyFile(this.file)} is not available; this ledger is read-only here`, { file: this.file });
+    }
+    return this.operatorSecret;
+  }
+}
+
+function prepare(store: SqliteStore) {
+  const db = store.sqlite;
+  return {
+    meta: db.prepare('SELECT origin, operator_key_id, operator_public_key FROM ledger_meta WHERE id = 1'),
+    insertMeta: db.prepare('INSERT INTO ledger_meta (id, origin, operator_key_id, operator_public_key) VALUES (1, ?, ?, ?)'),
+    last: db.prepare('SELECT position, entry_hash FROM ledger_entries ORDER BY position DESC LIMIT 1'),
+    byBodyHash: db.prepare('SELECT position, bytes, leaf_hash, entry_hash FROM ledger_entries WHERE body_hash = ?'),
+    entry: db.prepare('SELECT bytes, leaf_hash, entry_hash FROM ledger_entries WHERE position = ?'),
+    insertEntry: db.prepare(
+      'INSERT INTO ledger_entries (position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    items: db.prepare('SELECT item_index, item_hash, bytes, path FROM ledger_items WHERE entry_position = ? ORDER BY item_index'),
+    item: db.prepare('SELECT item_hash, bytes, path FROM ledger_items WHERE entry_position = ? AND item_index = ?'),
+    node: db.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck(),
+    insertNode: db.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+    party: db.prepare('SELECT registered_at FROM ledger_parties WHERE party = ?'),
+    insertParty: db.prepare('INSERT INTO ledger_parties (party, registered_at) VALUES (?, ?)'),
+    key: db.prepare('SELECT * FROM ledger_keys WHERE party = ? AND key_id = ?'),
+    publicKey: db.prepare('SELECT 1 FROM ledger_keys WHERE public_key = ?'),
+    insertKey: db.prepare(
+      'INSERT INTO ledger_keys (party, key_id, public_key, status, registered_at, rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    rotateKey: db.prepare("UPDATE ledger_keys SET status = 'rotated', rotated_at = ? WHERE party = ? AND key_id = ?"),
+    revokeKey: db.prepare("UPDATE ledger_keys SET status = 'revoked', revoked_at = ? WHERE party = ? AND key_id = ?"),
+  };
+}
+
+type Queries = ReturnType<typeof prepare>;
+
+function itemInsert(store: SqliteStore, cache: Map<number, Statement>, rows: number): Statement {
+  let stmt = cache.get(rows);
+  if (!stmt) {
+    const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ');
+    stmt = store.sqlite.prepare(`INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES ${values}`);
+    cache.set(rows, stmt);
+  }
+  return stmt;
+}
+
+function dbKeyView(q: Queries): KeyView {
+  return {
+    partyRegisteredAt: (party) => (q.party.get(party) as { registered_at: number } | undefined)?.registered_at,
+    key: (party, keyId) => {
+      const row = q.key.get(party, keyId) as KeyRow | undefined;
+      return row && keyFromRow(row);
+    },
+    isPublicKeyRegistered: (publicKey) => q.publicKey.get(publicKey) !== undefined,
+  };
+}
+
+function applyKeyChanges(q: Queries, changes: KeyChange[]): void {
+  for (const c of changes) {
+    if (c.type === 'party') q.insertParty.run(c.party, c.registeredAt);
+    else if (c.type === 'key') {
+      const r = c.record;
+      q.insertKey.run(r.party, r.keyId, r.publicKey, r.status, r.registeredAt, r.rotatedAt, r.revokedAt);
+    } else if (c.type === 'rotated') q.rotateKey.run(c.at, c.party, c.keyId);
+    else q.revokeKey.run(c.at, c.party, c.keyId);
+  }
+}
+
+function receiptOf(position: number, leaf: Uint8Array, entryHash: Uint8Array, duplicate: boolean): Receipt {
+  return { position, leafHash: toHex(leaf), entryHash: toHex(entryHash), duplicate };
+}
+
+/** The append path, shared by Ledger.append and Ledger.init (genesis). */
+function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<number, Statement>, doc: SignedDocument, receivedAt: Date, genesis: boolean): Receipt {
+  if (doc === null || typeof doc !== 'object') throw new LedgerError('LEDGER_MALFORMED_ENTRY', 'document: not an object');
+  const body = parseBody(doc.body);
+  const signature = signatureBytes(doc.signature);
+  const bodyJson = canonicalJson(body);
+  const bodyUtf8 = Buffer.from(bodyJson, 'utf8');
+  if (bodyUtf8.length > MAX_BODY_BYTES) {
+    throw new LedgerError('LEDGER_MALFORMED_ENTRY', `body: ${bodyUtf8.length} bytes of canonical JSON, at most ${MAX_BODY_BYTES} allowed`, { field: 'body' });
+  }
+  const bodyHash = sha256(bodyUtf8);
+  const message = signingMessageForHash(bodyHash);
+
+  const existing = q.byBodyHash.get(bodyHash) as { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
+  if (existing) return duplicateReceipt(q, existing, body.signer, doc.signature, signature, message);
+
+  // Hash the items and build their tree before taking the write lock.
+  const items = doc.items ?? [];
+  if (body.itemsRoot === undefined) {
+    if (items.length > 0) throw new LedgerError('LEDGER_MALFORMED_ENTRY', `document has ${items.length} items but its body has no itemsRoot`, { field: 'body.itemsRoot' });
+  } else if (items.length !== body.itemCount) {
+    throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', `document has ${items.length} items, its body says itemCount ${body.itemCount}`, { itemCount: body.itemCount, items: items.length });
+  }
+  const itemHashes: Uint8Array[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const bytes = items[i];
+    if (!(bytes instanceof Uint8Array)) throw new LedgerError('LEDGER_BAD_ITEM', `item ${i}: not bytes`, { itemIndex: i });
+    if (bytes.length > MAX_ITEM_BYTES) throw new LedgerError('LEDGER_BAD_ITEM', `item ${i}: ${bytes.length} bytes, at most ${MAX_ITEM_BYTES} allowed`, { itemIndex: i });
+    itemHashes[i] = sha256(bytes);
+  }
+  let paths: Uint8Array[] = [];
+  if (body.itemsRoot !== undefined) {
+    const tree = itemTree(sha256, itemHashes);
+    if (toHex(tree.root) !== body.itemsRoot) {
+      throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', `the items' Merkle root is ${toHex(tree.root)}, the signed body says ${body.itemsRoot}`, {
+        computed: toHex(tree.root),
+        signed: body.itemsRoot,
+      });
+    }
+    paths = tree.paths;
+  }
+
+  const write = store.sqlite.transaction((): Receipt => {
+    const last = q.last.get() as { position: number; entry_hash: Buffer } | undefined;
+    const position = last ? last.position + 1 : 0;
+    const view = dbKeyView(q);
+    let key: KeyRecord;
+    let changes: KeyChange[];
+    let origin: string | undefined;
+    if (position === 0) {
+      if (!genesis) throw new LedgerError('LEDGER_NOT_INITIALIZED', 'this ledger has no genesis entry; create it with Ledger.init');
+      const g = genesisKey(sha256, body);
+      key = g.record;
+      origin = g.origin;
+      changes = [{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }];
+    } else {
+      key = signerKey(view, body, position);
+      changes = keyChanges(sha256, view, body, position);
+    }
+    if (!nodeEd25519.verify(key.publicKey, message, signature)) {
+      throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`, { position, party: key.party, keyId: key.keyId });
+    }
+    const prev = last ? toHex(last.entry_hash) : GENESIS_PREV;
+    const bytes = entryBytesAround(bodyJson, position, prev, receivedAt.toISOString(), doc.signature);
+    const leaf = leafHash(sha256, bytes);
+    const entryHash = sha256(bytes);
+    q.insertEntry.run(position, body.kind, body.signer.party, body.signer.keyId, bodyHash, last ? last.entry_hash : Buffer.alloc(32), entryHash, leaf, bytes);
+    for (const node of completedNodes(sha256, position, leaf, { node: (level, index) => q.node.get(level, index) as Uint8Array })) {
+      q.insertNode.run(node.level, node.index, node.hash);
+    }
+    insertItems(store, itemStatements, position, itemHashes, items, paths);
+    applyKeyChanges(q, changes);
+    if (origin !== undefined) q.insertMeta.run(origin, key.keyId, key.publicKey);
+    return receiptOf(position, leaf, entryHash, false);
+  });
+  return write.immediate();
+}
+
+function insertItems(store: SqliteStore, cache: Map<number, Statement>, position: number, hashes: Uint8Array[], items: Uint8Array[], paths: Uint8Array[]): void {
+  const n = items.length;
+  let i = 0;
+  const full = itemInsert(store, cache, ITEM_BATCH);
+  const params: unknown[] = new Array(ITEM_BATCH * 5);
+  for (; i + ITEM_BATCH <= n; i += ITEM_BATCH) {
+    for (let j = 0; j < ITEM_BATCH; j++) {
+      const k = i + j;
+      const o = j * 5;
+      params[o] = position;
+      params[o + 1] = k;
+      params[o + 2] = hashes[k];
+      params[o + 3] = items[k];
+      params[o + 4] = paths[k];
+    }
+    full.run(params);
+  }
+  const rest = n - i;
+  if (rest > 0) {
+    const tail: unknown[] = [];
+    for (let k = i; k < n; k++) tail.push(position, k, hashes[k], items[k], paths[k]);
+    itemInsert(store, cache, rest).run(tail);
+  }
+}
+
+/** The same body again: return the first receipt, once the new signature is known to be good. */
+function duplicateReceipt(
+  q: Queries,
+  existing: { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer },
+  signer: { party: string; keyId: string },
+  signatureText: string,
+  signature: Uint8Array,
+  message: Uint8Array,
+): Receipt {
+  const stored = parseEntryBytes(existing.bytes);
+  if (stored.signature !== signatureText) {
+    const row = q.key.get(signer.party, signer.keyId) as KeyRow | undefined;
+    if (!row || !nodeEd25519.verify(row.public_key, message, signature)) {
+      throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${signer.party}/${signer.keyId}`, { position: existing.position });
+    }
+  }
+  return receiptOf(existing.position, existing.leaf_hash, existing.entry_hash, true);
+}

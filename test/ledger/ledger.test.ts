@@ -1,0 +1,258 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
+import { toBase64, toHex } from '../../ledger/bytes.ts';
+import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
+import { Ledger } from '../../ledger/ledger.ts';
+import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
+import { addParty, batchDocument, codeOf, crypto, item, plainDocument } from './helpers.ts';
+
+let ledger: Ledger;
+const fixedNow = () => new Date('2026-11-27T12:00:00.000Z');
+
+beforeEach(() => {
+  ledger = Ledger.init(':memory:', { origin: 'test.example/log', now: fixedNow });
+});
+afterEach(() => ledger.close());
+
+describe('Ledger.init', () => {
+  it('starts with the operator genesis entry at position 0', () => {
+    expect(ledger.size()).toBe(1);
+    const genesis = ledger.get(0).entry;
+    expect(genesis.body.kind).toBe('key_registration');
+    expect(genesis.body.signer).toEqual({ party: 'operator', keyId: ledger.operatorKeyId });
+    expect(genesis.body.payload.origin).toBe('test.example/log');
+    expect(genesis.prev).toBe('0'.repeat(64));
+    expect(ledger.origin).toBe('test.example/log');
+    expect(ledger.key('operator', ledger.operatorKeyId)?.status).toBe('active');
+  });
+
+  describe('on disk', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'ledger-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('keeps the operator secret in <db>.operator-key with mode 0600 and reopens with it', () => {
+      const file = join(dir, 'l.db');
+      const created = Ledger.init(file, { origin: 'disk.example/log' });
+      const keyId = created.operatorKeyId;
+      created.close();
+      expect(statSync(`${file}.operator-key`).mode & 0o777).toBe(0o600);
+      const reopened = Ledger.open(file);
+      expect(reopened.operatorKeyId).toBe(keyId);
+      const p = reopened.registerParty('acme');
+      expect(p.position).toBe(1);
+      reopened.close();
+    });
+
+    it('refuses to initialise twice and never replaces the operator key', () => {
+      const file = join(dir, 'l.db');
+      Ledger.init(file, { origin: 'disk.example/log' }).close();
+      const before = statSync(`${file}.operator-key`).mtimeMs;
+      expect(codeOf(() => Ledger.init(file, { origin: 'disk.example/log' }))).toBe('LEDGER_ALREADY_INITIALIZED');
+      expect(statSync(`${file}.operator-key`).mtimeMs).toBe(before);
+    });
+
+    it('refuses to start a new ledger over an existing key file', () => {
+      const file = join(dir, 'fresh.db');
+      writeFileSync(`${file}.operator-key`, 'someone else\n');
+      expect(codeOf(() => Ledger.init(file, { origin: 'disk.example/log' }))).toBe('LEDGER_ALREADY_INITIALIZED');
+    });
+
+    it('refuses a key file that holds another key, and opens read-only without one', () => {
+      const file = join(dir, 'l.db');
+      Ledger.init(file, { origin: 'disk.example/log' }).close();
+      const other = join(dir, 'other.key');
+      writeFileSync(other, `drugtrace-operator-key v1 ${toBase64(ed25519.generateSecretKey())}\n`);
+      expect(codeOf(() => Ledger.open(file, { keyFile: other }))).toBe('LEDGER_OPERATOR_KEY');
+      const readOnly = Ledger.open(file, { keyFile: join(dir, 'absent.key') });
+      expect(readOnly.size()).toBe(1);
+      expect(codeOf(() => readOnly.registerParty('acme'))).toBe('LEDGER_OPERATOR_KEY');
+      readOnly.close();
+    });
+
+    it('refuses to open a file that holds no ledger', () => {
+      expect(codeOf(() => Ledger.open(join(dir, 'missing.db')))).toBe('LEDGER_NOT_INITIALIZED');
+    });
+  });
+});
+
+describe('Ledger.append', () => {
+  it('appends a batch document and returns a receipt that pins its bytes', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 10);
+    const receipt = ledger.append(doc);
+    expect(receipt.position).toBe(3);
+    expect(receipt.duplicate).toBe(false);
+    const stored = ledger.get(3);
+    expect(toHex(stored.leafHash)).toBe(receipt.leafHash);
+    expect(toHex(sha256(stored.bytes))).toBe(receipt.entryHash);
+    expect(stored.entry.body).toEqual(doc.body);
+    expect(stored.entry.receivedAt).toBe('2026-11-27T12:00:00.000Z');
+    expect(stored.entry.prev).toBe(toHex(ledger.get(2).entryHash));
+    const items = ledger.items(3);
+    expect(items.map((i) => new TextDecoder().decode(i.bytes))).toEqual(doc.items!.map((b) => new TextDecoder().decode(b)));
+  });
+
+  it('is idempotent: the same document again returns the first receipt and writes nothing', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 5);
+    const first = ledger.append(doc);
+    const again = ledger.append(doc);
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(ledger.size()).toBe(4);
+    expect(ledger.items(first.position)).toHaveLength(5);
+  });
+
+  it('refuses a duplicate body carrying a forged signature', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 2);
+    ledger.append(doc);
+    const forged = { ...doc, signature: toBase64(new Uint8Array(64).fill(1)) };
+    expect(codeOf(() => ledger.append(forged))).toBe('LEDGER_BAD_SIGNATURE');
+  });
+
+  it('refuses a forged signature with LEDGER_BAD_SIGNATURE and writes nothing', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 3);
+    const sig = Buffer.from(doc.signature, 'base64');
+    sig[10] ^= 1;
+    expect(codeOf(() => ledger.append({ ...doc, signature: sig.toString('base64') }))).toBe('LEDGER_BAD_SIGNATURE');
+    const mallory = ed25519.generateSecretKey();
+    const bySomeoneElse = signDocument({ kind: 'capture', signer: { party: 'acme', keyId: acme.keyId }, payload: { x: 1 } }, mallory, crypto);
+    expect(codeOf(() => ledger.append(bySomeoneElse))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(ledger.size()).toBe(3);
+  });
+
+  it('refuses items that do not hash to the signed itemsRoot', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 4);
+    const swapped = [doc.items![1], doc.items![0], doc.items![2], doc.items![3]];
+    expect(codeOf(() => ledger.append({ ...doc, items: swapped }))).toBe('LEDGER_BAD_ITEMS_ROOT');
+    expect(codeOf(() => ledger.append({ ...doc, items: doc.items!.slice(0, 3) }))).toBe('LEDGER_BAD_ITEMS_ROOT');
+    const changed = doc.items!.slice();
+    changed[2] = item(99, 2);
+    expect(codeOf(() => ledger.append({ ...doc, items: changed }))).toBe('LEDGER_BAD_ITEMS_ROOT');
+    const plain = plainDocument(acme, 'recall', { lot: 'L1' });
+    expect(codeOf(() => ledger.append({ ...plain, items: [item(1, 1)] }))).toBe('LEDGER_MALFORMED_ENTRY');
+    expect(ledger.size()).toBe(3);
+  });
+
+  it('refuses malformed documents with LEDGER_MALFORMED_ENTRY', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = plainDocument(acme, 'recall', { lot: 'L1' });
+    expect(codeOf(() => ledger.append({ ...doc, signature: 'not base64!' }))).toBe('LEDGER_MALFORMED_ENTRY');
+    expect(codeOf(() => ledger.append({ ...doc, signature: toBase64(new Uint8Array(63)) }))).toBe('LEDGER_MALFORMED_ENTRY');
+    expect(codeOf(() => ledger.append({ ...doc, body: { ...doc.body, kind: 'nonsense' as 'recall' } }))).toBe('LEDGER_MALFORMED_ENTRY');
+    expect(codeOf(() => ledger.append(null as unknown as SignedDocument))).toBe('LEDGER_MALFORMED_ENTRY');
+  });
+
+  it('refuses a key unknown to the ledger with LEDGER_UNKNOWN_KEY', () => {
+    addParty(ledger, 'acme');
+    const secret = ed25519.generateSecretKey();
+    const doc = signDocument({ kind: 'capture', signer: { party: 'acme', keyId: 'ffffffffffffffff' }, payload: {} }, secret, crypto);
+    expect(codeOf(() => ledger.append(doc))).toBe('LEDGER_UNKNOWN_KEY');
+  });
+
+  it('refuses key management signed by anyone but the operator', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = plainDocument(acme, 'party_registration', { party: 'evil' });
+    expect(codeOf(() => ledger.append(doc))).toBe('LEDGER_NOT_AUTHORIZED');
+  });
+});
+
+describe('keys', () => {
+  it('refuses keys for unregistered parties and duplicate registrations', () => {
+    const pk = ed25519.publicKey(ed25519.generateSecretKey());
+    expect(codeOf(() => ledger.registerKey('nobody', pk))).toBe('LEDGER_UNKNOWN_PARTY');
+    ledger.registerParty('acme');
+    // The very same registration again is an idempotent repeat; a different one is refused.
+    expect(ledger.registerParty('acme').duplicate).toBe(true);
+    expect(codeOf(() => ledger.registerParty('acme', { name: 'Acme again' }))).toBe('LEDGER_PARTY_EXISTS');
+    ledger.registerKey('acme', pk);
+    expect(codeOf(() => ledger.registerKey('acme', pk))).toBe('LEDGER_KEY_EXISTS');
+    ledger.registerParty('beta');
+    expect(codeOf(() => ledger.registerKey('beta', pk))).toBe('LEDGER_KEY_EXISTS');
+    expect(codeOf(() => ledger.registerKey('beta', ledger.operatorPublicKey))).toBe('LEDGER_KEY_EXISTS');
+  });
+
+  it('after rotation refuses the old key (LEDGER_KEY_ROTATED), accepts the new one, and keeps old entries', () => {
+    const acme = addParty(ledger, 'acme');
+    const before = ledger.append(batchDocument(acme, 1, 3));
+    const newSecret = ed25519.generateSecretKey();
+    const rotated = ledger.rotateKey('acme', acme.keyId, ed25519.publicKey(newSecret));
+    expect(codeOf(() => ledger.append(batchDocument(acme, 2, 3)))).toBe('LEDGER_KEY_ROTATED');
+    const after = ledger.append(batchDocument({ party: 'acme', keyId: rotated.keyId, secret: newSecret }, 2, 3));
+    expect(after.position).toBe(rotated.position + 1);
+    expect(ledger.get(before.position).entry.body.signer.keyId).toBe(acme.keyId);
+    const old = ledger.key('acme', acme.keyId)!;
+    expect([old.status, old.rotatedAt]).toEqual(['rotated', rotated.position]);
+    expect(codeOf(() => ledger.rotateKey('acme', acme.keyId, ed25519.publicKey(ed25519.generateSecretKey())))).toBe('LEDGER_KEY_ROTATED');
+  });
+
+  it('after revocation refuses the key (LEDGER_KEY_REVOKED) and keeps its old entries', () => {
+    const acme = addParty(ledger, 'acme');
+    const old = ledger.append(batchDocument(acme, 1, 2));
+    const revoked = ledger.revokeKey('acme', acme.keyId, 'laptop stolen');
+    expect(codeOf(() => ledger.append(batchDocument(acme, 2, 2)))).toBe('LEDGER_KEY_REVOKED');
+    expect(ledger.key('acme', acme.keyId)).toMatchObject({ status: 'revoked', revokedAt: revoked.position });
+    expect(ledger.get(old.position).entry.body.payload).toEqual({ doc: 1 });
+    expect(codeOf(() => ledger.revokeKey('acme', acme.keyId))).toBe('LEDGER_KEY_REVOKED');
+    expect(codeOf(() => ledger.rotateKey('acme', acme.keyId, ed25519.publicKey(ed25519.generateSecretKey())))).toBe('LEDGER_KEY_REVOKED');
+    expect(codeOf(() => ledger.revokeKey('acme', 'ffffffffffffffff'))).toBe('LEDGER_UNKNOWN_KEY');
+  });
+
+  it('refuses to rotate or revoke the operator key through an entry', () => {
+    expect(codeOf(() => ledger.revokeKey('operator', ledger.operatorKeyId))).toBe('LEDGER_OPERATOR_KEY');
+    expect(codeOf(() => ledger.rotateKey('operator', ledger.operatorKeyId, ed25519.publicKey(ed25519.generateSecretKey())))).toBe('LEDGER_OPERATOR_KEY');
+  });
+
+  it('refuses a registration whose key id is not the id of its key', () => {
+    ledger.registerParty('acme');
+    const secret = ledger.requireSecret();
+    const pk = ed25519.publicKey(ed25519.generateSecretKey());
+    const doc = signDocument(
+      { kind: 'key_registration', signer: { party: 'operator', keyId: ledger.operatorKeyId }, payload: { party: 'acme', keyId: '0000000000000000', publicKey: toBase64(pk) } },
+      secret,
+      crypto,
+    );
+    expect(codeOf(() => ledger.append(doc))).toBe('LEDGER_MALFORMED_ENTRY');
+  });
+});
+
+describe('proofs', () => {
+  it('proves inclusion of every entry and consistency between sizes', () => {
+    const acme = addParty(ledger, 'acme');
+    for (let d = 0; d < 10; d++) ledger.append(batchDocument(acme, d, 2));
+    const n = ledger.size();
+    const root = ledger.root();
+    for (let p = 0; p < n; p++) {
+      const proof = ledger.inclusionProof(p);
+      expect(verifyInclusion(sha256, p, n, proof.leafHash, proof.proof, root)).toBe(true);
+      const atSeven = p < 7 ? ledger.inclusionProof(p, 7) : undefined;
+      if (atSeven) expect(verifyInclusion(sha256, p, 7, atSeven.leafHash, atSeven.proof, ledger.root(7))).toBe(true);
+    }
+    for (let m = 0; m <= n; m++) {
+      const c = ledger.consistencyProof(m);
+      expect(verifyConsistency(sha256, m, n, c.oldRoot, c.newRoot, c.proof)).toBe(true);
+    }
+    expect(codeOf(() => ledger.inclusionProof(n))).toBe('LEDGER_NOT_FOUND');
+    expect(codeOf(() => ledger.consistencyProof(n + 1))).toBe('LEDGER_NOT_FOUND');
+    expect(codeOf(() => ledger.get(n))).toBe('LEDGER_NOT_FOUND');
+  });
+
+  it('proves one item alone: path to the signed itemsRoot plus the entry inclusion', () => {
+    const acme = addParty(ledger, 'acme');
+    const { position } = ledger.append(batchDocument(acme, 7, 9));
+    const proof = ledger.itemProof(position, 6);
+    expect(toHex(proof.itemHash)).toBe(toHex(sha256(item(7, 6))));
+    expect(verifyItem(sha256, proof.itemHash, 6, proof.itemCount, proof.path, proof.itemsRoot)).toBe(true);
+    expect(verifyInclusion(sha256, position, proof.entry.size, proof.entry.leafHash, proof.entry.proof, proof.entry.root)).toBe(true);
+    expect(parseEntryBytes(ledger.get(position).bytes).body.itemsRoot).toBe(toHex(proof.itemsRoot));
+    expect(codeOf(() => ledger.itemProof(position, 9))).toBe('LEDGER_NOT_FOUND');
+  });
+});
