@@ -110,7 +110,7 @@ function compile(entry: AIEntry): CompiledAI {
       const end = i + (remaining < c.max ? remaining : c.max);
       for (let j = i; j < end; j++) {
         const code = value.charCodeAt(j);
-        if (code >= 128 || (CLASS[code] & c.bit) === 0 || (code === 61 && !trailingPadding(value, j, end))) {
+        if (code >= 128 || (CLASS[code] & c.bit) === 0 || (code === 61 && c.bit === BIT_Z && !trailingPadding(value, j, end))) {
           throw new GS1Error('GS1_BAD_CHARACTER', `character ${JSON.stringify(value[j])} is not ${CSET_NAME[c.cset]}`, {
             ai,
             rule: CSET_RULE[c.cset],

@@ -189,6 +189,15 @@ describe('validation: good data', () => {
     expect(parseBracketed(`(01)${GTIN}(3103)000525`)).toHaveLength(2);
   });
 
+  it('accepts every CSET 82 character in X data, "=" included', () => {
+    expect(parseBracketed(`(01)${GTIN}(21)!"%&'*+,-./:;<=>?_z`)).toHaveLength(2);
+  });
+
+  it('accepts base64url with "=" padding only at the end of Z data (8030)', () => {
+    expect(parseBracketed(`(00)106141412345678908(8030)AbC-_9==`)).toHaveLength(2);
+    expect(failure(() => parseBracketed(`(00)106141412345678908(8030)Ab=C`))).toEqual({ code: 'GS1_BAD_CHARACTER', ai: '8030', rule: 'cset64', position: 30 });
+  });
+
   it('accepts optional components present or absent', () => {
     expect(parseBracketed(`(01)${GTIN}(7007)260101`)).toHaveLength(2);
     expect(parseBracketed(`(01)${GTIN}(7007)260101260105`)).toHaveLength(2);
