@@ -173,8 +173,19 @@ describe('keys', () => {
     // The very same registration again is an idempotent repeat; a different one is refused.
     expect(ledger.registerParty('acme').duplicate).toBe(true);
     expect(codeOf(() => ledger.registerParty('acme', { name: 'Acme again' }))).toBe('LEDGER_PARTY_EXISTS');
-    ledger.registerKey('acme', pk);
-    expect(codeOf(() => ledger.registerKey('acme', pk))).toBe('LEDGER_KEY_EXISTS');
+    const { keyId } = ledger.registerKey('acme', pk);
+    expect(ledger.registerKey('acme', pk).duplicate).toBe(true);
+    const again = signDocument(
+      {
+        kind: 'key_registration',
+        signer: { party: 'operator', keyId: ledger.operatorKeyId },
+        claimedTime: '2026-11-27T13:00:00Z',
+        payload: { party: 'acme', keyId, publicKey: toBase64(pk) },
+      },
+      ledger.requireSecret(),
+      crypto,
+    );
+    expect(codeOf(() => ledger.append(again))).toBe('LEDGER_KEY_EXISTS');
     ledger.registerParty('beta');
     expect(codeOf(() => ledger.registerKey('beta', pk))).toBe('LEDGER_KEY_EXISTS');
     expect(codeOf(() => ledger.registerKey('beta', ledger.operatorPublicKey))).toBe('LEDGER_KEY_EXISTS');
