@@ -303,3 +303,52 @@ describe('issueCodes', () => {
     expectIssueError(() => issueAll(store, 99, 1), 'ISSUE_UNKNOWN_PRODUCT');
   });
 });
+
+describe('export records and writers', () => {
+  it('gives GS1 products an element string and Digital Link that parse back to the serial', async () => {
+    const { parseDigitalLink, parseBracketed, buildDigitalLink } = await import('../../../codes/gs1/index.ts');
+    const { recordsOf } = await import('../../../codes/issuance/index.ts');
+    const p = registerProduct(store, gs1Product({ rule: { serialAlphabet: `AB(/%"`, serialLength: 20 } }));
+    const { serials } = issueAll(store, p.id, 200);
+    for (const [i, r] of recordsOf(p, serials).entries()) {
+      expect(r.cnCode).toBeUndefined();
+      const els = [{ ai: '01', value: '09506000134352' }, { ai: '21', value: serials[i] }];
+      expect(parseBracketed(r.elementString!)).toEqual(els);
+      expect(r.digitalLink).toBe(buildDigitalLink(els));
+      expect(parseDigitalLink(r.digitalLink!)).toEqual(els);
+    }
+  });
+
+  it('gives dual-coded CN products the 20-digit code as their GS1 serial', async () => {
+    const { recordsOf } = await import('../../../codes/issuance/index.ts');
+    const p = registerProduct(store, cnProduct({ gtin: '09506000134352', rule: { scheme: 'cn-20' } }));
+    const { serials, cnCodes } = issueAll(store, p.id, 3);
+    expect(recordsOf(p, serials, cnCodes)[0]).toEqual({
+      serial: serials[0],
+      cnCode: cnCodes![0],
+      elementString: `(01)09506000134352(21)${cnCodes![0]}`,
+      digitalLink: `https://id.gs1.org/01/09506000134352/21/${cnCodes![0]}`,
+    });
+  });
+
+  it('writes CSV with quoting, a streamed JSON array, and NDJSON', async () => {
+    const { CodeWriter } = await import('../../../codes/issuance/index.ts');
+    const { PassThrough } = await import('node:stream');
+    const records = [{ serial: 'A,"1', elementString: '(01)09506000134352(21)A,"1' }, { serial: 'B', cnCode: '81234560000000016509' }];
+    for (const [format, expected] of [
+      ['csv', `serial,element_string,digital_link,cn_code\n"A,""1","(01)09506000134352(21)A,""1",,\nB,,,81234560000000016509\n`],
+      ['ndjson', records.map((r) => JSON.stringify(r) + '\n').join('')],
+      ['json', `[\n${JSON.stringify(records[0])},\n${JSON.stringify(records[1])}\n]\n`],
+    ] as const) {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (d) => (text += d));
+      const w = new CodeWriter(out, format);
+      await w.writeRecords(records.slice(0, 1));
+      await w.writeRecords(records.slice(1));
+      await w.finish();
+      expect(text).toBe(expected);
+      if (format === 'json') expect(JSON.parse(text)).toEqual(records);
+    }
+  });
+});
