@@ -89,6 +89,8 @@ export const ledgerKeys = sqliteTable(
 /** Operator-signed checkpoints (C2SP tlog-checkpoint in signed-note form) and witness cosignatures. */
 export const ledgerCheckpoints = sqliteTable('ledger_checkpoints', {
   size: integer('size').primaryKey(),
+  /** The size of the checkpoint before this one (0 for the first): a deleted checkpoint breaks the chain. */
+  previousSize: integer('previous_size').notNull().default(0),
   root: blob('root', { mode: 'buffer' }).notNull(),
   /** The signed note as text: body, blank line, signature lines. */
   note: text('note').notNull(),

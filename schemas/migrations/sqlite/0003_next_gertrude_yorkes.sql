@@ -1,0 +1,1 @@
+ALTER TABLE `ledger_checkpoints` ADD `previous_size` integer DEFAULT 0 NOT NULL;
