@@ -64,6 +64,34 @@ export function imageType(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
   return undefined;
 }
 
+/**
+ * zxing reports a corrupt image as an image with no barcode; a structural check first tells the two
+ * apart. PNG: the chunk list must run intact from the signature to IEND. JPEG: start and end markers.
+ */
+export function checkImageIntegrity(bytes: Uint8Array, type: 'png' | 'jpeg'): void {
+  const bad = (why: string) => new ScanError('SCAN_UNREADABLE_IMAGE', `image: ${type.toUpperCase()} ${why}`);
+  if (type === 'jpeg') {
+    let end = bytes.length;
+    // Some cameras pad after the end marker.
+    while (end > 2 && bytes[end - 1] === 0x00) end--;
+    if (!(bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9)) throw bad('is truncated: no end-of-image marker');
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8;
+  let first = true;
+  while (at + 12 <= bytes.length) {
+    const length = view.getUint32(at);
+    const kind = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    if (first && (kind !== 'IHDR' || view.getUint32(at + 8) === 0 || view.getUint32(at + 12) === 0)) throw bad('has no valid IHDR header');
+    first = false;
+    if (at + 12 + length > bytes.length) throw bad(`is truncated inside its ${kind} chunk (byte ${at})`);
+    if (kind === 'IEND') return;
+    at += 12 + length;
+  }
+  throw bad('is truncated: no IEND chunk');
+}
+
 function isRgba(input: ImageInput): input is RgbaImage {
   return !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer);
 }
@@ -102,15 +130,15 @@ function toSymbol(r: ReadResult): DecodedSymbol {
 export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): Promise<DecodedSymbol[]> {
   let zxingInput: Uint8Array | RgbaImage;
   if (isRgba(input)) {
-    if (input.data.length !== input.width * input.height * 4) {
+    if (!(input.width > 0 && input.height > 0) || input.data.length !== input.width * input.height * 4) {
       throw new ScanError('SCAN_UNREADABLE_IMAGE', `RGBA image: ${input.data.length} bytes for ${input.width} × ${input.height} pixels`);
     }
     zxingInput = input;
   } else {
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-    if (!imageType(bytes)) {
-      throw new ScanError('SCAN_UNSUPPORTED_IMAGE', 'image: not PNG or JPEG (unrecognised signature in the first bytes)');
-    }
+    const type = imageType(bytes);
+    if (!type) throw new ScanError('SCAN_UNSUPPORTED_IMAGE', 'image: not PNG or JPEG (unrecognised signature in the first bytes)');
+    checkImageIntegrity(bytes, type);
     zxingInput = bytes;
   }
   await ensureWasm();
