@@ -6,6 +6,7 @@ type Register = (program: Command) => void;
 /** Each command lives in its own module under cli/commands and adds itself to the program. */
 const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   // one line per command module, kept in DESIGN.md §10 order
+  () => import('./commands/ledger.ts'),
   () => import('./commands/parse.ts'),
   () => import('./commands/product.ts'),
   () => import('./commands/codes.ts'),

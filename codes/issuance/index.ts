@@ -36,5 +36,5 @@ export {
   type ProductCategory,
   type ProductInput,
 } from './products.ts';
-export { DEFAULT_ISSUE_BATCH_SIZE, issueAll, issueCodes, type IssueOptions, type IssuedBatch } from './issue.ts';
+export { DEFAULT_ISSUE_BATCH_SIZE, assertCanIssue, issueAll, issueCodes, type IssueOptions, type IssuedBatch } from './issue.ts';
 export { CSV_HEADER, CodeWriter, EXPORT_FORMATS, recordsOf, type CodeRecord, type ExportFormat } from './export.ts';

@@ -41,26 +41,36 @@ export interface IssuedBatch {
  * rule's capacity (guess probability 1/10,000, or 1% fill), re-checking inside every transaction
  * in case another process issued meanwhile.
  */
-export function* issueCodes(store: SqliteStore, productId: number, count: number, opts: IssueOptions = {}): Generator<IssuedBatch, void, undefined> {
+/**
+ * Refuses (before anything is written) a count that is not a whole number of at least 1, or one
+ * that would bring the product past its rule's capacity (ISSUE_CAPACITY, naming the numbers).
+ */
+export function assertCanIssue(product: Product, count: number): void {
   if (!Number.isSafeInteger(count) || count < 1) {
     throw new IssuanceError('ISSUE_COUNT', `count ${count} must be a whole number of at least 1`, { count });
   }
+  const rule = product.rule;
+  const space = ruleSpace(rule);
+  if (BigInt(rule.issuedCount) + BigInt(count) > space.capacity) {
+    const after = guessProbability(rule.issuedCount + count, space);
+    throw new IssuanceError(
+      'ISSUE_CAPACITY',
+      `issuing ${groupDigits(count)} more codes for product ${product.id} would bring it to ${groupDigits(rule.issuedCount + count)} of at most ${groupDigits(space.capacity)} (guess probability ${after.toPrecision(3)}; limit under 1/10,000 and 1% of ${groupDigits(space.serials)} serials)`,
+      { productId: product.id, issued: rule.issuedCount, count, capacity: space.capacity.toString() },
+    );
+  }
+}
+
+export function* issueCodes(store: SqliteStore, productId: number, count: number, opts: IssueOptions = {}): Generator<IssuedBatch, void, undefined> {
   const batchSize = opts.batchSize ?? DEFAULT_ISSUE_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new IssuanceError('ISSUE_COUNT', `batch size ${batchSize} must be a whole number of at least 1`, { batchSize });
   }
   const product = getProduct(store, productId);
+  assertCanIssue(product, count);
   const rule = product.rule;
   const space = ruleSpace(rule);
   const capacity = space.capacity;
-  if (BigInt(rule.issuedCount) + BigInt(count) > capacity) {
-    const after = guessProbability(rule.issuedCount + count, space);
-    throw new IssuanceError(
-      'ISSUE_CAPACITY',
-      `issuing ${groupDigits(count)} more codes for product ${productId} would bring it to ${groupDigits(rule.issuedCount + count)} of at most ${groupDigits(capacity)} (guess probability ${after.toPrecision(3)}; limit under 1/10,000 and 1% of ${groupDigits(space.serials)} serials)`,
-      { productId, issued: rule.issuedCount, count, capacity: capacity.toString() },
-    );
-  }
   const checkScheme = rule.scheme === 'cn-20' ? loadCheckScheme(store, rule.checkScheme!) : undefined;
   const random = new RandomSerials(rule.serialAlphabet, rule.serialLength, opts.randomFill);
   const { sqlite } = store;

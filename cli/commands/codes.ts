@@ -1,0 +1,142 @@
+/**
+ * `drugtrace codes issue --product ID --count N [--out FILE] [--format csv|json|ndjson]`: issue
+ * serials under the product's coding rule, committed 10,000 per transaction, and stream them to a
+ * file (or stdout) for packaging lines with a progress bar on stderr.
+ */
+import { closeSync, createWriteStream, openSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import {
+  CodeWriter,
+  DEFAULT_ISSUE_BATCH_SIZE,
+  EXPORT_FORMATS,
+  assertCanIssue,
+  getProduct,
+  guessReport,
+  issueCodes,
+  type ExportFormat,
+} from '../../codes/issuance/index.ts';
+import { CliExit, EXIT, output } from '../common.ts';
+import { issuanceExit, parseWholeNumber, withStoreAsync } from './product.ts';
+
+interface IssueOptions {
+  product: number;
+  count: number;
+  out?: string;
+  format?: string;
+  batchSize?: number;
+  force?: boolean;
+  progress?: boolean;
+  db?: string;
+  json?: boolean;
+}
+
+function usage(message: string, code: string, details: Record<string, unknown> = {}): never {
+  throw new CliExit(EXIT.usage, `drugtrace codes issue: ${message}`, { ok: false, error: { code, message, details } });
+}
+
+/** Opens the output file before any code is issued, so a bad path burns no serials. */
+function openOut(path: string, force: boolean): { stream: Writable; done: Promise<void> } {
+  let fd: number;
+  try {
+    fd = openSync(path, force ? 'w' : 'wx');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST') usage(`${path} exists; pass --force to overwrite it`, 'CLI_OUT_EXISTS', { path });
+    usage(`cannot write ${path}: ${e.message}`, 'CLI_OUT_UNWRITABLE', { path });
+  }
+  const stream = createWriteStream('', { fd });
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve);
+    stream.once('error', (err) => {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+      reject(err);
+    });
+  });
+  return { stream, done };
+}
+
+export function register(program: Command): void {
+  const codes = program.command('codes').description('issue codes for registered products');
+
+  codes
+    .command('issue')
+    .description('issue new serials for a product and write them for packaging lines')
+    .requiredOption('--product <id>', 'product ID (from product add / product list)', parseWholeNumber('--product'))
+    .requiredOption('--count <n>', 'how many codes to issue', parseWholeNumber('--count'))
+    .option('--out <file>', 'write the codes here (default: stdout)')
+    .option('--format <format>', `${EXPORT_FORMATS.join(' | ')} (default csv; ndjson on stdout with --json)`)
+    .option('--batch-size <n>', `codes per transaction (default ${DEFAULT_ISSUE_BATCH_SIZE})`, parseWholeNumber('--batch-size'))
+    .option('--force', 'overwrite --out if it exists')
+    .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal and not with --json)')
+    .option('--db <file>', 'SQLite database file')
+    .option('--json', 'print the summary as one JSON document (codes to stdout without --out are NDJSON)')
+    .action(async (opts: IssueOptions) => {
+      const out = output(opts);
+      const toStdout = opts.out === undefined;
+      const format = (opts.format ?? (toStdout && opts.json ? 'ndjson' : 'csv')) as ExportFormat;
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+        usage(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`, 'CLI_BAD_FORMAT', { format: opts.format });
+      }
+
+      if (opts.batchSize !== undefined && opts.batchSize < 1) usage('--batch-size must be at least 1', 'CLI_BAD_NUMBER', { flag: '--batch-size' });
+      await withStoreAsync(opts.db, async (store) => {
+        try {
+          // Refuse a bad count or capacity before the output file is touched, and open the file
+          // before any serial is committed, so neither failure burns serials.
+          assertCanIssue(getProduct(store, opts.product), opts.count);
+          const target = toStdout ? { stream: process.stdout as Writable, done: Promise.resolve() } : openOut(opts.out!, Boolean(opts.force));
+          const batches = issueCodes(store, opts.product, opts.count, { batchSize: opts.batchSize });
+          const writer = new CodeWriter(target.stream, format);
+          const showBar = opts.progress !== false && !opts.json && Boolean(process.stderr.isTTY);
+          const bar = showBar
+            ? new cliProgress.SingleBar(
+                { stream: process.stderr, format: 'issuing [{bar}] {percentage}% | {value}/{total} codes | ETA {eta_formatted}', hideCursor: true },
+                cliProgress.Presets.shades_classic,
+              )
+            : undefined;
+          bar?.start(opts.count, 0);
+          let issued = 0;
+          let last;
+          try {
+            for (let step = batches.next(); !step.done; step = batches.next()) {
+              last = step.value;
+              await writer.writeBatch(last);
+              issued = last.issuedInRun;
+              bar?.update(issued);
+            }
+            await writer.finish();
+          } finally {
+            batches.return();
+            bar?.stop();
+            if (!toStdout) target.stream.end();
+          }
+          await target.done;
+          const after = getProduct(store, opts.product);
+          const guess = guessReport(after.rule);
+          const summary = {
+            ok: true,
+            product: after.id,
+            runId: last!.runId,
+            issued,
+            issuedTotal: after.rule.issuedCount,
+            format,
+            out: opts.out ?? null,
+            guess,
+          };
+          const human = `issued ${issued.toLocaleString('en-US')} codes for product ${after.id} (${after.name})${opts.out ? ` to ${opts.out} (${format})` : ''}; ${after.rule.issuedCount.toLocaleString('en-US')} issued in all; guess probability ${guess.guessProbability.toExponential(2)} (limit under 1.00e-4)`;
+          if (toStdout) {
+            // stdout carries the codes; the summary goes to stderr.
+            if (!opts.json) process.stderr.write(human + '\n');
+          } else out.result(summary, () => human);
+        } catch (err) {
+          issuanceExit(err, 'codes issue');
+        }
+      });
+    });
+}

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../cli/main.ts';
+import { openSqlite } from '../../schemas/sqlite.ts';
+import { loadCheckScheme } from '../../codes/issuance/index.ts';
+import { validateCnCode } from '../../codes/cn/index.ts';
+import { parseBracketed, parseDigitalLink } from '../../codes/gs1/index.ts';
+
+let dir: string;
+let db: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'drugtrace-codes-'));
+  db = join(dir, 'test.db');
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+async function addGs1(extra: string[] = []) {
+  const r = await run(['product', 'add', '--name', 'A', '--gtin', '09506000134352', '--category', 'drug', '--db', db, '--json', ...extra]);
+  return JSON.parse(r.stdout).product.id as number;
+}
+async function addCn(extra: string[] = []) {
+  const r = await run(['product', 'add', '--name', 'B', '--cn-prefix', '8123456', '--category', 'drug', '--db', db, '--json', ...extra]);
+  return JSON.parse(r.stdout).product.id as number;
+}
+
+describe('drugtrace codes issue', () => {
+  it('writes a CSV file for a GS1 product and prints a JSON summary with the guess probability', async () => {
+    const id = await addGs1();
+    const out = join(dir, 'codes.csv');
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '2500', '--batch-size', '1000', '--out', out, '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ ok: true, product: id, issued: 2500, issuedTotal: 2500, format: 'csv', out, guess: { guessProbability: 2500 / 1e12 } });
+    expect(r.stderr).toBe('');
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('serial,element_string,digital_link,cn_code');
+    expect(lines).toHaveLength(2501);
+    const serials = new Set<string>();
+    for (const line of lines.slice(1)) {
+      const [serial, es, dl, cn] = line.split(',');
+      expect(serial).toMatch(/^\d{12}$/);
+      expect(parseBracketed(es)).toEqual([{ ai: '01', value: '09506000134352' }, { ai: '21', value: serial }]);
+      expect(parseDigitalLink(dl)).toEqual([{ ai: '01', value: '09506000134352' }, { ai: '21', value: serial }]);
+      expect(cn).toBe('');
+      serials.add(serial);
+    }
+    expect(serials.size).toBe(2500);
+  });
+
+  it('writes a JSON array of CN codes that validate under the database key', async () => {
+    const id = await addCn();
+    const out = join(dir, 'codes.json');
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '300', '--out', out, '--format', 'json', '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^issued 300 codes for product 1 \(B\) to .*codes\.json \(json\); 300 issued in all; guess probability 3\.00e-11/);
+    const records = JSON.parse(readFileSync(out, 'utf8')) as Array<{ serial: string; cnCode: string }>;
+    expect(records).toHaveLength(300);
+    const store = openSqlite(db);
+    try {
+      const scheme = loadCheckScheme(store, 'hmac-sha256:issuer');
+      for (const rec of records) expect(validateCnCode(rec.cnCode, scheme).serial).toBe(rec.serial);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('streams NDJSON to stdout with --json and no --out', async () => {
+    const id = await addGs1();
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '5', '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toHaveProperty('digitalLink');
+  });
+
+  it('refuses issuance past the capacity with exit 1, issuing nothing', async () => {
+    const id = await addGs1(['--serial-length', '8', '--planned-volume', '9999']);
+    expect((await run(['codes', 'issue', '--product', String(id), '--count', '9000', '--out', join(dir, 'a.csv'), '--db', db])).code).toBe(0);
+    const out = join(dir, 'b.csv');
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '1000', '--out', out, '--db', db, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'ISSUE_CAPACITY', details: { issued: 9000, capacity: '9999' } });
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['an unknown product', ['--product', '9', '--count', '1'], 'ISSUE_UNKNOWN_PRODUCT'],
+    ['a zero count', ['--product', '1', '--count', '0'], 'ISSUE_COUNT'],
+    ['a negative count', ['--product', '1', '--count', '-5'], 'CLI_BAD_NUMBER'],
+    ['an unknown format', ['--product', '1', '--count', '1', '--format', 'xml'], 'CLI_BAD_FORMAT'],
+  ])('exits 2 for %s', async (_, args, code) => {
+    await addGs1();
+    const r = await run(['codes', 'issue', ...args, '--db', db, '--json', '--out', join(dir, 'x.csv')]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe(code);
+  });
+
+  it('will not overwrite an existing file without --force, and burns no serials', async () => {
+    const id = await addGs1();
+    const out = join(dir, 'exists.csv');
+    writeFileSync(out, 'keep me');
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '3', '--out', out, '--db', db, '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('CLI_OUT_EXISTS');
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    const list = JSON.parse((await run(['product', 'list', '--db', db, '--json'])).stdout);
+    expect(list.products[0].rule.issuedCount).toBe(0);
+    expect((await run(['codes', 'issue', '--product', String(id), '--count', '3', '--out', out, '--force', '--db', db])).code).toBe(0);
+    expect(readFileSync(out, 'utf8').split('\n')).toHaveLength(5);
+  });
+
+  it('works end to end through the installed bin', () => {
+    const bin = join(import.meta.dirname, '../../bin/drugtrace.js');
+    const added = JSON.parse(
+      execFileSync('node', [bin, 'product', 'add', '--name', 'E2E', '--cn-prefix', '8765432', '--gtin', '09506000134352', '--category', 'vaccine', '--scheme', 'cn-20', '--db', db, '--json'], {
+        encoding: 'utf8',
+      }),
+    );
+    const out = join(dir, 'e2e.csv');
+    const summary = JSON.parse(
+      execFileSync('node', [bin, 'codes', 'issue', '--product', String(added.product.id), '--count', '20', '--out', out, '--db', db, '--json'], { encoding: 'utf8' }),
+    );
+    expect(summary).toMatchObject({ issued: 20, issuedTotal: 20 });
+    const row = readFileSync(out, 'utf8').split('\n')[1].split(',');
+    expect(row[3]).toMatch(/^8765432\d{13}$/);
+    expect(row[1]).toBe(`(01)09506000134352(21)${row[3]}`);
+  });
+});
