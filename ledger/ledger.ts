@@ -22,8 +22,10 @@ import {
   inclusionProof as merkleInclusionProof,
   leafHash,
   rootAt,
+  verifyConsistency,
   type SubtreeSource,
 } from './merkle.ts';
+import { checkCosignature, checkpointBody, cosignedNote, parseCosignatures, signStoredCheckpoint, type StoredCosignature } from './checkpoint-store.ts';
 import {
   entryBytesAround,
   GENESIS_PREV,
@@ -156,6 +158,34 @@ interface KeyRow {
   registered_at: number;
   rotated_at: number | null;
   revoked_at: number | null;
+}
+
+interface CheckpointDbRow {
+  size: number;
+  previous_size: number;
+  root: Buffer;
+  note: string;
+  cosignatures: string;
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  root: Uint8Array;
+  /** The operator-signed C2SP signed note. */
+  note: string;
+  cosignatures: StoredCosignature[];
+  /** The note with every witness cosignature line added: what `ledger checkpoint` prints. */
+  cosignedNote: string;
+}
+
+function storedCheckpoint(row: CheckpointDbRow): StoredCheckpoint {
+  return {
+    size: row.size,
+    root: row.root,
+    note: row.note,
+    cosignatures: parseCosignatures(row.cosignatures),
+    cosignedNote: cosignedNote(row),
+  };
 }
 
 function keyFromRow(row: KeyRow): KeyRecord {
@@ -393,6 +423,76 @@ export class Ledger implements KeyView {
     };
   }
 
+  /** The newest stored checkpoint, if any. */
+  latestCheckpoint(): StoredCheckpoint | undefined {
+    const row = this.q.latestCheckpoint.get() as CheckpointDbRow | undefined;
+    return row && storedCheckpoint(row);
+  }
+
+  /** The stored checkpoint at `size`. */
+  checkpointAt(size: number): StoredCheckpoint {
+    const row = this.q.checkpointAt.get(size) as CheckpointDbRow | undefined;
+    if (!row) throw new LedgerError('LEDGER_UNKNOWN_CHECKPOINT', `no checkpoint is stored at size ${size}`, { size });
+    return storedCheckpoint(row);
+  }
+
+  /**
+   * Signs and stores a checkpoint of the current size, unless the newest stored one already has
+   * that size (then returns it). Refuses (LEDGER_CHECKPOINT_INCONSISTENT) when the tree no longer
+   * extends the newest stored checkpoint, checked by a consistency proof from the stored nodes:
+   * the operator never signs two inconsistent checkpoints.
+   */
+  checkpoint(): StoredCheckpoint & { created: boolean } {
+    const secret = this.requireSecret();
+    const run = this.store.sqlite.transaction(() => {
+      const size = this.size();
+      const last = this.latestCheckpoint();
+      if (last && last.size === size) return { ...last, created: false };
+      if (last && last.size > size) {
+        throw new LedgerError('LEDGER_CHECKPOINT_INCONSISTENT', `the newest checkpoint is at size ${last.size}, but the ledger has only ${size} entries`, { checkpointSize: last.size, size });
+      }
+      if (size === 0) throw new LedgerError('LEDGER_NOT_INITIALIZED', 'an empty ledger has no checkpoint');
+      const root = rootAt(sha256, size, this.nodes);
+      if (last) {
+        const proof = merkleConsistencyProof(sha256, last.size, size, this.nodes);
+        if (!verifyConsistency(sha256, last.size, size, last.root, root, proof)) {
+          throw new LedgerError('LEDGER_CHECKPOINT_INCONSISTENT', `the tree at size ${size} does not extend the checkpoint at size ${last.size}; refusing to sign`, {
+            checkpointSize: last.size,
+            size,
+          });
+        }
+      }
+      const note = signStoredCheckpoint(this.origin, size, root, secret);
+      this.q.insertCheckpoint.run(size, last?.size ?? 0, root, note, '[]');
+      this.q.setCheckpointSize.run(size);
+      return { ...this.checkpointAt(size), created: true };
+    });
+    return run.immediate();
+  }
+
+  /**
+   * Stores a witness's cosignature line on the checkpoint at `size` after checking it with the
+   * witness's key; a newer cosignature by the same witness replaces its older one.
+   */
+  addCosignature(size: number, witness: { name: string; publicKey: Uint8Array }, line: string): StoredCheckpoint {
+    const run = this.store.sqlite.transaction(() => {
+      const checkpoint = this.checkpointAt(size);
+      const cosignature: StoredCosignature = { name: witness.name, publicKey: toBase64(witness.publicKey), line: line.replace(/\n$/, '') };
+      try {
+        checkCosignature(checkpointBody(this.origin, size, checkpoint.root), cosignature);
+      } catch (err) {
+        throw new LedgerError('LEDGER_BAD_COSIGNATURE', `cosignature by ${witness.name} on the checkpoint at size ${size}: ${err instanceof Error ? err.message : String(err)}`, {
+          size,
+          witness: witness.name,
+        });
+      }
+      const others = checkpoint.cosignatures.filter((c) => !(c.name === cosignature.name && c.publicKey === cosignature.publicKey));
+      this.q.setCosignatures.run(JSON.stringify([...others, cosignature]), size);
+      return this.checkpointAt(size);
+    });
+    return run.immediate();
+  }
+
   /** The operator's secret, for signing; absent when the key file is not beside the database. */
   requireSecret(): Uint8Array {
     if (!this.operatorSecret) {
@@ -426,6 +526,11 @@ function prepare(store: SqliteStore) {
     ),
     rotateKey: db.prepare("UPDATE ledger_keys SET status = 'rotated', rotated_at = ? WHERE party = ? AND key_id = ?"),
     revokeKey: db.prepare("UPDATE ledger_keys SET status = 'revoked', revoked_at = ? WHERE party = ? AND key_id = ?"),
+    latestCheckpoint: db.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size DESC LIMIT 1'),
+    checkpointAt: db.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints WHERE size = ?'),
+    insertCheckpoint: db.prepare('INSERT INTO ledger_checkpoints (size, previous_size, root, note, cosignatures) VALUES (?, ?, ?, ?, ?)'),
+    setCheckpointSize: db.prepare('UPDATE ledger_meta SET checkpoint_size = ? WHERE id = 1'),
+    setCosignatures: db.prepare('UPDATE ledger_checkpoints SET cosignatures = ? WHERE size = ?'),
   };
 }
 

@@ -7,6 +7,12 @@ import { toBase64, toHex } from '../../ledger/bytes.ts';
 import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
+import { nodeCrypto } from '../../ledger/crypto-node.ts';
+import { utf8 } from '../../ledger/bytes.ts';
+import { openCheckpoint } from '../../ledger/checkpoint.ts';
+import { ed25519NoteVerifier, formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
+import { MemoryWitnessStore, parseWitnessKey, verifyCosignatures, Witness } from '../../ledger/witness.ts';
+import { signStoredCheckpoint } from '../../ledger/checkpoint-store.ts';
 import { addParty, batchDocument, codeOf, crypto, item, plainDocument } from './helpers.ts';
 
 let ledger: Ledger;
@@ -265,5 +271,87 @@ describe('proofs', () => {
     expect(verifyInclusion(sha256, position, proof.entry.size, proof.entry.leafHash, proof.entry.proof, proof.entry.root)).toBe(true);
     expect(parseEntryBytes(ledger.get(position).bytes).body.itemsRoot).toBe(toHex(proof.itemsRoot));
     expect(codeOf(() => ledger.itemProof(position, 9))).toBe('LEDGER_NOT_FOUND');
+  });
+});
+
+describe('checkpoints', () => {
+  function witnessFor(l: Ledger) {
+    return new Witness({
+      name: 'witness.example/w1',
+      secretKey: ed25519.generateSecretKey(),
+      backend: nodeCrypto,
+      logs: [{ origin: l.origin, operatorKeys: [formatVerifierKey(sha256, l.origin, SIGNATURE_TYPE_ED25519, l.operatorPublicKey)] }],
+      store: new MemoryWitnessStore(),
+      now: () => 1_790_000_000,
+    });
+  }
+
+  it('signs a C2SP checkpoint of the current size, once per size', () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.append(batchDocument(acme, 1, 3));
+    const cp = ledger.checkpoint();
+    expect(cp.created).toBe(true);
+    expect(cp.size).toBe(4);
+    const opened = openCheckpoint(cp.note, [ed25519NoteVerifier(nodeCrypto, ledger.origin, ledger.operatorPublicKey)], ledger.origin);
+    expect(opened.checkpoint.size).toBe(4);
+    expect(toHex(opened.checkpoint.rootHash)).toBe(toHex(ledger.root()));
+    expect(opened.text).toBe(`test.example/log\n4\n${toBase64(ledger.root())}\n`);
+    const again = ledger.checkpoint();
+    expect(again.created).toBe(false);
+    expect(again.note).toBe(cp.note);
+    ledger.append(batchDocument(acme, 2, 3));
+    const next = ledger.checkpoint();
+    expect([next.created, next.size]).toEqual([true, 5]);
+    expect(ledger.latestCheckpoint()?.size).toBe(5);
+  });
+
+  it('refuses to sign a checkpoint that does not extend the newest stored one', () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.append(batchDocument(acme, 1, 3));
+    const cp = ledger.checkpoint();
+    // A stored checkpoint for a different tree of the same size, validly signed by the operator.
+    const otherRoot = sha256(utf8('another history'));
+    ledger.store.sqlite
+      .prepare('UPDATE ledger_checkpoints SET root = ?, note = ? WHERE size = ?')
+      .run(otherRoot, signStoredCheckpoint(ledger.origin, cp.size, otherRoot, ledger.requireSecret()), cp.size);
+    ledger.append(batchDocument(acme, 2, 3));
+    expect(codeOf(() => ledger.checkpoint())).toBe('LEDGER_CHECKPOINT_INCONSISTENT');
+    expect(ledger.latestCheckpoint()?.size).toBe(cp.size);
+  });
+
+  it('refuses to sign when the ledger is smaller than the newest checkpoint', () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.append(batchDocument(acme, 1, 3));
+    const cp = ledger.checkpoint();
+    ledger.store.sqlite.prepare('DELETE FROM ledger_entries WHERE position = ?').run(cp.size - 1);
+    expect(codeOf(() => ledger.checkpoint())).toBe('LEDGER_CHECKPOINT_INCONSISTENT');
+  });
+
+  it('stores witness cosignatures checked with the witness key and prints them in the note', async () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.append(batchDocument(acme, 1, 3));
+    const cp = ledger.checkpoint();
+    const witness = witnessFor(ledger);
+    const result = await witness.cosign({ checkpoint: cp.note, proof: ledger.consistencyProof(0, cp.size).proof });
+    const stored = ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, result.line);
+    expect(stored.cosignatures).toHaveLength(1);
+    const report = verifyCosignatures(stored.cosignedNote, [parseWitnessKey(nodeCrypto, witness.vkey)], 1);
+    expect(report.quorumMet).toBe(true);
+    // The same witness again replaces its line rather than adding a second.
+    expect(ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, result.line).cosignatures).toHaveLength(1);
+  });
+
+  it('refuses a cosignature that does not verify, and one for an unknown checkpoint', async () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.append(batchDocument(acme, 1, 3));
+    const first = ledger.checkpoint();
+    const witness = witnessFor(ledger);
+    const onFirst = await witness.cosign({ checkpoint: first.note, proof: [] });
+    ledger.append(batchDocument(acme, 2, 3));
+    const second = ledger.checkpoint();
+    const impostor = { name: witness.name, publicKey: ed25519.publicKey(ed25519.generateSecretKey()) };
+    expect(codeOf(() => ledger.addCosignature(second.size, { name: witness.name, publicKey: witness.publicKey }, onFirst.line))).toBe('LEDGER_BAD_COSIGNATURE');
+    expect(codeOf(() => ledger.addCosignature(first.size, impostor, onFirst.line))).toBe('LEDGER_BAD_COSIGNATURE');
+    expect(codeOf(() => ledger.addCosignature(999, { name: witness.name, publicKey: witness.publicKey }, onFirst.line))).toBe('LEDGER_UNKNOWN_CHECKPOINT');
   });
 });

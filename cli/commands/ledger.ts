@@ -1,0 +1,206 @@
+/**
+ * `drugtrace init`, `drugtrace ledger verify|checkpoint|append`: create a ledger, re-verify it
+ * from the store, print (and if the log grew, sign) the newest checkpoint, and append a signed
+ * document from a file (for scripts and tests).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { openSqlite } from '../../schemas/sqlite.ts';
+import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
+import { verifyLedger, type VerifyReport } from '../../ledger/verify.ts';
+import { LedgerError, type SignedDocument } from '../../ledger/entry.ts';
+import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
+import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
+import { sha256 } from '../../ledger/crypto-node.ts';
+import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+
+/** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
+const USAGE_CODES = new Set(['LEDGER_MALFORMED_ENTRY', 'LEDGER_NOT_INITIALIZED', 'LEDGER_ALREADY_INITIALIZED', 'LEDGER_NOT_FOUND', 'LEDGER_OPERATOR_KEY']);
+
+export function ledgerExit(err: unknown, command: string): never {
+  if (err instanceof LedgerError) {
+    throw new CliExit(USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.no, `drugtrace ${command}: ${err.code}: ${err.message}`, {
+      ok: false,
+      error: { code: err.code, message: err.message, details: err.details },
+    });
+  }
+  throw err;
+}
+
+/** Opens the ledger in --db, turning "no ledger here" into a usage error. */
+export function openLedger(db: string | undefined, command: string): Ledger {
+  const file = resolveDbFile(db);
+  try {
+    return Ledger.open(file);
+  } catch (err) {
+    ledgerExit(err, command);
+  }
+}
+
+function describeReport(report: VerifyReport): string {
+  if (report.ok) return `ok: ${report.size} entries, ${report.items} items, ${report.checkpoints} checkpoints verified; root ${report.root}`;
+  const f = report.failure!;
+  const where = f.position !== undefined ? `entry ${f.position}` : f.checkpointSize !== undefined ? `checkpoint at size ${f.checkpointSize}` : f.table;
+  return `FAILED at ${where}: ${f.code}: ${f.message}`;
+}
+
+function checkpointJson(cp: { size: number; root: Uint8Array; cosignedNote: string; cosignatures: unknown[] }, created: boolean) {
+  return { ok: true, created, size: cp.size, root: toBase64(cp.root), note: cp.cosignedNote, cosignatures: cp.cosignatures.length };
+}
+
+/** A signed document in JSON: {body, signature, items?: [base64 of each item's bytes]}. */
+function readDocument(file: string): SignedDocument {
+  let value: { body?: unknown; signature?: unknown; items?: unknown };
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliExit(EXIT.usage, `drugtrace ledger append: cannot read ${file} as JSON: ${(err as Error).message}`, {
+      ok: false,
+      error: { code: 'CLI_BAD_INPUT', message: `cannot read ${file} as JSON` },
+    });
+  }
+  const items = value.items;
+  if (items !== undefined && (!Array.isArray(items) || !items.every((i) => typeof i === 'string'))) {
+    throw new CliExit(EXIT.usage, 'drugtrace ledger append: items must be an array of base64 strings', { ok: false, error: { code: 'CLI_BAD_INPUT', message: 'items must be base64 strings' } });
+  }
+  let decoded: Uint8Array[] | undefined;
+  try {
+    decoded = items?.map((i: string) => fromBase64(i));
+  } catch (err) {
+    throw new CliExit(EXIT.usage, `drugtrace ledger append: an item is not base64: ${(err as Error).message}`, { ok: false, error: { code: 'CLI_BAD_INPUT', message: 'an item is not base64' } });
+  }
+  return { body: value.body, signature: value.signature, ...(decoded ? { items: decoded } : {}) } as SignedDocument;
+}
+
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('create a new ledger: schema and operator key (an admin token for the HTTP API comes with `drugtrace serve`)')
+    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--origin <name>', 'the log origin named in its checkpoints, e.g. drugtrace.example.com/log (default: drugtrace.local/<random>)')
+    .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      '\nThe operator secret key is written to <db>.operator-key (mode 0600) and never replaced:\n' +
+        'init refuses to run over an existing ledger or key file. Keep that file private and backed up.',
+    )
+    .action((opts: { db?: string; origin?: string; json?: boolean }) => {
+      const out = output(opts);
+      const file = resolveDbFile(opts.db);
+      const origin = opts.origin ?? `drugtrace.local/${randomBytes(4).toString('hex')}`;
+      let ledger: Ledger;
+      try {
+        ledger = Ledger.init(file, { origin });
+      } catch (err) {
+        ledgerExit(err, 'init');
+      }
+      try {
+        const vkey = formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey);
+        out.result(
+          { ok: true, db: file, keyFile: defaultKeyFile(file), origin: ledger.origin, operatorKeyId: ledger.operatorKeyId, verifierKey: vkey },
+          () =>
+            [
+              `created ledger ${file}`,
+              `  origin        ${ledger.origin}`,
+              `  operator key  ${ledger.operatorKeyId} (secret in ${defaultKeyFile(file)}, mode 0600)`,
+              `  verifier key  ${vkey}`,
+            ].join('\n'),
+        );
+      } finally {
+        ledger.close();
+      }
+    });
+
+  const ledger = program.command('ledger').description('the tamper-evident ledger: verify, checkpoint, append');
+
+  ledger
+    .command('verify')
+    .description('re-derive every entry hash, chain link, signature, item path, Merkle node, root and checkpoint from the store')
+    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--json', 'print one JSON document')
+    .addHelpText('after', '\nExit 0 when everything verifies, 1 naming the first bad entry and what is wrong, 2 when there is no ledger.')
+    .action((opts: { db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const file = resolveDbFile(opts.db);
+      if (!existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
+      const store = openSqlite(file);
+      try {
+        if (!store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sqlite.prepare('SELECT 1 FROM ledger_meta').get()) {
+          ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`), 'ledger verify');
+        }
+        const bar = !out.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'verifying {bar} {value}/{total} entries' }, cliProgress.Presets.shades_classic) : undefined;
+        let started = false;
+        const report = verifyLedger(store, {
+          onProgress: (checked, total) => {
+            if (!bar) return;
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(checked);
+          },
+        });
+        bar?.stop();
+        if (!report.ok) throw new CliExit(EXIT.no, `drugtrace ledger verify: ${describeReport(report)}`, report);
+        out.result(report, () => describeReport(report));
+      } finally {
+        store.close();
+      }
+    });
+
+  ledger
+    .command('checkpoint')
+    .description('print the newest signed checkpoint as a C2SP signed note, first signing a new one if the log grew')
+    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--json', 'print one JSON document')
+    .action((opts: { db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const l = openLedger(opts.db, 'ledger checkpoint');
+      try {
+        let result: ReturnType<typeof checkpointJson>;
+        try {
+          l.requireSecret();
+          const cp = l.checkpoint();
+          result = checkpointJson(cp, cp.created);
+        } catch (err) {
+          if (err instanceof LedgerError && err.code === 'LEDGER_OPERATOR_KEY') {
+            const latest = l.latestCheckpoint();
+            if (!latest) ledgerExit(err, 'ledger checkpoint');
+            out.info(`note: the operator key is not available here; showing the newest stored checkpoint (size ${latest.size})`);
+            result = checkpointJson(latest, false);
+          } else {
+            ledgerExit(err, 'ledger checkpoint');
+          }
+        }
+        out.info(result.created ? `signed a new checkpoint at size ${result.size}` : `newest checkpoint, size ${result.size}`);
+        out.result(result, () => result.note.replace(/\n$/, ''));
+      } finally {
+        l.close();
+      }
+    });
+
+  ledger
+    .command('append')
+    .argument('<file>', 'JSON signed document: {"body": …, "signature": base64, "items": [base64, …]}')
+    .description('append one signed document and print its receipt (repeating a document returns its first receipt)')
+    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--json', 'print one JSON document')
+    .action((path: string, opts: { db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const doc = readDocument(path);
+      const l = openLedger(opts.db, 'ledger append');
+      try {
+        let receipt;
+        try {
+          receipt = l.append(doc);
+        } catch (err) {
+          ledgerExit(err, 'ledger append');
+        }
+        out.result({ ok: true, ...receipt }, () => `${receipt.duplicate ? 'already stored at' : 'appended at'} position ${receipt.position}; leaf ${receipt.leafHash}`);
+      } finally {
+        l.close();
+      }
+    });
+}

@@ -1,0 +1,349 @@
+/**
+ * Full re-verification of a stored ledger, trusting nothing derived: every entry's canonical
+ * bytes, entry and leaf hash, chain link, signature under the key state at its position (re-derived
+ * from the entries themselves), its items (hash, index, path, root), every stored Merkle node and
+ * the root, the key/party tables and metadata against the entries, and every stored checkpoint's
+ * root, signature and cosignatures. Streams the entries in pages (memory bounded by one page plus
+ * one document's items) and stops at the first problem, naming the entry and what is wrong.
+ */
+import type { SqliteStore } from '../schemas/sqlite.ts';
+import { ed25519 as nodeEd25519 } from './crypto-node.ts';
+import { toHex } from './bytes.ts';
+import { completedNodes, leafHash, rootAt, type SubtreeSource } from './merkle.ts';
+import { bodyBytes, fromHex, GENESIS_PREV, itemTree, LedgerError, OPERATOR_PARTY, parseEntryBytes, signatureBytes, signingMessageForHash, type LedgerErrorCode, type StoredEntry } from './entry.ts';
+import { genesisKey, keyChanges, MemoryKeyBook, signerKey, type KeyRecord } from './keys.ts';
+import { sha256 } from './ledger.ts';
+import { verifyStoredCheckpoint, type CheckpointRow } from './checkpoint-store.ts';
+
+export type VerifyCode =
+  | LedgerErrorCode
+  | 'LEDGER_MISSING_ENTRY'
+  | 'LEDGER_BAD_ENTRY_HASH'
+  | 'LEDGER_BAD_LEAF_HASH'
+  | 'LEDGER_BAD_CHAIN'
+  | 'LEDGER_BAD_COLUMN'
+  | 'LEDGER_BAD_MERKLE_NODE'
+  | 'LEDGER_BAD_KEY_STATE'
+  | 'LEDGER_BAD_METADATA'
+  | 'LEDGER_BAD_CHECKPOINT';
+
+export interface VerifyFailure {
+  code: VerifyCode;
+  message: string;
+  /** The first bad entry (for checkpoint problems: undefined, see checkpointSize). */
+  position?: number;
+  /** The table where the mismatch was seen. */
+  table: string;
+  itemIndex?: number;
+  checkpointSize?: number;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Entries checked (the tree size when ok). */
+  size: number;
+  /** Hex root of the verified tree (when ok). */
+  root?: string;
+  items: number;
+  checkpoints: number;
+  failure?: VerifyFailure;
+}
+
+export interface VerifyOptions {
+  /** Called after every page of entries with the number checked so far and the total. */
+  onProgress?: (checked: number, total: number) => void;
+  /** Entries read per page. */
+  pageSize?: number;
+}
+
+class Failure extends Error {
+  constructor(readonly failure: VerifyFailure) {
+    super(failure.message);
+  }
+}
+
+function fail(failure: VerifyFailure): never {
+  throw new Failure(failure);
+}
+
+const same = (a: Uint8Array, b: Uint8Array | null | undefined): boolean => b != null && Buffer.compare(a, b) === 0;
+
+/** The right edge of the tree being rebuilt: enough to compute the nodes each new leaf completes. */
+class Frontier implements SubtreeSource {
+  private readonly byLevel: Array<{ index: number; hash: Uint8Array }> = [];
+  node(level: number, index: number): Uint8Array {
+    const n = this.byLevel[level];
+    if (!n || n.index !== index) throw new Error(`frontier has no node ${level}/${index}`);
+    return n.hash;
+  }
+  set(level: number, index: number, hash: Uint8Array): void {
+    this.byLevel[level] = { index, hash };
+  }
+}
+
+type EntryRow = [number, string, string, string, Buffer, Buffer, Buffer, Buffer, Buffer];
+type ItemRow = [number, Buffer, Buffer, Buffer];
+
+export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): VerifyReport {
+  const db = store.sqlite;
+  const pageSize = options.pageSize ?? 512;
+  const total = (db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number) ?? 0;
+  const page = db
+    .prepare(
+      'SELECT position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes FROM ledger_entries WHERE position >= ? ORDER BY position LIMIT ?',
+    )
+    .raw();
+  const itemsOf = db.prepare('SELECT item_index, item_hash, bytes, path FROM ledger_items WHERE entry_position = ? ORDER BY item_index').raw();
+  const storedNode = db.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck();
+
+  const book = new MemoryKeyBook();
+  const frontier = new Frontier();
+  let origin = '';
+  let operatorKey: KeyRecord | undefined;
+  let prevHash: Uint8Array = fromHex(GENESIS_PREV);
+  let position = 0;
+  let items = 0;
+  let checkpoints = 0;
+
+  try {
+    for (;;) {
+      const rows = page.all(position, pageSize) as EntryRow[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const [rowPosition, kind, signerParty, signerKeyId, bodyHashColumn, prevColumn, entryHashColumn, leafColumn, bytes] = row;
+        if (rowPosition !== position) {
+          fail({ code: 'LEDGER_MISSING_ENTRY', message: `entry ${position} is missing (the next stored entry is ${rowPosition})`, position, table: 'ledger_entries' });
+        }
+        const at = { position, table: 'ledger_entries' };
+        let entry: StoredEntry;
+        try {
+          entry = parseEntryBytes(bytes);
+        } catch (err) {
+          fail({ ...at, code: 'LEDGER_MALFORMED_ENTRY', message: `entry ${position}: ${err instanceof Error ? err.message : String(err)}` });
+        }
+        if (entry.position !== position) fail({ ...at, code: 'LEDGER_BAD_POSITION', message: `entry ${position}: its bytes say position ${entry.position}` });
+        const entryHash = sha256(bytes);
+        if (!same(entryHash, entryHashColumn)) fail({ ...at, code: 'LEDGER_BAD_ENTRY_HASH', message: `entry ${position}: stored entry hash does not match its bytes` });
+        const leaf = leafHash(sha256, bytes);
+        if (!same(leaf, leafColumn)) fail({ ...at, code: 'LEDGER_BAD_LEAF_HASH', message: `entry ${position}: stored leaf hash does not match its bytes` });
+        if (entry.prev !== toHex(prevHash)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: prev is ${entry.prev}, the previous entry's hash is ${toHex(prevHash)}` });
+        if (!same(prevHash, prevColumn)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: stored prev_hash column does not match the previous entry's hash` });
+        const body = entry.body;
+        const bodyHash = sha256(bodyBytes(body));
+        if (kind !== body.kind || signerParty !== body.signer.party || signerKeyId !== body.signer.keyId || !same(bodyHash, bodyHashColumn)) {
+          const column = kind !== body.kind ? 'kind' : signerParty !== body.signer.party ? 'signer_party' : signerKeyId !== body.signer.keyId ? 'signer_key_id' : 'body_hash';
+          fail({ ...at, code: 'LEDGER_BAD_COLUMN', message: `entry ${position}: stored ${column} does not match the entry bytes` });
+        }
+
+        // The signer's key as the entries so far define it.
+        let key: KeyRecord;
+        try {
+          if (position === 0) {
+            const g = genesisKey(sha256, body);
+            key = g.record;
+            origin = g.origin;
+            operatorKey = key;
+            book.apply([{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }]);
+          } else {
+            key = signerKey(book, body, position);
+          }
+          if (!nodeEd25519.verify(key.publicKey, signingMessageForHash(bodyHash), signatureBytes(entry.signature))) {
+            throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`);
+          }
+          if (position > 0) book.apply(keyChanges(sha256, book, body, position));
+        } catch (err) {
+          if (!(err instanceof LedgerError)) throw err;
+          fail({ ...at, code: err.code, message: `entry ${position}: ${err.message}` });
+        }
+
+        items += checkItems(itemsOf.all(position) as ItemRow[], entry, position);
+
+        for (const node of completedNodes(sha256, position, leaf, frontier)) {
+          const stored = storedNode.get(node.level, node.index) as Buffer | undefined;
+          if (!same(node.hash, stored)) {
+            fail({
+              code: 'LEDGER_BAD_MERKLE_NODE',
+              position,
+              table: 'ledger_merkle_nodes',
+              message: `entry ${position}: Merkle node level ${node.level} index ${node.index} is ${stored ? 'wrong' : 'missing'}`,
+            });
+          }
+          frontier.set(node.level, node.index, node.hash);
+        }
+        prevHash = entryHash;
+        position++;
+      }
+      options.onProgress?.(position, total);
+    }
+    const size = position;
+    checkLeftovers(store, size);
+    checkKeyTables(store, book);
+    if (size > 0) checkMeta(store, origin, operatorKey!);
+    const nodes: SubtreeSource = { node: (level, index) => storedNode.get(level, index) as Uint8Array };
+    checkpoints = checkCheckpoints(store, size, origin, operatorKey, nodes);
+    return { ok: true, size, root: toHex(rootAt(sha256, size, nodes)), items, checkpoints };
+  } catch (err) {
+    if (err instanceof Failure) return { ok: false, size: position, items, checkpoints, failure: err.failure };
+    throw err;
+  }
+}
+
+function checkItems(rows: ItemRow[], entry: StoredEntry, position: number): number {
+  const expected = entry.body.itemCount ?? 0;
+  const at = { position, table: 'ledger_items' };
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i][0] !== i) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i} is missing` });
+  }
+  if (rows.length !== expected) {
+    fail({ ...at, itemIndex: Math.min(rows.length, expected), code: 'LEDGER_BAD_ITEM', message: `entry ${position}: ${rows.length} items stored, its body says ${expected}` });
+  }
+  if (expected === 0) return 0;
+  const hashes: Uint8Array[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const h = sha256(rows[i][2]);
+    if (!same(h, rows[i][1])) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored hash does not match its bytes` });
+    hashes[i] = h;
+  }
+  const tree = itemTree(sha256, hashes);
+  if (toHex(tree.root) !== entry.body.itemsRoot) {
+    fail({ ...at, code: 'LEDGER_BAD_ITEMS_ROOT', message: `entry ${position}: the items' Merkle root does not match the signed itemsRoot` });
+  }
+  for (let i = 0; i < rows.length; i++) {
+    if (!same(tree.paths[i], rows[i][3])) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored inclusion path is wrong` });
+  }
+  return rows.length;
+}
+
+/** Rows that belong to no entry: items or Merkle nodes past the end (e.g. a truncated entry table). */
+function checkLeftovers(store: SqliteStore, size: number): void {
+  const db = store.sqlite;
+  const item = db.prepare('SELECT entry_position, item_index FROM ledger_items WHERE entry_position >= ? OR entry_position < 0 ORDER BY entry_position LIMIT 1').raw().get(size) as
+    | [number, number]
+    | undefined;
+  // Nodes a tree of `size` leaves does not have: idx >= floor(size / 2^level).
+  const node = db
+    .prepare('SELECT level, idx FROM ledger_merkle_nodes WHERE level < 0 OR level > 62 OR idx < 0 OR idx >= (? >> level) ORDER BY idx << level LIMIT 1')
+    .raw()
+    .get(size) as [number, number] | undefined;
+  const itemAt = item ? Math.max(item[0], 0) : Infinity;
+  const nodeAt = node ? Math.max(node[1] * 2 ** Math.max(node[0], 0), size) : Infinity;
+  if (item && itemAt <= nodeAt) {
+    fail({ code: 'LEDGER_MISSING_ENTRY', position: itemAt, itemIndex: item[1], table: 'ledger_items', message: `items are stored for entry ${item[0]}, which is not in the ledger (size ${size})` });
+  }
+  if (node) {
+    fail({ code: 'LEDGER_MISSING_ENTRY', position: nodeAt, table: 'ledger_merkle_nodes', message: `Merkle node level ${node[0]} index ${node[1]} is stored, but the ledger ends at size ${size}` });
+  }
+}
+
+interface KeyRow {
+  party: string;
+  key_id: string;
+  public_key: Buffer;
+  status: string;
+  registered_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+/** ledger_parties and ledger_keys must say exactly what the entries say. */
+function checkKeyTables(store: SqliteStore, book: MemoryKeyBook): void {
+  const db = store.sqlite;
+  const partyRow = db.prepare('SELECT registered_at FROM ledger_parties WHERE party = ?').pluck();
+  const parties = [...book.parties].sort((a, b) => a[1] - b[1]);
+  const keys = [...book.keys.values()].sort((a, b) => a.registeredAt - b.registeredAt);
+  const keyRow = db.prepare('SELECT * FROM ledger_keys WHERE party = ? AND key_id = ?');
+  // Report the earliest registration whose row disagrees, parties and keys together.
+  const problems: VerifyFailure[] = [];
+  for (const [party, at] of parties) {
+    const stored = partyRow.get(party);
+    if (stored !== at) {
+      problems.push({ code: 'LEDGER_BAD_KEY_STATE', position: at, table: 'ledger_parties', message: `party ${party} registered by entry ${at}: its ledger_parties row is ${stored === undefined ? 'missing' : 'wrong'}` });
+      break;
+    }
+  }
+  for (const key of keys) {
+    const row = keyRow.get(key.party, key.keyId) as KeyRow | undefined;
+    const ok =
+      row &&
+      same(key.publicKey, row.public_key) &&
+      row.status === key.status &&
+      row.registered_at === key.registeredAt &&
+      row.rotated_at === key.rotatedAt &&
+      row.revoked_at === key.revokedAt;
+    if (!ok) {
+      problems.push({
+        code: 'LEDGER_BAD_KEY_STATE',
+        position: key.registeredAt,
+        table: 'ledger_keys',
+        message: `key ${key.party}/${key.keyId} registered by entry ${key.registeredAt}: its ledger_keys row is ${row ? 'wrong' : 'missing'}`,
+      });
+      break;
+    }
+  }
+  if (problems.length > 0) fail(problems.sort((a, b) => a.position! - b.position!)[0]);
+  const partyCount = db.prepare('SELECT count(*) FROM ledger_parties').pluck().get() as number;
+  if (partyCount !== book.parties.size) {
+    fail({ code: 'LEDGER_BAD_KEY_STATE', table: 'ledger_parties', message: `ledger_parties has ${partyCount} rows, the entries register ${book.parties.size} parties` });
+  }
+  const keyCount = db.prepare('SELECT count(*) FROM ledger_keys').pluck().get() as number;
+  if (keyCount !== book.keys.size) {
+    fail({ code: 'LEDGER_BAD_KEY_STATE', table: 'ledger_keys', message: `ledger_keys has ${keyCount} rows, the entries register ${book.keys.size} keys` });
+  }
+}
+
+function checkMeta(store: SqliteStore, origin: string, operator: KeyRecord): void {
+  const rows = store.sqlite.prepare('SELECT id, origin, operator_key_id, operator_public_key FROM ledger_meta').all() as Array<{
+    id: number;
+    origin: string;
+    operator_key_id: string;
+    operator_public_key: Buffer;
+  }>;
+  const at = { code: 'LEDGER_BAD_METADATA' as const, position: 0, table: 'ledger_meta' };
+  if (rows.length !== 1 || rows[0].id !== 1) fail({ ...at, message: `ledger_meta must hold exactly one row with id 1, found ${rows.length}` });
+  const meta = rows[0];
+  if (meta.origin !== origin) fail({ ...at, message: `ledger_meta origin ${JSON.stringify(meta.origin)} is not the genesis entry's ${JSON.stringify(origin)}` });
+  if (meta.operator_key_id !== operator.keyId || !same(operator.publicKey, meta.operator_public_key)) {
+    fail({ ...at, message: 'ledger_meta operator key is not the one the genesis entry registers' });
+  }
+}
+
+function checkCheckpoints(store: SqliteStore, size: number, origin: string, operator: KeyRecord | undefined, nodes: SubtreeSource): number {
+  const rows = store.sqlite.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size').all() as Array<
+    CheckpointRow & { previous_size: number }
+  >;
+  const recorded = (store.sqlite.prepare('SELECT checkpoint_size FROM ledger_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
+  const stored = new Set(rows.map((r) => r.size));
+  let previous = 0;
+  for (const row of rows) {
+    const at = { code: 'LEDGER_BAD_CHECKPOINT' as const, table: 'ledger_checkpoints', checkpointSize: row.size };
+    if (row.previous_size !== previous) {
+      // A missing checkpoint is named by the link that still points at it.
+      const missing = !stored.has(row.previous_size) && row.previous_size > previous;
+      fail({
+        ...at,
+        checkpointSize: missing ? row.previous_size : row.size,
+        message: missing
+          ? `checkpoint at size ${row.previous_size} is missing (the one at size ${row.size} follows it)`
+          : `checkpoint at size ${row.size} says the previous checkpoint is at size ${row.previous_size}, but it is at ${previous}`,
+      });
+    }
+    if (!Number.isSafeInteger(row.size) || row.size < 1 || row.size > size) {
+      fail({ ...at, position: size, message: `checkpoint at size ${row.size} covers entries the ledger does not have (size ${size})` });
+    }
+    const root = rootAt(sha256, row.size, nodes);
+    if (!same(root, row.root)) fail({ ...at, message: `checkpoint at size ${row.size}: stored root is not the tree's root at that size` });
+    if (!operator) fail({ ...at, message: 'checkpoint in a ledger without a genesis entry' });
+    const problem = verifyStoredCheckpoint(row, { origin, operatorPublicKey: operator.publicKey, root });
+    if (problem) fail({ ...at, code: problem.code, message: `checkpoint at size ${row.size}: ${problem.message}` });
+    previous = row.size;
+  }
+  if (previous !== recorded) {
+    fail({
+      code: 'LEDGER_BAD_CHECKPOINT',
+      table: 'ledger_checkpoints',
+      checkpointSize: Math.max(previous, recorded),
+      message: `the newest stored checkpoint is at size ${previous}, ledger_meta records ${recorded}`,
+    });
+  }
+  return rows.length;
+}
