@@ -167,12 +167,30 @@ function renderCodeLists(): string {
   ].join('\n');
 }
 
+/**
+ * With --check, writes nothing and exits 1 when the committed files differ from what the
+ * dictionary generates (a conformance check; needs the shared reference folder).
+ */
 function main(): void {
-  const dictionaryPath = resolve(process.argv[2] ?? DEFAULT_DICTIONARY);
+  const args = process.argv.slice(2);
+  const check = args.includes('--check');
+  const dictionaryPath = resolve(args.find((a) => !a.startsWith('--')) ?? DEFAULT_DICTIONARY);
   const dict = parseDictionary(readFileSync(dictionaryPath, 'utf8'));
   const source = `gs1-syntax-dictionary.txt, release ${dict.release}`;
-  writeFileSync(join(here, 'ai-table.generated.ts'), renderTable(dict, source));
-  writeFileSync(join(here, 'code-lists.generated.ts'), renderCodeLists());
+  const outputs: Array<[string, string]> = [
+    [join(here, 'ai-table.generated.ts'), renderTable(dict, source)],
+    [join(here, 'code-lists.generated.ts'), renderCodeLists()],
+  ];
+  if (check) {
+    const stale = outputs.filter(([file, text]) => readFileSync(file, 'utf8') !== text).map(([file]) => file);
+    if (stale.length) {
+      process.stderr.write(`out of date (run npm run gen:ai-table): ${stale.join(', ')}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`up to date: ${dict.entries.length} AIs (release ${dict.release})\n`);
+    return;
+  }
+  for (const [file, text] of outputs) writeFileSync(file, text);
   process.stderr.write(`wrote ${dict.entries.length} AIs (release ${dict.release})\n`);
 }
 

@@ -3,7 +3,7 @@
  * with an AIM identifier, or a Digital Link URI (also inside a plain QR code, `]Q1https://…`).
  * No node: imports — this runs in the browser too.
  */
-import { parseDigitalLinkFull, type ParsedDigitalLink } from './digital-link.ts';
+import { DigitalLinkError, parseDigitalLinkFull, type ParsedDigitalLink } from './digital-link.ts';
 import { parseBracketed, parseRaw, parseScannerData, symbologyOf, type GS1Element, type ParseOptions } from './element-string.ts';
 import { GS1Error } from './errors.ts';
 
@@ -38,7 +38,7 @@ export function parseGS1(input: string, opts?: ParseOptions): ParsedGS1 {
     const scanned = parseScannerData(s, opts);
     if (scanned.gs1) return { form: 'scanner', symbology: sym, elements: scanned.elements };
     if (URI.test(scanned.data!)) {
-      const dl = parseDigitalLinkFull(scanned.data!, opts);
+      const dl = parseAfterIdentifier(scanned.data!, opts);
       return { form: 'digital-link', symbology: sym, elements: dl.elements, digitalLink: dl };
     }
     throw new GS1Error('GS1_NOT_GS1_DATA', `symbology ${sym} carries plain data, not GS1 element strings or a Digital Link`, {
@@ -52,4 +52,15 @@ export function parseGS1(input: string, opts?: ParseOptions): ParsedGS1 {
   }
   if (s.charCodeAt(0) === 40) return { form: 'bracketed', symbology: null, elements: parseBracketed(s, opts) };
   return { form: 'raw', symbology: null, elements: parseRaw(s, opts) };
+}
+
+/** Parses a Digital Link that followed a 3-character symbology identifier; positions count it. */
+function parseAfterIdentifier(data: string, opts: ParseOptions | undefined): ParsedDigitalLink {
+  try {
+    return parseDigitalLinkFull(data, opts);
+  } catch (err) {
+    if (err instanceof GS1Error) throw new GS1Error(err.code, err.detail, { ai: err.ai, rule: err.rule, position: err.position + 3 });
+    if (err instanceof DigitalLinkError) throw new DigitalLinkError(err.code, err.detail, err.position + 3, err.ai);
+    throw err;
+  }
 }

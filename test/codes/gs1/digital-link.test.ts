@@ -176,6 +176,12 @@ describe('parseGS1', () => {
     ]);
   });
 
+  it('counts the symbology identifier in positions of a Digital Link inside a plain QR code', () => {
+    expect(dlFailure(() => parseGS1('https://x.example/01/09501101530004'))).toMatchObject({ code: 'GS1_CHECK_DIGIT', position: 34 });
+    expect(dlFailure(() => parseGS1(']Q1https://x.example/01/09501101530004'))).toMatchObject({ code: 'GS1_CHECK_DIGIT', position: 37 });
+    expect(dlFailure(() => parseGS1(`]Q1https://x.example/01/${GTIN}?21=S`))).toMatchObject({ code: 'DL_NOT_DATA_ATTRIBUTE', position: 39 });
+  });
+
   it('refuses plain data in a non-GS1 symbology', () => {
     expect(dlFailure(() => parseGS1(']C081234567890123456789'))).toMatchObject({ code: 'GS1_NOT_GS1_DATA' });
   });
