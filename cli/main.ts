@@ -8,8 +8,10 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   // one line per command module, kept in DESIGN.md §10 order
   () => import('./commands/ledger.ts'),
   () => import('./commands/parse.ts'),
+  () => import('./commands/scan.ts'),
   () => import('./commands/product.ts'),
   () => import('./commands/codes.ts'),
+  () => import('./commands/label.ts'),
 ];
 
 export async function buildProgram(): Promise<Command> {
