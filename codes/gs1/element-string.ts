@@ -53,6 +53,8 @@ interface Located {
   els: GS1Element[];
   aiPos: number[];
   valPos: number[];
+  /** Table entries already looked up while parsing (raw form), so validation need not repeat it. */
+  compiled?: CompiledAI[];
 }
 
 function syntax(message: string, position: number, ai: string | null = null): GS1Error {
@@ -107,7 +109,7 @@ function parseRawAt(s: string, start: number): Located {
   // A leading FNC1 (as GS) is what some scanners send for "FNC1 in first position".
   if (p < n && s.charCodeAt(p) === GS_CODE) p++;
   if (p >= n) throw new GS1Error('GS1_EMPTY', 'no element string', { rule: 'syntax', position: p });
-  const out: Located = { els: [], aiPos: [], valPos: [] };
+  const out: Located = { els: [], aiPos: [], valPos: [], compiled: [] };
   while (p < n) {
     const d0 = s.charCodeAt(p) - 48;
     const d1 = s.charCodeAt(p + 1) - 48;
@@ -117,8 +119,12 @@ function parseRawAt(s: string, start: number): Located {
     }
     const length = aiLengthForPrefix(d0 * 10 + d1);
     if (length === 0) throw new GS1Error('GS1_UNKNOWN_AI', `no AI starts with ${s.slice(p, p + 2)}`, { ai: s.slice(p, p + 2), rule: 'ai', position: p });
+    if (p + length > n) throw syntax(`AI starting ${s.slice(p, p + 2)} must be ${length} digits`, p);
+    for (let i = p + 2; i < p + length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) throw syntax(`AI starting ${s.slice(p, p + 2)} must be ${length} digits`, i);
+    }
     const ai = s.slice(p, p + length);
-    if (ai.length < length || !/^\d+$/.test(ai)) throw syntax(`AI starting ${s.slice(p, p + 2)} must be ${length} digits`, p, null);
     const compiled = getCompiledAI(ai);
     if (!compiled) throw new GS1Error('GS1_UNKNOWN_AI', 'unknown AI', { ai, rule: 'ai', position: p });
     const valueStart = p + length;
@@ -146,6 +152,7 @@ function parseRawAt(s: string, start: number): Located {
     out.els.push({ ai, value: s.slice(valueStart, valueEnd) });
     out.aiPos.push(valueStart - length);
     out.valPos.push(valueStart);
+    out.compiled!.push(compiled);
   }
   return out;
 }
@@ -156,9 +163,10 @@ function parseRawAt(s: string, start: number): Located {
  */
 function validateLocated(loc: Located): GS1Element[] {
   const { els, aiPos, valPos } = loc;
-  const compiled: CompiledAI[] = new Array(els.length);
+  const known = loc.compiled;
+  const compiled: CompiledAI[] = known ?? new Array(els.length);
   for (let i = 0; i < els.length; i++) {
-    const c = getCompiledAI(els[i].ai);
+    const c = known ? known[i] : getCompiledAI(els[i].ai);
     if (!c) throw new GS1Error('GS1_UNKNOWN_AI', 'unknown AI', { ai: els[i].ai, rule: 'ai', position: aiPos[i] });
     c.validateValue(els[i].value, valPos[i]);
     compiled[i] = c;
