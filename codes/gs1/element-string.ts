@@ -250,17 +250,23 @@ export function validateAt(els: GS1Element[], aiPos: number[], valPos: number[])
   return validateLocated({ els, aiPos, valPos });
 }
 
+function requireString(s: unknown): void {
+  if (typeof s !== 'string') throw new GS1Error('GS1_EMPTY', 'input is not a string', { rule: 'syntax', position: 0 });
+}
+
 function finish(loc: Located, opts: ParseOptions | undefined): GS1Element[] {
   return opts?.validate === false ? loc.els : validateLocated(loc);
 }
 
 /** Parses `(01)…(21)…`; validates unless `{ validate: false }`. */
 export function parseBracketed(s: string, opts?: ParseOptions): GS1Element[] {
+  requireString(s);
   return finish(parseBracketedAt(s, 0), opts);
 }
 
 /** Parses the raw form with GS (\x1d) as FNC1; a leading GS is ignored. */
 export function parseRaw(s: string, opts?: ParseOptions): GS1Element[] {
+  requireString(s);
   return finish(parseRawAt(s, 0), opts);
 }
 
@@ -276,6 +282,7 @@ export function symbologyOf(s: string): string | null {
  * parsed: the plain data is returned in `data` with `gs1: false`, e.g. for a CN code or a URL.
  */
 export function parseScannerData(s: string, opts?: ParseOptions): ScannerData {
+  requireString(s);
   const symbology = symbologyOf(s);
   if (symbology !== null && !GS1_SYMBOLOGIES.has(symbology)) {
     return { symbology, gs1: false, elements: [], data: s.slice(3) };
@@ -287,7 +294,7 @@ export function parseScannerData(s: string, opts?: ParseOptions): ScannerData {
 
 /** Detects the form (scanner data, bracketed, raw) and parses it. Non-GS1 scanner data is an error. */
 export function parseElementString(s: string, opts?: ParseOptions): GS1Element[] {
-  if (typeof s !== 'string') throw new GS1Error('GS1_EMPTY', 'input is not a string', { rule: 'syntax', position: 0 });
+  requireString(s);
   const c = s.charCodeAt(0);
   if (c === 93) {
     const scanned = parseScannerData(s, opts);

@@ -171,6 +171,14 @@ describe('garbage in, only GS1Error or DigitalLinkError out (properties)', () =>
     );
   });
 
+  it('non-string input from JavaScript callers', () => {
+    for (const bad of [undefined, null, 42, {}, ['01']]) {
+      for (const f of [parseGS1, parseElementString, parseRaw, parseBracketed, parseScannerData, parseDigitalLink]) {
+        expect(() => f(bad as never)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(GS1|DL)_EMPTY$/) }));
+      }
+    }
+  });
+
   it('parseDigitalLink, behind a plausible prefix too', () => {
     fc.assert(
       fc.property(inputs, (s) => onlyOwnErrors(() => parseDigitalLink(s)) && onlyOwnErrors(() => parseDigitalLink(`https://x.example/01/${s}`))),
