@@ -18,6 +18,11 @@ import {
   type ExportFormat,
 } from '../../codes/issuance/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
+import { CN_URN_PREFIX, canonicalIdentifier } from '../../codes/identifier.ts';
+import { formatCnCode, parseCnCode } from '../../codes/cn/index.ts';
+import { epcToElements, formatEpcUrn, parseEpcUrn } from '../../codes/epc/index.ts';
+import { buildDigitalLink, toBracketed } from '../../codes/gs1/index.ts';
+import type { Recogniser } from './parse.ts';
 import { issuanceExit, parseWholeNumber, withStoreAsync } from './product.ts';
 
 interface IssueOptions {
@@ -140,3 +145,49 @@ export function register(program: Command): void {
       });
     });
 }
+
+/** `drugtrace parse` recognisers for CN codes and EPC URNs (listed in cli/commands/parse.ts). */
+const CN_INPUT = /^(\]C0)?8[0-9 -]+$/;
+export const CN_RECOGNISER: Recogniser = {
+  name: 'cn',
+  matches: (input) =>
+    /^urn:cn:nmpa:drugcode:/i.test(input) || (CN_INPUT.test(input) && input.replace(/^\]C0/, '').replace(/[ -]/g, '').length === 20),
+  parse(input) {
+    const uri = canonicalIdentifier(input);
+    const c = parseCnCode(uri.slice(CN_URN_PREFIX.length));
+    return {
+      kind: 'cn',
+      json: { ...c, formatted: formatCnCode(c), canonical: uri, checkVerified: false },
+      text: [
+        `CN drug traceability code: well formed`,
+        `  product resource code  ${c.resourceCode}`,
+        `  serial                 ${c.serial}`,
+        `  check                  ${c.check} (not verified: the issuer's check is keyed)`,
+        `Printed:    ${formatCnCode(c)}`,
+        `Canonical:  ${uri}`,
+      ],
+    };
+  },
+};
+
+export const EPC_RECOGNISER: Recogniser = {
+  name: 'epc',
+  matches: (input) => /^urn:epc:/i.test(input),
+  parse(input) {
+    const id = parseEpcUrn(input);
+    const elements = epcToElements(id);
+    const digitalLink = buildDigitalLink(elements);
+    return {
+      kind: 'epc',
+      json: { epc: id, urn: formatEpcUrn(id), elements, bracketed: toBracketed(elements), digitalLink, canonical: canonicalIdentifier(input) },
+      text: [
+        `EPC ${id.kind} URN: valid`,
+        ...Object.entries(id)
+          .filter(([k]) => k !== 'kind')
+          .map(([k, v]) => `  ${k.padEnd(18)} ${v ?? '(none)'}`),
+        `Bracketed:     ${toBracketed(elements)}`,
+        `Digital Link:  ${digitalLink}`,
+      ],
+    };
+  },
+};

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { aiTitle, buildDigitalLink, DigitalLinkError, looksLikeGS1, parseGS1, toBracketed, toRaw } from '../../codes/gs1/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
 import { KEYSTROKE_RECOGNISER } from './scan.ts';
+import { CN_RECOGNISER, EPC_RECOGNISER } from './codes.ts';
 
 /** What a recogniser returns for a valid code. */
 export interface ParsedCode {
@@ -64,7 +65,7 @@ const GS1_RECOGNISER: Recogniser = {
 };
 
 /** Tried in order; put more specific recognisers before broader ones. */
-export const RECOGNISERS: Recogniser[] = [KEYSTROKE_RECOGNISER, GS1_RECOGNISER];
+export const RECOGNISERS: Recogniser[] = [CN_RECOGNISER, EPC_RECOGNISER, KEYSTROKE_RECOGNISER, GS1_RECOGNISER];
 
 /** Command-line spellings of the GS (FNC1) character, since a shell argument cannot easily carry 0x1D. */
 export function unescapeGroupSeparators(s: string): string {

@@ -21,4 +21,9 @@ export class EpcError extends Error {
   ) {
     super(message);
   }
+
+  /** 1-based position of the fault in the input, when there is one (as GS1Error has). */
+  get position(): number | undefined {
+    return this.details.position;
+  }
 }

@@ -144,3 +144,42 @@ describe('drugtrace codes issue', () => {
     expect(row[1]).toBe(`(01)09506000134352(21)${row[3]}`);
   });
 });
+
+describe('drugtrace parse recognises CN codes and EPC URNs', () => {
+  it('splits a CN code given in its printed form', async () => {
+    const r = await run(['parse', '8123 4560 0000 0001 6509', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      valid: true,
+      kind: 'cn',
+      resourceCode: '8123456',
+      serial: '000000001',
+      check: '6509',
+      canonical: 'urn:cn:nmpa:drugcode:81234560000000016509',
+      checkVerified: false,
+    });
+  });
+
+  it('converts an EPC URN to its element string and Digital Link', async () => {
+    const r = await run(['parse', 'urn:epc:id:sgtin:0614141.812345.6789', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: 'epc',
+      bracketed: '(01)80614141123458(21)6789',
+      digitalLink: 'https://id.gs1.org/01/80614141123458/21/6789',
+      canonical: 'https://id.gs1.org/01/80614141123458/21/6789',
+    });
+  });
+
+  it.each([
+    ['urn:epc:id:sgtin:0614141.81234.6789', 'epc', 'EPC_FIELD_LENGTH', 26],
+    ['urn:epc:id:grai:0614141.12345.400', 'epc', 'EPC_UNKNOWN_SCHEME', 1],
+    [']C081234560000000016509X', null, null, null],
+  ])('exits 1 for %s', async (input, kind, code, position) => {
+    const r = await run(['parse', input, '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.valid).toBe(false);
+    if (kind) expect(doc).toMatchObject({ kind, error: { code, position } });
+  });
+});
