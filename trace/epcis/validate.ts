@@ -57,19 +57,28 @@ const ALTERNATIVES = new Set(['anyOf', 'oneOf']);
  * summarised in the message), the real leaf errors, no wrappers, no duplicates.
  */
 export function violationsFromAjv(errors: readonly ErrorObject[]): SchemaViolation[] {
-  const alternativePaths = new Set(errors.filter((e) => ALTERNATIVES.has(e.keyword)).map((e) => e.instancePath));
+  // Errors raised while checking a property *name* carry `propertyName`; the `propertyNames`
+  // error that follows them says everything needed, with the name.
+  const aboutName = (e: ErrorObject) => e.propertyName !== undefined;
+  const alternativePaths = new Set(errors.filter((e) => ALTERNATIVES.has(e.keyword) && !aboutName(e)).map((e) => e.instancePath));
   const isBranchError = (e: ErrorObject) =>
     !ALTERNATIVES.has(e.keyword) &&
-    (/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath) || (alternativePaths.has(e.instancePath) && e.keyword !== 'required'));
+    (/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath) ||
+      (alternativePaths.has(e.instancePath) && !['required', 'propertyNames', 'additionalProperties'].includes(e.keyword)));
 
   const seen = new Set<string>();
   const violations: SchemaViolation[] = [];
   for (const error of errors) {
-    if (error.keyword === 'if' || isBranchError(error)) continue;
+    if (error.keyword === 'if' || aboutName(error) || isBranchError(error)) continue;
     let message = error.message ?? error.keyword;
+    if (error.keyword === 'propertyNames') {
+      const name = String((error.params as { propertyName?: unknown }).propertyName);
+      message = `property name ${JSON.stringify(name)} is not allowed here: neither a field of this structure nor an extension named by a prefix (ex:name) or URI`;
+    }
     if (ALTERNATIVES.has(error.keyword)) {
       const branchOf = (e: ErrorObject) =>
         isBranchError(e) &&
+        !aboutName(e) &&
         e.keyword !== 'if' &&
         (e.schemaPath.startsWith(`${error.schemaPath}/`) ||
           (e.instancePath === error.instancePath && !/\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)));
