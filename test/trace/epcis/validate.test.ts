@@ -69,6 +69,7 @@ describe('validateEpcisDocument', () => {
       ['epcList that is not an array', (d) => (d.epcisBody.eventList[0].epcList = 'urn:epc:id:sscc:9521234.0000000001'), `${event0}/epcList`, 'type'],
       ['an EPC that is not a URI', (d) => (d.epcisBody.eventList[0].epcList = ['not a uri']), `${event0}/epcList/0`, 'format'],
       ['bizStep neither a CBV term nor a URI', (d) => (d.epcisBody.eventList[0].bizStep = 'shiping'), `${event0}/bizStep`, 'anyOf'],
+      ['a bizStep in EPCIS 1.x URN form (2.0 JSON wants the bare term)', (d) => (d.epcisBody.eventList[0].bizStep = 'urn:epcglobal:cbv:bizstep:shipping'), `${event0}/bizStep`, 'anyOf'],
       ['disposition neither a CBV term nor a URI', (d) => (d.epcisBody.eventList[0].disposition = 'lost'), `${event0}/disposition`, 'anyOf'],
       ['action outside ADD/OBSERVE/DELETE', (d) => (d.epcisBody.eventList[0].action = 'MOVE'), `${event0}/action`, 'enum'],
       ['source type neither CBV nor URI', (d) => (d.epcisBody.eventList[0].sourceList[0].type = 'owner'), `${event0}/sourceList/0/type`, 'anyOf'],
