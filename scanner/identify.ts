@@ -10,16 +10,24 @@ import {
   type GS1Element,
   type ParsedDigitalLink,
 } from '../codes/gs1/index.ts';
+import { CN_URN_PREFIX, IdentifierError, canonicalIdentifier } from '../codes/identifier.ts';
 import type { DecodedSymbol } from './decode.ts';
 import { ScanError } from './errors.ts';
 
-export type Identifier =
+export type Identifier = (
   /** A GS1 element string from a GS1 symbology (`]d2`, `]C1`, `]Q3`, `]e0`) or an EAN/UPC GTIN. */
   | { kind: 'gs1'; elements: GS1Element[]; bracketed: string }
   /** A GS1 Digital Link URI (plain data in a QR or Data Matrix). */
   | { kind: 'digital-link'; elements: GS1Element[]; bracketed: string; digitalLink: ParsedDigitalLink }
   /** A CN 20-digit drug traceability code (shape checked; its keyed check needs the issuer). */
-  | { kind: 'cn'; cn: CnCode };
+  | { kind: 'cn'; cn: CnCode }
+) & {
+  /**
+   * The canonical identifier URI (codes/identifier.ts): Digital Link on id.gs1.org with the
+   * identity elements only, or the CN URN. null when the elements hold no GS1 primary key.
+   */
+  uri: string | null;
+};
 
 /** The errors a symbol's content may raise: the codes/ errors pass through unchanged. */
 export type IdentifyError = ScanError | GS1Error | DigitalLinkError | CnCodeError;
@@ -40,15 +48,34 @@ export function errorInfo(err: IdentifyError): { code: string; message: string; 
 const URI = /^https?:\/\//i;
 const CN_CANDIDATE = /^8\d*$/;
 
-const gs1 = (elements: GS1Element[]): Identifier => ({ kind: 'gs1', elements, bracketed: toBracketed(elements) });
+/** The canonical URI of validated GS1 elements, or null when they carry no primary key. */
+export function gs1Uri(bracketed: string): string | null {
+  try {
+    return canonicalIdentifier(bracketed);
+  } catch (err) {
+    if (err instanceof IdentifierError && err.code === 'ID_NO_PRIMARY_KEY') return null;
+    throw err;
+  }
+}
+
+export function gs1Identifier(elements: GS1Element[]): Identifier {
+  const bracketed = toBracketed(elements);
+  return { kind: 'gs1', elements, bracketed, uri: gs1Uri(bracketed) };
+}
+
+const gs1 = gs1Identifier;
 
 /** Plain (non-GS1) data: a Digital Link URI or a CN code; anything else is SCAN_UNKNOWN_CONTENT. */
 export function identifyPlainData(data: string): Identifier {
   if (URI.test(data)) {
     const dl = parseDigitalLinkFull(data);
-    return { kind: 'digital-link', elements: dl.elements, bracketed: toBracketed(dl.elements), digitalLink: dl };
+    const bracketed = toBracketed(dl.elements);
+    return { kind: 'digital-link', elements: dl.elements, bracketed, digitalLink: dl, uri: gs1Uri(bracketed) };
   }
-  if (CN_CANDIDATE.test(data)) return { kind: 'cn', cn: parseCnCode(data) };
+  if (CN_CANDIDATE.test(data)) {
+    const cn = parseCnCode(data);
+    return { kind: 'cn', cn, uri: CN_URN_PREFIX + cn.code };
+  }
   throw new ScanError(
     'SCAN_UNKNOWN_CONTENT',
     `symbol data is not a GS1 element string, a Digital Link URI or a CN code: ${JSON.stringify(data.slice(0, 40))}`,

@@ -14,6 +14,7 @@ export {
 } from './decode.ts';
 export {
   errorInfo,
+  gs1Identifier,
   identifyPlainData,
   identifyScannerData,
   identifySymbol,

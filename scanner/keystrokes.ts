@@ -4,9 +4,9 @@
 // a repair is made only when exactly one reading validates, and every repair is reported.
 // The rules are written down in docs/scanner.md. Browser-safe.
 import { getCompiledAI } from '../codes/gs1/ai-table.ts';
-import { GS, GS1_SYMBOLOGIES, aiLengthForPrefix, parseRaw, toBracketed, validateElements, type GS1Element } from '../codes/gs1/index.ts';
+import { GS, GS1_SYMBOLOGIES, aiLengthForPrefix, parseRaw, validateElements, type GS1Element } from '../codes/gs1/index.ts';
 import { ScanError } from './errors.ts';
-import { identifyPlainData, isIdentifyError, type IdentifyError, type Identifier } from './identify.ts';
+import { gs1Identifier, identifyPlainData, isIdentifyError, type IdentifyError, type Identifier } from './identify.ts';
 import { LAYOUT_NAMES, LAYOUT_TABLES, flipCase, undoLayout, type KeyboardLayout } from './layouts.ts';
 
 export type CorrectionKind = 'gs-notation' | 'keyboard-layout' | 'caps-lock' | 'missing-separator';
@@ -238,7 +238,7 @@ function analyse(reading: Reading): Analysis {
   for (const p of parses) {
     try {
       const els = validateElements(p.els);
-      keep({ kind: 'gs1', elements: els, bracketed: toBracketed(els) }, p.inserted);
+      keep(gs1Identifier(els), p.inserted);
     } catch (err) {
       if (!isIdentifyError(err)) throw err;
     }

@@ -19,7 +19,7 @@ function describeIdentifier(id: Identifier): string {
 
 function humanSymbol(s: ScannedSymbol): string {
   const head = `  ${s.format} ${s.symbologyIdentifier}`.padEnd(20);
-  return s.ok ? `${head} valid    ${describeIdentifier(s.identifier)}` : `${head} INVALID  ${s.error.code}: ${s.error.message}`;
+  return s.ok ? `${head} valid    ${describeIdentifier(s.identifier)}${s.identifier.uri ? `  ${s.identifier.uri}` : ''}` : `${head} INVALID  ${s.error.code}: ${s.error.message}`;
 }
 
 export function register(program: Command): void {

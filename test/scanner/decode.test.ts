@@ -75,6 +75,15 @@ describe('decodeImage', () => {
 });
 
 describe('scanImage: each symbol to an identifier or a typed error', () => {
+  it('gives each identifier its canonical URI (codes/identifier.ts)', async () => {
+    const [unit] = await scanImage(renderLabelPng(UNIT));
+    expect(unit.ok && unit.identifier.uri).toBe('https://id.gs1.org/01/09506000134352/21/XYZ99');
+    const [cn] = await scanImage(renderLabelPng('81234560123456789012'));
+    expect(cn.ok && cn.identifier.uri).toBe('urn:cn:nmpa:drugcode:81234560123456789012');
+    const [dl] = await scanImage(renderLabelPng('https://example.com/01/09506000134352/10/L1?17=261231'));
+    expect(dl.ok && dl.identifier.uri).toBe('https://id.gs1.org/01/09506000134352/10/L1');
+  });
+
   it('passes a GS1 check-digit error through for a symbol printed with a bad GTIN', async () => {
     const [s] = await scanImage(await rawSymbol('datamatrix', '^FNC10109506000134353^FNC121X', true));
     expect(s.ok).toBe(false);
