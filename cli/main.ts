@@ -12,6 +12,7 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/product.ts'),
   () => import('./commands/codes.ts'),
   () => import('./commands/label.ts'),
+  () => import('./commands/proof.ts'),
 ];
 
 export async function buildProgram(): Promise<Command> {
