@@ -39,15 +39,22 @@ export interface DecodeOptions {
   effort?: 'thorough' | 'fast';
   /** Also try light-on-dark symbols. Off by default: printed labels are dark on light. */
   tryInvert?: boolean;
+  /**
+   * Also read EAN/UPC and GS1 DataBar. Off by default: the EAN-13 beside a pack's DataMatrix
+   * repeats its GTIN without the serial, and would show up as a second, lesser symbol.
+   */
+  includeRetail?: boolean;
 }
 
-/** The symbologies DrugTrace labels use plus the retail ones a pack may also carry. */
-const FORMATS: ReaderOptions['formats'] = ['DataMatrix', 'Code128', 'QRCode', 'EAN13', 'EAN8', 'UPCA', 'DataBar', 'DataBarExp'];
+/** The symbologies DrugTrace prints: GS1 DataMatrix, GS1-128/Code 128, QR. */
+const LABEL_FORMATS: ReaderOptions['formats'] = ['DataMatrix', 'Code128', 'QRCode'];
+/** Retail symbols a pack may carry besides: EAN/UPC (a GTIN without serial) and GS1 DataBar. */
+const RETAIL_FORMATS: ReaderOptions['formats'] = ['EAN13', 'EAN8', 'UPCA', 'UPCE', 'DataBar', 'DataBarExp'];
 
 export function readerOptions(opts: DecodeOptions = {}): ReaderOptions {
   const fast = opts.effort === 'fast';
   return {
-    formats: FORMATS,
+    formats: opts.includeRetail ? [...LABEL_FORMATS!, ...RETAIL_FORMATS!] : LABEL_FORMATS,
     tryHarder: true,
     tryRotate: !fast,
     tryDownscale: !fast,

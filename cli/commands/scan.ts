@@ -28,8 +28,9 @@ export function register(program: Command): void {
     .description('decode every barcode in PNG/JPEG images and validate each')
     .argument('<image...>', 'PNG or JPEG files')
     .option('--fast', 'one pass over each image as given (clean, upright images); default also tries rotated and downscaled passes')
+    .option('--retail', 'also read EAN/UPC and GS1 DataBar (off by default: an EAN-13 repeats the GTIN without its serial)')
     .option('--json', 'print one JSON document')
-    .action(async (files: string[], opts: { fast?: boolean; json?: boolean }) => {
+    .action(async (files: string[], opts: { fast?: boolean; retail?: boolean; json?: boolean }) => {
       const out = output(opts);
       const images: Array<{ file: string; symbols: ScannedSymbol[]; error?: { code: string; message: string } }> = [];
       for (const file of files) {
@@ -40,7 +41,7 @@ export function register(program: Command): void {
           throw new CliExit(EXIT.usage, `drugtrace scan: cannot read ${file}: ${(err as Error).message}`);
         }
         try {
-          images.push({ file, symbols: await scanImage(bytes, { effort: opts.fast ? 'fast' : 'thorough' }) });
+          images.push({ file, symbols: await scanImage(bytes, { effort: opts.fast ? 'fast' : 'thorough', includeRetail: opts.retail }) });
         } catch (err) {
           if (!(err instanceof ScanError)) throw err;
           images.push({ file, symbols: [], error: { code: err.code, message: err.message } });

@@ -79,6 +79,15 @@ describe('drugtrace scan', () => {
     expect(JSON.parse(stdout).images[0].error.code).toBe('SCAN_UNSUPPORTED_IMAGE');
   });
 
+  it('reads EAN-13 only with --retail', async () => {
+    const ean = await bwip.toBuffer({ bcid: 'ean13', text: '9506000134352', scale: 3, padding: 12, backgroundcolor: 'FFFFFF' } as never);
+    const img = file('ean.png', new Uint8Array(ean));
+    expect(await main(['scan', img])).toBe(1);
+    stdout = '';
+    expect(await main(['scan', img, '--retail', '--json'])).toBe(0);
+    expect(JSON.parse(stdout).images[0].symbols[0].identifier.bracketed).toBe(`(01)${GTIN}`);
+  });
+
   it('exits 2 for a file that cannot be opened', async () => {
     expect(await main(['scan', join(dir, 'missing.png')])).toBe(2);
   });

@@ -105,8 +105,10 @@ describe('scanImage: each symbol to an identifier or a typed error', () => {
     if (!s.ok) expect(s.error.code).toBe('CN_LENGTH');
   });
 
-  it('reads an EAN-13 as a GTIN', async () => {
-    const [s] = await scanImage(await rawSymbol('ean13', '9506000134352'));
+  it('reads an EAN-13 as a GTIN when retail symbols are asked for, and ignores it otherwise', async () => {
+    const ean = await rawSymbol('ean13', '9506000134352');
+    expect(await scanImage(ean)).toEqual([]);
+    const [s] = await scanImage(ean, { includeRetail: true });
     expect(s.symbologyIdentifier).toBe(']E0');
     expect(s.ok && s.identifier.kind === 'gs1' && s.identifier.bracketed).toBe('(01)09506000134352');
   });
