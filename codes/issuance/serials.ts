@@ -30,7 +30,7 @@ export function resolveAlphabet(spec: string): { name: SerialAlphabetName; chars
 /** Most guessable share of issued codes allowed: the EU rule, under 1 in 10,000. */
 export const GUESS_LIMIT_DENOMINATOR = 10_000n;
 /**
- * Serials never fill more than 1% of their space: collision retries stay rare (under 1.01 draws
+ * Serials never fill more than 1% of their space: collision retries stay rare (at most about 1.01 draws
  * per serial) and, for keyed CN checks, a leaked key still leaves a guess under 1 in 100.
  */
 export const FILL_LIMIT_DENOMINATOR = 100n;
