@@ -148,6 +148,19 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/**
+ * A number as the hash writes it: integers in full (`10.0` → `10`, `1e21` → all 22 digits),
+ * other values in shortest round-trip form, with an exponent (`1e-05`) below 1e-4 — the way the
+ * GS1 reference implementation prints them, so both give the same pre-hash.
+ */
+export function formatHashNumber(value: number): string {
+  if (Number.isInteger(value)) return BigInt(value).toString();
+  if (Math.abs(value) >= 1e-4) return String(value);
+  const [mantissa, exponent] = value.toExponential().split('e');
+  const sign = exponent.startsWith('-') ? '-' : '+';
+  return `${mantissa}e${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
+}
+
 function sorted(parts: string[]): string[] {
   return parts.sort(compareCodePoints);
 }
@@ -188,7 +201,7 @@ class PreHashBuilder {
     if (typeof value === 'boolean') return String(value);
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new EpcisError('EPCIS_BAD_FIELD', `${path}: ${value} is not a number`, { path, value });
-      return String(value);
+      return formatHashNumber(value);
     }
     if (typeof value !== 'string') {
       throw new EpcisError('EPCIS_BAD_FIELD', `${path}: expected a string, number or boolean`, { path, value });
@@ -199,7 +212,7 @@ class PreHashBuilder {
     if (kind !== 'plain') text = canonicalVocabularyValue(kind, text, this.prefixes);
     text = expandCurie(cbvUrnToWebUri(text), this.prefixes);
     // "Quantitative values SHALL NOT have trailing zeros": 1.0 → 1, 0.50 → 0.5.
-    if (DECIMAL.test(text)) text = String(Number(text));
+    if (DECIMAL.test(text) && Number.isFinite(Number(text))) text = formatHashNumber(Number(text));
     return hashIdentifierForm(text);
   }
 

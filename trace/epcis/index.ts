@@ -6,6 +6,7 @@ export {
   compareCodePoints,
   eventHashId,
   eventPreHash,
+  formatHashNumber,
   hashIdFromPreHash,
   prefixesFromContext,
   type EventHashOptions,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EpcisError } from '../../../trace/epcis/errors.ts';
-import { compareCodePoints, eventHashId, eventPreHash, hashIdFromPreHash } from '../../../trace/epcis/event-hash.ts';
+import { compareCodePoints, eventHashId, eventPreHash, formatHashNumber, hashIdFromPreHash } from '../../../trace/epcis/event-hash.ts';
 import { FIXTURE_NAMES, firstEvent, fixture, type JsonDoc } from './helpers.ts';
 
 const hashOf = (event: unknown, doc?: JsonDoc) => eventHashId(event, { documentContext: doc?.['@context'] });
@@ -362,6 +362,27 @@ describe('CBV 2.0 Event Hash ID', () => {
         expect(error.details.path).toBe(path);
       });
     }
+  });
+
+  it('writes numbers as the reference implementation does (integers in full, exponents below 1e-4)', () => {
+    // Expected values are Python's str(int(x)) / repr(x), which the reference implementation uses.
+    const cases: Array<[number, string]> = [
+      [10.0, '10'],
+      [1e21, '1000000000000000000000'],
+      [95212340000000013, '95212340000000016'],
+      [-0, '0'],
+      [0.1, '0.1'],
+      [26.2, '26.2'],
+      [0.0001, '0.0001'],
+      [0.00012, '0.00012'],
+      [1e-5, '1e-05'],
+      [1.5e-5, '1.5e-05'],
+      [-2.5e-5, '-2.5e-05'],
+      [1e-7, '1e-07'],
+    ];
+    for (const [value, text] of cases) expect(formatHashNumber(value), String(value)).toBe(text);
+    const event = { type: 'ObjectEvent', eventTime: '2026-01-01T00:00:00Z', eventTimeZoneOffset: '+00:00', 'ex:a': '0.000010', 'ex:b': 0.5e-5 };
+    expect(eventPreHash(event, { documentContext: { ex: 'https://ex.example/' } })).toContain('{https://ex.example/}a=1e-05{https://ex.example/}b=5e-06');
   });
 
   it('sorts by code point (UTF-8 order), not by UTF-16 code unit', () => {
