@@ -23,8 +23,18 @@ export function leafHash(h: Sha256, entry: Uint8Array): Uint8Array {
   return h(buf);
 }
 
+/** Reused input for the common 32 + 32 byte case: proofs hash dozens of nodes, and allocating each input showed up as a third of verification time. */
+const NODE_INPUT = new Uint8Array(1 + 2 * 32);
+NODE_INPUT[0] = 0x01;
+
 /** H(0x01 || left || right): an interior node. */
 export function nodeHash(h: Sha256, l: Uint8Array, r: Uint8Array): Uint8Array {
+  if (l.length === 32 && r.length === 32) {
+    // Safe to reuse: h is synchronous and returns a fresh digest, never a view of its input.
+    NODE_INPUT.set(l, 1);
+    NODE_INPUT.set(r, 33);
+    return h(NODE_INPUT);
+  }
   const buf = new Uint8Array(1 + l.length + r.length);
   buf[0] = 0x01;
   buf.set(l, 1);
