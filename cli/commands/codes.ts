@@ -15,15 +15,16 @@ import {
   getProduct,
   guessReport,
   issueCodes,
+  lookupIssued,
   type ExportFormat,
 } from '../../codes/issuance/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
-import { CN_URN_PREFIX, canonicalIdentifier } from '../../codes/identifier.ts';
+import { CN_URN_PREFIX, canonicalIdentifier, isIdentifierInputError } from '../../codes/identifier.ts';
 import { formatCnCode, parseCnCode } from '../../codes/cn/index.ts';
 import { epcToElements, formatEpcUrn, parseEpcUrn } from '../../codes/epc/index.ts';
 import { buildDigitalLink, toBracketed } from '../../codes/gs1/index.ts';
 import type { Recogniser } from './parse.ts';
-import { issuanceExit, parseWholeNumber, withStoreAsync } from './product.ts';
+import { issuanceExit, parseWholeNumber, withStore, withStoreAsync } from './product.ts';
 
 interface IssueOptions {
   product: number;
@@ -67,7 +68,8 @@ function openOut(path: string, force: boolean): { stream: Writable; done: Promis
 }
 
 export function register(program: Command): void {
-  const codes = program.command('codes').description('issue codes for registered products');
+  const codes = program.command('codes').description('issue codes for registered products, and check them');
+  registerCheck(codes);
 
   codes
     .command('issue')
@@ -143,6 +145,42 @@ export function register(program: Command): void {
           issuanceExit(err, 'codes issue');
         }
       });
+    });
+}
+
+const VERDICT_TEXT = {
+  issued: 'issued',
+  'not-issued': 'NOT issued: no such serial was issued for this product',
+  'bad-check': 'NOT issued: the check digits do not match the issuer key (a guessed or mistyped code)',
+  'unknown-product': 'NOT issued: no product here has this GTIN / CN product resource code',
+  'not-serialised': 'not a serialised unit (no serial to look up)',
+} as const;
+
+export function registerCheck(codes: Command): void {
+  codes
+    .command('check')
+    .description('was this code issued here? exit 0 if so, 1 if not')
+    .argument('<code>', 'the code in any form: element string, Digital Link, EPC URN, CN code')
+    .option('--db <file>', 'SQLite database file')
+    .option('--json', 'print one JSON document')
+    .action((code: string, opts: { db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const result = withStore(opts.db, (store) => {
+        try {
+          return lookupIssued(store, code);
+        } catch (err) {
+          if (!isIdentifierInputError(err)) throw err;
+          const e = err as Error & { code: string };
+          throw new CliExit(EXIT.no, `drugtrace codes check: ${e.code}: ${e.message}`, {
+            ok: false,
+            verdict: 'invalid',
+            error: { code: e.code, message: e.message },
+          });
+        }
+      });
+      const human = `${result.canonical}: ${VERDICT_TEXT[result.verdict]}${result.productId !== undefined ? ` (product ${result.productId}${result.runId !== undefined ? `, run ${result.runId}` : ''})` : ''}`;
+      if (result.verdict !== 'issued') throw new CliExit(EXIT.no, opts.json ? '' : human, { ok: false, ...result });
+      out.result({ ok: true, ...result }, () => human);
     });
 }
 

@@ -38,3 +38,4 @@ export {
 } from './products.ts';
 export { DEFAULT_ISSUE_BATCH_SIZE, assertCanIssue, issueAll, issueCodes, type IssueOptions, type IssuedBatch } from './issue.ts';
 export { CSV_HEADER, CodeWriter, EXPORT_FORMATS, recordsOf, type CodeRecord, type ExportFormat } from './export.ts';
+export { lookupIssued, type IssuedLookup, type IssuedVerdict } from './lookup.ts';

@@ -183,3 +183,27 @@ describe('drugtrace parse recognises CN codes and EPC URNs', () => {
     if (kind) expect(doc).toMatchObject({ kind, error: { code, position } });
   });
 });
+
+describe('drugtrace codes check', () => {
+  it('exits 0 for an issued code and 1 for one never issued', async () => {
+    const id = await addCn();
+    const out = join(dir, 'c.ndjson');
+    await run(['codes', 'issue', '--product', String(id), '--count', '3', '--out', out, '--format', 'ndjson', '--db', db]);
+    const code = JSON.parse(readFileSync(out, 'utf8').split('\n')[0]).cnCode as string;
+    const ok = await run(['codes', 'check', code, '--db', db, '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, verdict: 'issued', kind: 'cn', productId: id });
+    const wrong = code.slice(0, 16) + String((Number(code.slice(16)) + 1) % 10_000).padStart(4, '0');
+    const no = await run(['codes', 'check', wrong, '--db', db, '--json']);
+    expect(no.code).toBe(1);
+    expect(JSON.parse(no.stdout)).toMatchObject({ ok: false, verdict: 'bad-check' });
+    const human = await run(['codes', 'check', wrong, '--db', db]);
+    expect(human.stderr).toContain('NOT issued: the check digits do not match');
+  });
+
+  it('exits 1 with the parser error code for malformed input', async () => {
+    const r = await run(['codes', 'check', 'urn:epc:id:sgtin:0614141.81234.6789', '--db', db, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'invalid', error: { code: 'EPC_FIELD_LENGTH' } });
+  });
+});

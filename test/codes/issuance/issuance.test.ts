@@ -352,3 +352,43 @@ describe('export records and writers', () => {
     }
   });
 });
+
+describe('lookupIssued', () => {
+  it('finds issued GS1 serials in any form and tells guesses apart', async () => {
+    const { lookupIssued } = await import('../../../codes/issuance/index.ts');
+    const p = registerProduct(store, gs1Product());
+    const { serials, last } = issueAll(store, p.id, 10);
+    const s = serials[3];
+    for (const form of [`(01)09506000134352(21)${s}`, `https://example.com/01/09506000134352/21/${s}?17=261231`, `urn:epc:id:sgtin:950600013.0435.${s}`]) {
+      expect(lookupIssued(store, form)).toEqual({
+        verdict: 'issued',
+        canonical: `https://id.gs1.org/01/09506000134352/21/${s}`,
+        kind: 'sgtin',
+        productId: p.id,
+        serial: s,
+        runId: last.runId,
+      });
+    }
+    const guess = serials.includes('000000000000') ? '000000000001' : '000000000000';
+    expect(lookupIssued(store, `(01)09506000134352(21)${guess}`).verdict).toBe('not-issued');
+    expect(lookupIssued(store, '(01)09506000134376(21)1').verdict).toBe('unknown-product');
+    expect(lookupIssued(store, '(01)09506000134352(10)LOT').verdict).toBe('not-serialised');
+  });
+
+  it('checks CN codes against the stored key before the serial', async () => {
+    const { lookupIssued } = await import('../../../codes/issuance/index.ts');
+    const p = registerProduct(store, cnProduct({ gtin: '09506000134352', rule: { scheme: 'cn-20' } }));
+    const { cnCodes, serials } = issueAll(store, p.id, 5);
+    const code = cnCodes![0];
+    expect(lookupIssued(store, code)).toMatchObject({ verdict: 'issued', kind: 'cn', serial: serials[0] });
+    expect(lookupIssued(store, `(01)09506000134352(21)${code}`)).toMatchObject({ verdict: 'issued', kind: 'sgtin', serial: serials[0] });
+    const wrongCheck = code.slice(0, 16) + String((Number(code.slice(16)) + 1) % 10_000).padStart(4, '0');
+    expect(lookupIssued(store, wrongCheck).verdict).toBe('bad-check');
+    const scheme = loadCheckScheme(store, p.rule.checkScheme!);
+    const otherSerial = serials.includes('999999999') ? '999999998' : '999999999';
+    const validButUnissued = `8123456${otherSerial}${scheme.compute('8123456' + otherSerial)}`;
+    expect(lookupIssued(store, validButUnissued).verdict).toBe('not-issued');
+    expect(lookupIssued(store, '(01)09506000134352(21)12345').verdict).toBe('not-issued');
+    expect(lookupIssued(store, '87654320000000010000').verdict).toBe('unknown-product');
+  });
+});
