@@ -219,6 +219,12 @@ export interface ItemTree {
   paths: Uint8Array[];
 }
 
+/** Specialised leaf and node hashes for 32-byte inputs (the server passes sha256-short's). */
+export interface MerkleHashers {
+  leaf(itemHash: Uint8Array): Uint8Array;
+  node(left: Uint8Array, right: Uint8Array): Uint8Array;
+}
+
 /** Largest power of two strictly less than n (n >= 2): RFC 9162's split point. */
 function splitPoint(n: number): number {
   let k = 1;
@@ -230,27 +236,47 @@ function splitPoint(n: number): number {
  * The item tree of a batch document, leaves being the item hashes themselves: leaf i =
  * H(0x00 || itemHash_i). Walks the RFC 9162 recursion once, so the root and every item's path
  * cost n - 1 node hashes in all (a path per item through inclusionProof would rehash the ragged
- * right edge for every item).
+ * right edge for every item). Paths are views into one buffer, filled leaf side first.
  */
-export function itemTree(h: Sha256, itemHashes: Uint8Array[]): ItemTree {
+export function itemTree(h: Sha256, itemHashes: Uint8Array[], fast?: MerkleHashers): ItemTree {
+  const leaf = fast ? fast.leaf : (x: Uint8Array) => leafHash(h, x);
+  const node = fast ? fast.node : (l: Uint8Array, r: Uint8Array) => nodeHash(h, l, r);
   const n = itemHashes.length;
   if (n === 0) throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', 'a batch document needs at least one item');
-  const siblings: Uint8Array[][] = Array.from({ length: n }, () => []);
+  // Each leaf's depth is its path length.
+  const depth = new Uint8Array(n);
+  const measure = (start: number, end: number, d: number): void => {
+    if (end - start === 1) {
+      depth[start] = d;
+      return;
+    }
+    const k = splitPoint(end - start);
+    measure(start, start + k, d + 1);
+    measure(start + k, end, d + 1);
+  };
+  measure(0, n, 0);
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + depth[i] * HASH_SIZE;
+  const all = new Uint8Array(offsets[n]);
+  const fill = offsets.slice(0, n);
   const build = (start: number, end: number): Uint8Array => {
-    if (end - start === 1) return leafHash(h, itemHashes[start]);
+    if (end - start === 1) return leaf(itemHashes[start]);
     const k = splitPoint(end - start);
     const left = build(start, start + k);
     const right = build(start + k, end);
-    for (let i = start; i < start + k; i++) siblings[i].push(right);
-    for (let i = start + k; i < end; i++) siblings[i].push(left);
-    return nodeHash(h, left, right);
+    for (let i = start; i < start + k; i++) {
+      all.set(right, fill[i]);
+      fill[i] += HASH_SIZE;
+    }
+    for (let i = start + k; i < end; i++) {
+      all.set(left, fill[i]);
+      fill[i] += HASH_SIZE;
+    }
+    return node(left, right);
   };
   const root = build(0, n);
-  const paths = siblings.map((list) => {
-    const path = new Uint8Array(list.length * HASH_SIZE);
-    list.forEach((hash, j) => path.set(hash, j * HASH_SIZE));
-    return path;
-  });
+  const paths = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) paths[i] = all.subarray(offsets[i], offsets[i + 1]);
   return { root, paths };
 }
 

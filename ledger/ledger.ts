@@ -13,6 +13,7 @@ import { hash as nodeHashOnce } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteStore } from '../schemas/sqlite.ts';
 import type { Sha256 } from './hash.ts';
+import { leafHash32, nodeHash32, withShortPath } from './sha256-short.ts';
 import { ed25519 as nodeEd25519 } from './crypto-node.ts';
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './bytes.ts';
 import { canonicalJson } from './canonical.ts';
@@ -42,14 +43,21 @@ import {
   splitPath,
   type EntryKind,
   type JsonObject,
+  type MerkleHashers,
   type Receipt,
   type SignedDocument,
   type StoredEntry,
 } from './entry.ts';
 import { genesisKey, keyChanges, keyIdFor, signerKey, type KeyChange, type KeyRecord, type KeyStatus, type KeyView } from './keys.ts';
 
-/** SHA-256 through node:crypto's one-shot hash, about twice as fast as createHash on short inputs. */
-export const sha256: Sha256 = (data) => nodeHashOnce('sha256', data, 'buffer');
+/**
+ * The store's SHA-256: Merkle leaves and nodes (short) in JS, everything longer through
+ * node:crypto's one-shot hash (about twice as fast as createHash on small inputs).
+ */
+export const sha256: Sha256 = withShortPath((data) => nodeHashOnce('sha256', data, 'buffer'));
+
+/** Item tree hashing without temporaries (the hot part of append and verify). */
+export const merkle32: MerkleHashers = { leaf: leafHash32, node: nodeHash32 };
 
 const crypto = { sha256, ed25519: nodeEd25519 };
 
@@ -604,7 +612,7 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
   }
   let paths: Uint8Array[] = [];
   if (body.itemsRoot !== undefined) {
-    const tree = itemTree(sha256, itemHashes);
+    const tree = itemTree(sha256, itemHashes, merkle32);
     if (toHex(tree.root) !== body.itemsRoot) {
       throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', `the items' Merkle root is ${toHex(tree.root)}, the signed body says ${body.itemsRoot}`, {
         computed: toHex(tree.root),

@@ -12,7 +12,7 @@ import { toHex } from './bytes.ts';
 import { completedNodes, leafHash, rootAt, type SubtreeSource } from './merkle.ts';
 import { bodyBytes, fromHex, GENESIS_PREV, itemTree, LedgerError, OPERATOR_PARTY, parseEntryBytes, signatureBytes, signingMessageForHash, type LedgerErrorCode, type StoredEntry } from './entry.ts';
 import { genesisKey, keyChanges, MemoryKeyBook, signerKey, type KeyRecord } from './keys.ts';
-import { sha256 } from './ledger.ts';
+import { merkle32, sha256 } from './ledger.ts';
 import { verifyStoredCheckpoint, type CheckpointRow } from './checkpoint-store.ts';
 
 export type VerifyCode =
@@ -82,7 +82,8 @@ class Frontier implements SubtreeSource {
 }
 
 type EntryRow = [number, string, string, string, Buffer, Buffer, Buffer, Buffer, Buffer];
-type ItemRow = [number, Buffer, Buffer, Buffer];
+/** [item_index, hash length, path length, hash || path || bytes] */
+type ItemRow = [number, number, number, Buffer | null];
 
 export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): VerifyReport {
   const db = store.sqlite;
@@ -93,7 +94,13 @@ export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): V
       'SELECT position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes FROM ledger_entries WHERE position >= ? ORDER BY position LIMIT ?',
     )
     .raw();
-  const itemsOf = db.prepare('SELECT item_index, item_hash, bytes, path FROM ledger_items WHERE entry_position = ? ORDER BY item_index').raw();
+  // One blob per item (hash || path || bytes) with the two lengths to split it: materialising one
+  // buffer instead of three is the biggest saving on the item scan.
+  const itemsOf = db
+    .prepare(
+      'SELECT item_index, length(item_hash), length(path), CAST(item_hash || path || bytes AS BLOB) FROM ledger_items WHERE entry_position = ? ORDER BY item_index',
+    )
+    .raw();
   const storedNode = db.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck();
 
   const book = new MemoryKeyBook();
@@ -199,17 +206,25 @@ function checkItems(rows: ItemRow[], entry: StoredEntry, position: number): numb
   }
   if (expected === 0) return 0;
   const hashes: Uint8Array[] = new Array(rows.length);
+  const paths: Uint8Array[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const h = sha256(rows[i][2]);
-    if (!same(h, rows[i][1])) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored hash does not match its bytes` });
+    const [, hashLength, pathLength, record] = rows[i];
+    if (!record || hashLength !== 32 || record.length < hashLength + pathLength) {
+      fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored hash is not 32 bytes` });
+    }
+    const h = sha256(record.subarray(hashLength + pathLength));
+    if (Buffer.compare(h, record.subarray(0, hashLength)) !== 0) {
+      fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored hash does not match its bytes` });
+    }
     hashes[i] = h;
+    paths[i] = record.subarray(hashLength, hashLength + pathLength);
   }
-  const tree = itemTree(sha256, hashes);
+  const tree = itemTree(sha256, hashes, merkle32);
   if (toHex(tree.root) !== entry.body.itemsRoot) {
     fail({ ...at, code: 'LEDGER_BAD_ITEMS_ROOT', message: `entry ${position}: the items' Merkle root does not match the signed itemsRoot` });
   }
   for (let i = 0; i < rows.length; i++) {
-    if (!same(tree.paths[i], rows[i][3])) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored inclusion path is wrong` });
+    if (Buffer.compare(tree.paths[i], paths[i]) !== 0) fail({ ...at, itemIndex: i, code: 'LEDGER_BAD_ITEM', message: `entry ${position}: item ${i}'s stored inclusion path is wrong` });
   }
   return rows.length;
 }
