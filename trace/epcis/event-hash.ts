@@ -85,7 +85,17 @@ const STANDARD_EVENT_FIELDS = new Set<string>([...EVENT_FIELD_ORDER, ...IGNORED_
 
 type FieldKind = 'plain' | 'timestamp' | VocabularyKind;
 
-const SENSOR_METADATA_ORDER: ReadonlyArray<readonly [string, FieldKind]> = [
+/** A structure's standard fields in canonical order, and the same names as a set. */
+interface FieldOrder {
+  readonly fields: ReadonlyArray<readonly [string, FieldKind]>;
+  readonly known: ReadonlySet<string>;
+}
+
+function fieldOrder(fields: ReadonlyArray<readonly [string, FieldKind]>): FieldOrder {
+  return { fields, known: new Set(fields.map(([field]) => field)) };
+}
+
+const SENSOR_METADATA_ORDER = fieldOrder([
   ['time', 'timestamp'],
   ['startTime', 'timestamp'],
   ['endTime', 'timestamp'],
@@ -94,9 +104,9 @@ const SENSOR_METADATA_ORDER: ReadonlyArray<readonly [string, FieldKind]> = [
   ['rawData', 'plain'],
   ['dataProcessingMethod', 'plain'],
   ['bizRules', 'plain'],
-];
+]);
 
-const SENSOR_REPORT_ORDER: ReadonlyArray<readonly [string, FieldKind]> = [
+const SENSOR_REPORT_ORDER = fieldOrder([
   ['type', 'measurementType'],
   ['exception', 'sensorException'],
   ['deviceID', 'plain'],
@@ -120,13 +130,21 @@ const SENSOR_REPORT_ORDER: ReadonlyArray<readonly [string, FieldKind]> = [
   ['percValue', 'plain'],
   ['uom', 'plain'],
   ['coordinateReferenceSystem', 'plain'],
-];
+]);
 
-const QUANTITY_ELEMENT_ORDER: ReadonlyArray<readonly [string, FieldKind]> = [
+const QUANTITY_ELEMENT_ORDER = fieldOrder([
   ['epcClass', 'plain'],
   ['quantity', 'plain'],
   ['uom', 'plain'],
-];
+]);
+
+const LOCATION_ORDER = fieldOrder([['id', 'plain']]);
+const BIZ_TRANSACTION_ORDER = fieldOrder([['type', 'bizTransactionType'], ['bizTransaction', 'plain']]);
+const SOURCE_ORDER = fieldOrder([['type', 'sourceDestinationType'], ['source', 'plain']]);
+const DESTINATION_ORDER = fieldOrder([['type', 'sourceDestinationType'], ['destination', 'plain']]);
+const PERSISTENT_DISPOSITION_FIELDS: ReadonlySet<string> = new Set(['set', 'unset']);
+const SENSOR_ELEMENT_FIELDS: ReadonlySet<string> = new Set(['sensorMetadata', 'sensorReport']);
+const NO_FIELDS: ReadonlySet<string> = new Set();
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -235,7 +253,7 @@ class PreHashBuilder {
   extension(key: string, value: unknown, path: string): string[] {
     const name = this.extensionName(key);
     if (Array.isArray(value)) return value.flatMap((item, i) => this.extension(key, item, `${path}/${i}`));
-    if (isObject(value)) return [name + this.extensionsOf(value, new Set(), path).join('')];
+    if (isObject(value)) return [name + this.extensionsOf(value, NO_FIELDS, path).join('')];
     if (value === null) return [];
     const text = this.leaf(value, 'plain', path);
     return [text === undefined ? name : `${name}=${text}`];
@@ -252,11 +270,13 @@ class PreHashBuilder {
   }
 
   /** A standard structure: its fields in the given order, then its extensions sorted. */
-  structure(name: string, object: unknown, order: ReadonlyArray<readonly [string, FieldKind]>, path: string): string {
+  structure(name: string, object: unknown, order: FieldOrder, path: string): string {
     if (!isObject(object)) throw new EpcisError('EPCIS_BAD_FIELD', `${path}: expected an object`, { path, value: object });
     let body = '';
-    for (const [field, kind] of order) body += this.keyValue(field, object[field], kind, `${path}/${field}`);
-    body += this.extensionsOf(object, new Set(order.map(([field]) => field)), path).join('');
+    for (const [field, kind] of order.fields) {
+      if (object[field] !== undefined) body += this.keyValue(field, object[field], kind, `${path}/${field}`);
+    }
+    body += this.extensionsOf(object, order.known, path).join('');
     return body === '' ? '' : name + body;
   }
 
@@ -298,29 +318,29 @@ class PreHashBuilder {
         const body =
           this.list('', value.set, `${path}/set`, (d, p) => this.keyValue('set', d, 'disposition', p)) +
           this.list('', value.unset, `${path}/unset`, (d, p) => this.keyValue('unset', d, 'disposition', p)) +
-          this.extensionsOf(value, new Set(['set', 'unset']), path).join('');
+          this.extensionsOf(value, PERSISTENT_DISPOSITION_FIELDS, path).join('');
         return body === '' ? '' : field + body;
       }
       case 'readPoint':
       case 'bizLocation':
-        return this.structure(field, value, [['id', 'plain']], path);
+        return this.structure(field, value, LOCATION_ORDER, path);
       case 'bizTransactionList':
         return this.list(field, value, path, (bt, p) =>
-          this.structure('', bt, [['type', 'bizTransactionType'], ['bizTransaction', 'plain']], p),
+          this.structure('', bt, BIZ_TRANSACTION_ORDER, p),
         );
       case 'sourceList':
         return this.list(field, value, path, (s, p) =>
-          this.structure('', s, [['type', 'sourceDestinationType'], ['source', 'plain']], p),
+          this.structure('', s, SOURCE_ORDER, p),
         );
       case 'destinationList':
         return this.list(field, value, path, (d, p) =>
-          this.structure('', d, [['type', 'sourceDestinationType'], ['destination', 'plain']], p),
+          this.structure('', d, DESTINATION_ORDER, p),
         );
       case 'sensorElementList':
         return this.list(field, value, path, (element, p) => this.sensorElement(element, p));
       case 'ilmd': {
         if (!isObject(value)) throw new EpcisError('EPCIS_BAD_FIELD', `${path}: expected an object`, { path, value });
-        const body = this.extensionsOf(value, new Set(), path).join('');
+        const body = this.extensionsOf(value, NO_FIELDS, path).join('');
         return body === '' ? '' : field + body;
       }
     }
@@ -335,7 +355,7 @@ class PreHashBuilder {
     body += this.list('', element.sensorReport, `${path}/sensorReport`, (report, p) =>
       this.structure('sensorReport', report, SENSOR_REPORT_ORDER, p),
     );
-    body += this.extensionsOf(element, new Set(['sensorMetadata', 'sensorReport']), path).join('');
+    body += this.extensionsOf(element, SENSOR_ELEMENT_FIELDS, path).join('');
     return body === '' ? '' : 'sensorElement' + body;
   }
 }
@@ -360,10 +380,26 @@ function requireEvent(event: unknown): asserts event is JsonObject & { type: Eve
   }
 }
 
+// Events of one document share its @context: build its prefix table once.
+const prefixCache = new WeakMap<object, Readonly<Record<string, string>>>();
+const STANDARD_ONLY = prefixesFromContext();
+
+function prefixesFor(documentContext: unknown, eventContext: unknown): Readonly<Record<string, string>> {
+  if (eventContext !== undefined) return prefixesFromContext(documentContext, eventContext);
+  if (documentContext === undefined || typeof documentContext === 'string') return STANDARD_ONLY;
+  if (typeof documentContext !== 'object' || documentContext === null) return prefixesFromContext(documentContext);
+  let prefixes = prefixCache.get(documentContext);
+  if (prefixes === undefined) {
+    prefixes = prefixesFromContext(documentContext);
+    prefixCache.set(documentContext, prefixes);
+  }
+  return prefixes;
+}
+
 /** The CBV 2.0 pre-hash string of one event (the text that is hashed). */
 export function eventPreHash(event: unknown, options: EventHashOptions = {}): string {
   requireEvent(event);
-  const builder = new PreHashBuilder(prefixesFromContext(options.documentContext, event['@context']));
+  const builder = new PreHashBuilder(prefixesFor(options.documentContext, event['@context']));
   let text = `eventType=${event.type}`;
   for (const field of EVENT_FIELD_ORDER) text += builder.field(event, field);
   text += builder.extensionsOf(event, STANDARD_EVENT_FIELDS, '').join('');

@@ -86,8 +86,11 @@ function splitFields(body: string, fixed: number): string[] | undefined {
   return parts;
 }
 
+function dl(path: string): string {
+  return GS1_RESOLVER + path;
+}
+
 function epcIdToDigitalLink(scheme: string, body: string): string | undefined {
-  const dl = (path: string) => `${GS1_RESOLVER}${path}`;
   switch (scheme) {
     case 'sgtin': {
       const f = splitFields(body, 2);
@@ -185,14 +188,13 @@ function epcClassToDigitalLink(scheme: string, body: string): string | undefined
   const f = splitFields(body, 2);
   if (!f || !isCompanyPrefix(f[0]) || !isComponent(f[2], 1, 20)) return undefined;
   const gtin = gtinFrom(f[0], f[1]);
-  return gtin && `${GS1_RESOLVER}/01/${gtin}/10/${digitalLinkEscape(f[2])}`;
+  return gtin && dl(`/01/${gtin}/10/${digitalLinkEscape(f[2])}`);
 }
 
 /** EPC ID Pattern URIs that name a whole class (`CP.ItemRef.*`) map to the class's key. */
 function epcPatternToDigitalLink(scheme: string, body: string): string | undefined {
   const f = body.split('.');
   if (f[f.length - 1] !== '*' || !isCompanyPrefix(f[0])) return undefined;
-  const dl = (path: string) => `${GS1_RESOLVER}${path}`;
   switch (scheme) {
     case 'sgtin':
     case 'upui': {
@@ -248,11 +250,29 @@ const DL_SHORT_NAMES: Readonly<Record<string, string>> = {
 
 const PRIMARY_KEYS = new Set(['00', '01', '253', '255', '401', '402', '414', '417', '8003', '8004', '8006', '8010', '8017', '8018']);
 const PATH_COMPONENT = /^(?:[^/%?#]|%[0-9A-Fa-f]{2})+$/;
+const HTTP_URI = /^https?:\/\/[^/?#]+(\/[^?#]*)?(?:\?[^#]*)?(?:#.*)?$/i;
+const STARTS_WITH_4_DIGITS = /^\d{4}/;
+/** The key qualifiers a Digital Link may carry in its path, per primary key. */
+const QUALIFIERS: Readonly<Record<string, ReadonlySet<string>>> = {
+  '01': new Set(['22', '10', '21', '235']),
+  '8006': new Set(['22', '10', '21']),
+  '414': new Set(['254']),
+  '8010': new Set(['8011']),
+};
+const NO_QUALIFIERS: ReadonlySet<string> = new Set();
 
 function componentOk(value: string | undefined, min: number, max: number): boolean {
   if (value === undefined || !PATH_COMPONENT.test(value)) return false;
   const n = decodedLength(value);
   return n >= min && n <= max;
+}
+
+function keyLink(key: string, path: string): string {
+  return `${GS1_RESOLVER}/${key}/${path}`;
+}
+
+function aiOf(segment: string): string {
+  return DL_SHORT_NAMES[segment] ?? segment;
 }
 
 /**
@@ -262,33 +282,29 @@ function componentOk(value: string | undefined, min: number, max: number): boole
  * undefined when the URI does not carry a GS1 key in Digital Link path form.
  */
 export function constrainedDigitalLink(uri: string): string | undefined {
-  const m = /^https?:\/\/[^/?#]+(\/[^?#]*)?(?:\?[^#]*)?(?:#.*)?$/i.exec(uri);
+  const m = HTTP_URI.exec(uri);
   if (!m || m[1] === undefined) return undefined;
   const segments = m[1].split('/').slice(1);
   if (segments[segments.length - 1] === '') segments.pop();
-  const ai = (segment: string) => DL_SHORT_NAMES[segment] ?? segment;
   // The key may follow a path prefix of the resolver's own (GS1 Digital Link §4.1).
-  const start = segments.findIndex((s, i) => PRIMARY_KEYS.has(ai(s)) && /^\d{4}/.test(segments[i + 1] ?? ''));
-  if (start < 0) return undefined;
-  const key = ai(segments[start]);
-  let keyValue = segments[start + 1];
-  const tail = segments.slice(start + 2);
-  if (tail.length % 2 !== 0) return undefined;
-  const qualifiers = new Map<string, string>();
-  for (let i = 0; i < tail.length; i += 2) {
-    const q = ai(tail[i]);
-    if (qualifiers.has(q)) return undefined;
-    qualifiers.set(q, tail[i + 1]);
+  let start = -1;
+  for (let i = 0; i + 1 < segments.length; i++) {
+    if (PRIMARY_KEYS.has(aiOf(segments[i])) && STARTS_WITH_4_DIGITS.test(segments[i + 1])) {
+      start = i;
+      break;
+    }
   }
-  const allowed: Record<string, readonly string[]> = {
-    '01': ['22', '10', '21', '235'],
-    '8006': ['22', '10', '21'],
-    '414': ['254'],
-    '8010': ['8011'],
-  };
-  for (const q of qualifiers.keys()) if (!(allowed[key] ?? []).includes(q)) return undefined;
-  const out = (path: string) => `${GS1_RESOLVER}/${key}/${path}`;
-
+  if (start < 0) return undefined;
+  const key = aiOf(segments[start]);
+  let keyValue = segments[start + 1];
+  if ((segments.length - start) % 2 !== 0) return undefined;
+  const allowed = QUALIFIERS[key] ?? NO_QUALIFIERS;
+  const qualifiers = new Map<string, string>();
+  for (let i = start + 2; i < segments.length; i += 2) {
+    const q = aiOf(segments[i]);
+    if (qualifiers.has(q) || !allowed.has(q)) return undefined;
+    qualifiers.set(q, segments[i + 1]);
+  }
   switch (key) {
     case '01':
     case '8006': {
@@ -299,41 +315,41 @@ export function constrainedDigitalLink(uri: string): string | undefined {
       const serial = qualifiers.get('21');
       const lot = qualifiers.get('10');
       const tpx = qualifiers.get('235');
-      if (serial !== undefined) return componentOk(serial, 1, 20) ? out(`${keyValue}/21/${serial}`) : undefined;
-      if (lot !== undefined) return componentOk(lot, 1, 20) ? out(`${keyValue}/10/${lot}`) : undefined;
-      if (tpx !== undefined) return componentOk(tpx, 1, 28) ? out(`${keyValue}/235/${tpx}`) : undefined;
-      return out(keyValue);
+      if (serial !== undefined) return componentOk(serial, 1, 20) ? keyLink(key, `${keyValue}/21/${serial}`) : undefined;
+      if (lot !== undefined) return componentOk(lot, 1, 20) ? keyLink(key, `${keyValue}/10/${lot}`) : undefined;
+      if (tpx !== undefined) return componentOk(tpx, 1, 28) ? keyLink(key, `${keyValue}/235/${tpx}`) : undefined;
+      return keyLink(key, keyValue);
     }
     case '414': {
       if (!/^\d{13}$/.test(keyValue)) return undefined;
       const ext = qualifiers.get('254');
-      if (ext === undefined) return out(keyValue);
-      return componentOk(ext, 1, 20) ? out(`${keyValue}/254/${ext}`) : undefined;
+      if (ext === undefined) return keyLink(key, keyValue);
+      return componentOk(ext, 1, 20) ? keyLink(key, `${keyValue}/254/${ext}`) : undefined;
     }
     case '8010': {
       if (!componentOk(keyValue, 1, 30)) return undefined;
       const serial = qualifiers.get('8011');
-      if (serial === undefined) return out(keyValue);
-      return /^\d{1,12}$/.test(serial) ? out(`${keyValue}/8011/${serial}`) : undefined;
+      if (serial === undefined) return keyLink(key, keyValue);
+      return /^\d{1,12}$/.test(serial) ? keyLink(key, `${keyValue}/8011/${serial}`) : undefined;
     }
     case '00':
-      return /^\d{18}$/.test(keyValue) ? out(keyValue) : undefined;
+      return /^\d{18}$/.test(keyValue) ? keyLink(key, keyValue) : undefined;
     case '417':
-      return /^\d{13}$/.test(keyValue) ? out(keyValue) : undefined;
+      return /^\d{13}$/.test(keyValue) ? keyLink(key, keyValue) : undefined;
     case '402':
-      return /^\d{17}$/.test(keyValue) ? out(keyValue) : undefined;
+      return /^\d{17}$/.test(keyValue) ? keyLink(key, keyValue) : undefined;
     case '8017':
     case '8018':
-      return /^\d{18}$/.test(keyValue) ? out(keyValue) : undefined;
+      return /^\d{18}$/.test(keyValue) ? keyLink(key, keyValue) : undefined;
     case '253':
-      return /^\d{13}/.test(keyValue) && componentOk(keyValue, 13, 30) ? out(keyValue) : undefined;
+      return /^\d{13}/.test(keyValue) && componentOk(keyValue, 13, 30) ? keyLink(key, keyValue) : undefined;
     case '255':
-      return /^\d{13,25}$/.test(keyValue) ? out(keyValue) : undefined;
+      return /^\d{13,25}$/.test(keyValue) ? keyLink(key, keyValue) : undefined;
     case '8003':
-      return /^\d{14}/.test(keyValue) && componentOk(keyValue, 14, 30) ? out(keyValue) : undefined;
+      return /^\d{14}/.test(keyValue) && componentOk(keyValue, 14, 30) ? keyLink(key, keyValue) : undefined;
     case '401':
     case '8004':
-      return componentOk(keyValue, 1, 30) ? out(keyValue) : undefined;
+      return componentOk(keyValue, 1, 30) ? keyLink(key, keyValue) : undefined;
     default:
       return undefined;
   }

@@ -77,6 +77,7 @@ const CBV_URN_TO_WEB: ReadonlyArray<readonly [string, string]> = Object.values(V
  * the event hash rewrites such URNs wherever they appear.
  */
 export function cbvUrnToWebUri(value: string): string {
+  if (!value.startsWith('urn:epcglobal:cbv:')) return value;
   for (const [urn, web] of CBV_URN_TO_WEB) {
     if (value.startsWith(urn)) return web + value.slice(urn.length);
   }
