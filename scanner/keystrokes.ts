@@ -221,14 +221,17 @@ function analyse(reading: Reading): Analysis {
     analysis.error ??= err;
   };
 
-  // Plain data: a Digital Link, or a CN code (which could also be read as GS1 data below).
-  if (!gs1Symbology || URI.test(data) || CN_SHAPE.test(data)) {
+  // Plain data: a Digital Link, or a CN code. Bare 20 digits starting with 8 are a CN code, as in
+  // codes/identifier.ts: GS1 data must come with a GS1 identifier or a GS to be read as GS1
+  // (otherwise 8002… would also read as (8002)…(91)…).
+  // A GS1 identifier (]d2, ]C1, ]Q3…) means a GS1 element string and nothing else.
+  if (!gs1Symbology || (symbologyIdentifier === null && (URI.test(data) || CN_SHAPE.test(data)))) {
     try {
       keep(identifyPlainData(data));
     } catch (err) {
       fail(err);
     }
-    if (!gs1Symbology || URI.test(data)) return analysis;
+    return analysis;
   }
 
   // GS1 element string. A scanner that drops GS drops every one, so separators are only put

@@ -68,6 +68,7 @@ describe('readKeystrokes: the keystroke table', () => {
     ['Digital Link through QWERTZ (: and / moved)', typeThrough(DL, 'qwertz'), `(01)${GTIN}(21)XYZ99`, ['keyboard-layout']],
     ['Digital Link through AZERTY', typeThrough(DL, 'azerty'), `(01)${GTIN}(21)XYZ99`, ['keyboard-layout']],
     ['CN code as typed', CN, CN, []],
+    ['bare 20 digits from 8 are a CN code, not (8002)…(91)…', '80028616914637709181', '80028616914637709181', []],
     ['CN code from a Code 128 with ]C0', ']C0' + CN, CN, []],
     ['Digital Link from a QR with ]Q1', ']Q1' + DL, `(01)${GTIN}(21)XYZ99`, []],
   ];
@@ -111,6 +112,12 @@ describe('readKeystrokes: refusals', () => {
       `(01)${GTIN}(17)261231(10)ABC123(21)XYZ99 [missing-separator]`,
       `(01)${GTIN}(17)261231(10)ABC12321XYZ99`,
     ]);
+  });
+
+  it('reads the same digits as GS1 data behind ]d2, where they split three ways: SCAN_AMBIGUOUS', () => {
+    const err = refusal(']d280028616914637709181');
+    expect((err as ScanError).code).toBe('SCAN_AMBIGUOUS');
+    expect((err as ScanError).details.readings).toHaveLength(3);
   });
 
   it.each([

@@ -18,7 +18,10 @@ export function typeThrough(text: string, layout: KeyboardLayout, capsLock = fal
     if (i >= 0) typed = host[i];
     else if ((i = LAYOUT_TABLES.US_SHIFT.indexOf(ch)) >= 0) typed = hostShift[i];
     if (typed === '\u0000') throw new Error(`${JSON.stringify(ch)} cannot be typed on ${layout}`);
-    if (capsLock && typed.toUpperCase() !== typed.toLowerCase()) typed = typed === typed.toUpperCase() ? typed.toLowerCase() : typed.toUpperCase();
+    // Caps Lock affects letter keys only; ß has no single-letter capital and is left alone.
+    const up = typed.toUpperCase();
+    const low = typed.toLowerCase();
+    if (capsLock && up !== low && up.length === 1 && low.length === 1) typed = typed === up ? low : up;
     out += typed;
   }
   return out;
