@@ -91,6 +91,9 @@ export function register(program: Command): void {
         usage(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`, 'CLI_BAD_FORMAT', { format: opts.format });
       }
 
+      if (toStdout && opts.json && format === 'csv') {
+        usage('--json without --out streams the codes to stdout as JSON: use --format json or ndjson, or give --out', 'CLI_BAD_FORMAT', { format });
+      }
       if (opts.batchSize !== undefined && opts.batchSize < 1) usage('--batch-size must be at least 1', 'CLI_BAD_NUMBER', { flag: '--batch-size' });
       await withStoreAsync(opts.db, async (store) => {
         try {

@@ -113,6 +113,14 @@ describe('drugtrace codes issue', () => {
     expect(JSON.parse(r.stdout).error.code).toBe(code);
   });
 
+  it('refuses CSV on stdout with --json (stdout must stay JSON), issuing nothing', async () => {
+    const id = await addGs1();
+    const r = await run(['codes', 'issue', '--product', String(id), '--count', '2', '--format', 'csv', '--db', db, '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('CLI_BAD_FORMAT');
+    expect(JSON.parse((await run(['product', 'list', '--db', db, '--json'])).stdout).products[0].rule.issuedCount).toBe(0);
+  });
+
   it('will not overwrite an existing file without --force, and burns no serials', async () => {
     const id = await addGs1();
     const out = join(dir, 'exists.csv');
