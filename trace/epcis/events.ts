@@ -250,15 +250,27 @@ export function canonicalEpcisIdentifier(value: string, path = ''): string {
   return text;
 }
 
+/** What the events of one document share: its prefix table and identifiers already resolved. */
+interface DocumentScope {
+  readonly context: unknown;
+  readonly prefixes: Readonly<Record<string, string>>;
+  /** Canonical form of each identifier text seen so far (locations and parties repeat). */
+  readonly identifiers: Map<string, string>;
+}
+
+function documentScope(context: unknown): DocumentScope {
+  return { context, prefixes: prefixesFromContext(context), identifiers: new Map() };
+}
+
 class EventReader {
   readonly prefixes: Readonly<Record<string, string>>;
 
   constructor(
     private readonly event: Json,
     private readonly base: string,
-    documentContext: unknown,
+    private readonly scope: DocumentScope,
   ) {
-    this.prefixes = prefixesFromContext(documentContext, event['@context']);
+    this.prefixes = event['@context'] === undefined ? scope.prefixes : prefixesFromContext(scope.context, event['@context']);
   }
 
   path(...segments: (string | number)[]): string {
@@ -295,7 +307,13 @@ class EventReader {
 
   identifier(value: unknown, path: string): string | undefined {
     const text = this.string(value, path);
-    return text === undefined ? undefined : canonicalEpcisIdentifier(text, path);
+    if (text === undefined) return undefined;
+    let canonical = this.scope.identifiers.get(text);
+    if (canonical === undefined) {
+      canonical = canonicalEpcisIdentifier(text, path);
+      this.scope.identifiers.set(text, canonical);
+    }
+    return canonical;
   }
 
   array(value: unknown, path: string): readonly unknown[] {
@@ -498,7 +516,11 @@ const COMMON_FIELDS = [
  * (used in error paths); `documentContext` is the document's `@context` (prefixes of extensions).
  */
 export function normaliseEvent(event: unknown, options: { index?: number; base?: string; documentContext?: unknown } = {}): EpcisEvent {
-  const base = options.base ?? '';
+  return normaliseInScope(event, options.index ?? 0, options.base ?? '', documentScope(options.documentContext));
+}
+
+function normaliseInScope(event: unknown, index: number, base: string, scope: DocumentScope): EpcisEvent {
+  const options = { index, documentContext: scope.context };
   if (!isObject(event)) throw new EpcisError('EPCIS_NOT_AN_EVENT', `${base || '/'}: an EPCIS event must be a JSON object`, { path: base });
   const type = event.type;
   if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type)) {
@@ -507,7 +529,7 @@ export function normaliseEvent(event: unknown, options: { index?: number; base?:
       value: type,
     });
   }
-  const r = new EventReader(event, base, options.documentContext);
+  const r = new EventReader(event, base, scope);
   const eventTime = r.timestamp(event.eventTime, r.path('eventTime'));
   if (eventTime === undefined) throw bad('EPCIS_MISSING_FIELD', r.path('eventTime'), 'every event says when it happened');
   const eventTimeZoneOffset = r.string(event.eventTimeZoneOffset, r.path('eventTimeZoneOffset'));
@@ -528,7 +550,7 @@ export function normaliseEvent(event: unknown, options: { index?: number; base?:
   const bizLocation = r.location('bizLocation');
 
   const common = {
-    index: options.index ?? 0,
+    index: options.index,
     hashId: eventHashId(event, { documentContext: options.documentContext }),
     eventTime,
     eventTimeZoneOffset,
@@ -623,7 +645,8 @@ export function extractEvents(document: unknown, options: ExtractOptions = {}): 
   const doc = options.validate === false ? (document as EpcisDocumentJson) : validateEpcisDocument(document);
   if (!isObject(doc)) throw new EpcisError('EPCIS_NOT_A_DOCUMENT', 'an EPCIS document must be a JSON object', { path: '' });
   const { list, base } = eventListOf(doc);
-  const events = list.map((event, index) => normaliseEvent(event, { index, base: `${base}/${index}`, documentContext: doc['@context'] }));
+  const scope = documentScope(doc['@context']);
+  const events = list.map((event, index) => normaliseInScope(event, index, `${base}/${index}`, scope));
   return { type: doc.type, events };
 }
 
