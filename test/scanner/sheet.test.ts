@@ -3,6 +3,7 @@ import { encodePng } from '../../codes/labels/png.ts';
 import { renderSheetRasters } from '../../codes/labels/index.ts';
 import { scanImage } from '../../scanner/node.ts';
 import { cnCode, digitalLink, rng, ssccCode, unitCode } from './helpers/codes.ts';
+import { rotate, rotateQuarter, toJpeg } from './helpers/images.ts';
 
 function key(s: Awaited<ReturnType<typeof scanImage>>[number]): string {
   if (!s.ok) return `error:${s.error.code}`;
@@ -20,6 +21,14 @@ describe('a sheet of 24 labels in one image', () => {
     const symbols = await scanImage(encodePng(page.raster, 150));
     expect(symbols.filter((s) => !s.ok)).toEqual([]);
     expect(symbols.map(key).sort()).toEqual([...codes].sort());
+  });
+
+  it('finds all 24 on a sheet photographed turned 90°, and turned 2° as a JPEG', async () => {
+    const [page] = renderSheetRasters(codes);
+    for (const photo of [rotateQuarter(page.raster, 1), toJpeg(rotate(page.raster, 2), 75)]) {
+      const symbols = await scanImage(photo);
+      expect(symbols.map(key).sort()).toEqual([...codes].sort());
+    }
   });
 
   it('returns two symbols carrying the same code at different places as two', async () => {
