@@ -130,8 +130,8 @@ function toSymbol(r: ReadResult): DecodedSymbol {
 }
 
 /**
- * Every barcode in a PNG/JPEG image (or RGBA pixels), each once, in reading order (top to bottom,
- * then left to right). Two symbols with the same data at different places are both returned: two
+ * Every barcode in a PNG/JPEG image (or RGBA pixels), each once, sorted by top edge then left
+ * edge. Two symbols with the same data at different places are both returned: two
  * packs carrying one code is a fact the caller must see. Returns [] when there is none.
  */
 export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): Promise<DecodedSymbol[]> {
