@@ -408,3 +408,14 @@ describe('CBV 2.0 Event Hash ID', () => {
     expect(hashes.size).toBe(count - 1);
   });
 });
+
+describe('browser safety', () => {
+  it('the event hash and its helpers import no node: modules', async () => {
+    const { readFileSync } = await import('node:fs');
+    for (const file of ['event-hash.ts', 'hash-identifiers.ts', 'timestamps.ts', 'vocabulary.ts', 'vocabulary-terms.ts', 'errors.ts']) {
+      const source = readFileSync(new URL(`../../../trace/epcis/${file}`, import.meta.url), 'utf8');
+      expect(source, file).not.toMatch(/from\s+['"]node:/);
+      expect(source, file).not.toMatch(/require\(/);
+    }
+  });
+});
