@@ -113,6 +113,12 @@ describe('scanImage: each symbol to an identifier or a typed error', () => {
     expect(s.ok && s.identifier.kind === 'gs1' && s.identifier.bracketed).toBe('(01)09506000134352');
   });
 
+  it('reads GS1 DataBar Expanded (]e0) as an element string when retail symbols are asked for', async () => {
+    const [s] = await scanImage(await rawSymbol('databarexpanded', '(01)09506000134352(17)261231'), { includeRetail: true });
+    expect(s.symbologyIdentifier).toBe(']e0');
+    expect(s.ok && s.identifier.kind === 'gs1' && s.identifier.bracketed).toBe('(01)09506000134352(17)261231');
+  });
+
   it('reads a GS1 QR code carrying an element string (]Q3)', async () => {
     const [s] = await scanImage(renderLabelPng(UNIT, 'qr'));
     expect(s.symbologyIdentifier).toBe(']Q3');
