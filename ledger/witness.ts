@@ -6,7 +6,7 @@
  * Browser-safe; state persistence is injected.
  */
 import type { CryptoBackend } from './hash.ts';
-import { concatBytes, readUint64BE, uint64BE, utf8 } from './bytes.ts';
+import { concatBytes, fromBase64, readUint64BE, toBase64, uint64BE, utf8 } from './bytes.ts';
 import {
   NoteError,
   SIGNATURE_TYPE_COSIGNATURE_V1,
@@ -23,12 +23,13 @@ import {
   type NoteVerifier,
 } from './note.ts';
 import { CheckpointError, openCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
-import { emptyRoot, verifyConsistency } from './merkle.ts';
+import { HASH_SIZE, emptyRoot, verifyConsistency } from './merkle.ts';
 
 export type WitnessErrorCode =
   | 'WITNESS_MALFORMED_CHECKPOINT'
   | 'WITNESS_UNKNOWN_LOG'
   | 'WITNESS_BAD_SIGNATURE'
+  | 'WITNESS_BAD_REQUEST'
   | 'WITNESS_OLD_SIZE_MISMATCH'
   | 'WITNESS_ROLLBACK'
   | 'WITNESS_INCONSISTENT'
@@ -208,6 +209,64 @@ export interface CosignResult {
   note: string;
 }
 
+// ---- tlog-witness add-checkpoint bodies (c2sp.org/tlog-witness) -------------------------------
+
+/** At most 63 proof lines: enough for any tree of 2^63 leaves. */
+export const MAX_PROOF_LINES = 63;
+const OLD_LINE = /^old (0|[1-9][0-9]*)$/;
+
+/** `old <size>\n` + one base64 proof hash per line + `\n` + the checkpoint note. */
+export function formatAddCheckpointRequest(request: { oldSize: number; proof: Uint8Array[]; checkpoint: string }): string {
+  return `old ${request.oldSize}\n${request.proof.map((p) => toBase64(p) + '\n').join('')}\n${request.checkpoint}`;
+}
+
+/** Parses an add-checkpoint request body; WITNESS_BAD_REQUEST names what is wrong. */
+export function parseAddCheckpointRequest(body: string): Required<CosignRequest> {
+  const bad = (why: string): never => {
+    throw new WitnessError('WITNESS_BAD_REQUEST', `add-checkpoint request: ${why}`);
+  };
+  const blank = body.indexOf('\n\n');
+  if (blank < 0) bad('no empty line before the checkpoint');
+  const head = body.slice(0, blank).split('\n');
+  const checkpoint = body.slice(blank + 2);
+  const old = OLD_LINE.exec(head[0]);
+  if (!old) bad('first line must be "old <size>" in decimal without leading zeros');
+  const oldSize = Number(old![1]);
+  if (!Number.isSafeInteger(oldSize)) bad('old size is larger than 2^53 - 1');
+  const lines = head.slice(1);
+  if (lines.length > MAX_PROOF_LINES) bad(`${lines.length} proof lines, at most ${MAX_PROOF_LINES}`);
+  const proof = lines.map((line, i) => {
+    let hash: Uint8Array;
+    try {
+      hash = fromBase64(line);
+    } catch {
+      return bad(`proof line ${i + 1} is not canonical base64`);
+    }
+    if (hash.length !== HASH_SIZE) bad(`proof line ${i + 1} is ${hash.length} bytes, expected ${HASH_SIZE}`);
+    return hash;
+  });
+  if (oldSize === 0 && proof.length > 0) bad('the proof must be empty when the old size is 0');
+  return { oldSize, proof, checkpoint };
+}
+
+/** The HTTP status tlog-witness prescribes for each refusal. */
+export function witnessHttpStatus(error: WitnessError): number {
+  switch (error.code) {
+    case 'WITNESS_UNKNOWN_LOG':
+      return 404;
+    case 'WITNESS_BAD_SIGNATURE':
+      return 403;
+    case 'WITNESS_OLD_SIZE_MISMATCH':
+      return 409;
+    case 'WITNESS_INCONSISTENT':
+      return error.details.sameSize ? 409 : 422;
+    case 'WITNESS_ROLLBACK':
+      return 409;
+    default:
+      return 400;
+  }
+}
+
 export class Witness {
   readonly name: string;
   readonly publicKey: Uint8Array;
@@ -238,6 +297,20 @@ export class Witness {
     }
   }
 
+  /**
+   * tlog-witness add-checkpoint: parses the request body, cosigns, and returns the response body
+   * (the cosignature line and a newline). Refusals throw WitnessError; see witnessHttpStatus.
+   */
+  async addCheckpoint(body: string): Promise<string> {
+    const result = await this.cosign(parseAddCheckpointRequest(body));
+    return result.line + '\n';
+  }
+
+  /** The size this witness last cosigned for `origin` (0 if never): the body of a 409 answer. */
+  async cosignedSize(origin: string): Promise<number> {
+    return (await this.store.get(origin))?.size ?? 0;
+  }
+
   /** Checks the checkpoint against what this witness last cosigned and cosigns it. */
   cosign(request: CosignRequest): Promise<CosignResult> {
     const run = this.queue.then(() => this.cosignNow(request));
@@ -264,6 +337,9 @@ export class Witness {
       });
     }
     const origin = checkpoint.origin;
+    if (request.oldSize !== undefined && request.oldSize > checkpoint.size) {
+      throw new WitnessError('WITNESS_BAD_REQUEST', `old size ${request.oldSize} is larger than the checkpoint size ${checkpoint.size}`, { origin });
+    }
     const last = (await this.store.get(origin)) ?? { size: 0, rootHash: emptyRoot(this.backend.sha256) };
     if (request.oldSize !== undefined && request.oldSize !== last.size) {
       throw new WitnessError('WITNESS_OLD_SIZE_MISMATCH', `the witness last cosigned size ${last.size} of ${origin}, not ${request.oldSize}`, { origin, witnessSize: last.size });
@@ -273,11 +349,14 @@ export class Witness {
     }
     const consistent = verifyConsistency(this.backend.sha256, last.size, checkpoint.size, last.rootHash, checkpoint.rootHash, request.proof);
     if (!consistent) {
-      throw new WitnessError('WITNESS_INCONSISTENT', `checkpoint at size ${checkpoint.size} does not extend the cosigned size ${last.size} of ${origin} (consistency proof fails)`, {
-        origin,
-        witnessSize: last.size,
-        size: checkpoint.size,
-      });
+      const sameSize = checkpoint.size === last.size;
+      throw new WitnessError(
+        'WITNESS_INCONSISTENT',
+        sameSize
+          ? `checkpoint at size ${checkpoint.size} has a different root than the one cosigned at that size for ${origin}`
+          : `checkpoint at size ${checkpoint.size} does not extend the cosigned size ${last.size} of ${origin} (consistency proof fails)`,
+        { origin, witnessSize: last.size, size: checkpoint.size, sameSize },
+      );
     }
     if (checkpoint.size > last.size) await this.store.set(origin, { size: checkpoint.size, rootHash: checkpoint.rootHash });
     const note = addSignatures(request.checkpoint, [this.signer]);

@@ -15,7 +15,11 @@ import {
   formatWitnessKey,
   parseWitnessKey,
   verifyCosignatures,
+  formatAddCheckpointRequest,
+  parseAddCheckpointRequest,
+  witnessHttpStatus,
 } from '../../ledger/witness.ts';
+import { toBase64 } from '../../ledger/bytes.ts';
 import type { CryptoBackend } from '../../ledger/hash.ts';
 
 const ORIGIN = 'drugtrace.example/log';
@@ -240,5 +244,73 @@ describe('counting cosignatures against a witness set (quorum)', () => {
     const { note, line } = await w.cosign({ checkpoint: s.checkpointAt(2), proof: [] });
     const doubled = `${note}${line}\n`;
     expect(verifyCosignatures(doubled, [parseWitnessKey(backend, w.vkey)], 2).quorumMet).toBe(false);
+  });
+});
+
+describe('tlog-witness add-checkpoint bodies', () => {
+  const backend = nodeCrypto;
+
+  it('round-trips a request and answers with a cosignature line', async () => {
+    const s = setup(backend);
+    s.grow(3);
+    await s.witness.cosign({ checkpoint: s.checkpointAt(3), proof: [] });
+    s.grow(11);
+    const proof = consistencyProof(backend.sha256, 3, 11, s.tree);
+    const body = formatAddCheckpointRequest({ oldSize: 3, proof, checkpoint: s.checkpointAt(11) });
+    expect(body.startsWith(`old 3\n${toBase64(proof[0])}\n`)).toBe(true);
+    const parsed = parseAddCheckpointRequest(body);
+    expect(parsed.oldSize).toBe(3);
+    expect(parsed.proof).toEqual(proof);
+    expect(parsed.checkpoint).toBe(s.checkpointAt(11));
+    const response = await s.witness.addCheckpoint(body);
+    expect(response).toMatch(/^— witness\.example\/w1 [A-Za-z0-9+/]+=*\n$/);
+    expect(await s.witness.cosignedSize(ORIGIN)).toBe(11);
+  });
+
+  it.each([
+    ['no empty line', 'old 0\nabc', 'WITNESS_BAD_REQUEST'],
+    ['no old line', '\n\nx', 'WITNESS_BAD_REQUEST'],
+    ['old size with a leading zero', 'old 03\n\nx', 'WITNESS_BAD_REQUEST'],
+    ['old size negative', 'old -1\n\nx', 'WITNESS_BAD_REQUEST'],
+    ['proof line not base64', 'old 3\n!!!!\n\nx', 'WITNESS_BAD_REQUEST'],
+    ['proof line of 31 bytes', `old 3\n${toBase64(new Uint8Array(31))}\n\nx`, 'WITNESS_BAD_REQUEST'],
+    ['64 proof lines', `old 3\n${`${toBase64(new Uint8Array(32))}\n`.repeat(64)}\nx`, 'WITNESS_BAD_REQUEST'],
+    ['a proof with old size 0', `old 0\n${toBase64(new Uint8Array(32))}\n\nx`, 'WITNESS_BAD_REQUEST'],
+  ])('refuses a request with %s', (_name, body, code) => {
+    let caught: WitnessError | undefined;
+    try {
+      parseAddCheckpointRequest(body);
+    } catch (e) {
+      caught = e as WitnessError;
+    }
+    expect(caught?.code).toBe(code);
+  });
+
+  it('maps refusals to the HTTP status codes of the protocol', async () => {
+    const s = setup(backend);
+    s.grow(6);
+    await s.witness.cosign({ checkpoint: s.checkpointAt(6), proof: [] });
+    const status = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return 200;
+      } catch (e) {
+        return witnessHttpStatus(e as WitnessError);
+      }
+    };
+    const other = ed25519NoteSigner(backend, 'other.example/log', seed(3));
+    const foreign = signCheckpoint({ origin: 'other.example/log', size: 0, rootHash: backend.sha256(new Uint8Array(0)), extensions: [] }, other);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 0, proof: [], checkpoint: foreign })))).toBe(404);
+    const impostor = signCheckpoint({ origin: ORIGIN, size: 6, rootHash: s.tree.root(6), extensions: [] }, ed25519NoteSigner(backend, ORIGIN, seed(9)));
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: [], checkpoint: impostor })))).toBe(403);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 7, proof: [], checkpoint: s.checkpointAt(6) })))).toBe(400);
+    s.grow(9);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 5, proof: consistencyProof(backend.sha256, 5, 9, s.tree), checkpoint: s.checkpointAt(9) })))).toBe(409);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: consistencyProof(backend.sha256, 5, 9, s.tree), checkpoint: s.checkpointAt(9) })))).toBe(422);
+    const fork = new MemorySubtreeSource(backend.sha256);
+    for (let i = 0; i < 6; i++) fork.appendEntry(utf8(`fork ${i}`));
+    const forked = signCheckpoint({ origin: ORIGIN, size: 6, rootHash: fork.root(), extensions: [] }, s.operator);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: [], checkpoint: forked })))).toBe(409);
+    expect(await status(s.witness.addCheckpoint(formatAddCheckpointRequest({ oldSize: 6, proof: consistencyProof(backend.sha256, 6, 9, s.tree), checkpoint: s.checkpointAt(9) })))).toBe(200);
   });
 });
