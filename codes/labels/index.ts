@@ -15,6 +15,7 @@ export {
 export { encodeSymbol, type SymbolMatrix } from './matrix.ts';
 export { blankRaster, blit, type Raster } from './raster.ts';
 export {
+  DEFAULT_MODULE_MM,
   layoutLabel,
   rasterizeLayout,
   renderLabelRaster,

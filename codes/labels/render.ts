@@ -4,7 +4,7 @@
 import { LabelError } from './errors.ts';
 import { encodeSymbol, type SymbolMatrix } from './matrix.ts';
 import { blankRaster, blit, drawText, fillRect, measureText, type Raster } from './raster.ts';
-import { planLabel, type LabelPlan, type SymbologyChoice } from './spec.ts';
+import { planLabel, type LabelPlan, type LabelSymbology, type SymbologyChoice } from './spec.ts';
 
 /** OCR-B advance is about 0.65 of the cell height; layout reserves a little more. */
 const CHAR_WIDTH = 0.68;
@@ -117,12 +117,25 @@ function labelSvgBody(l: LabelLayout): string {
 }
 
 export interface SvgOptions {
-  /** Printed size of one module in millimetres (the X dimension). Default: 0.5 mm for 2D, 0.33 mm for linear. */
+  /** Printed size of one module in millimetres (the X dimension); default DEFAULT_MODULE_MM. */
   moduleMm?: number;
 }
 
+/**
+ * Default X dimension per symbology: GS1-128 on logistic labels needs at least 0.495 mm (GS1 General
+ * Specifications, symbol specification table 2); healthcare DataMatrix and QR sit well inside their
+ * 0.254–0.615 mm range at 0.5 mm; CN Code 128 goes on unit packs, where 0.33 mm is usual.
+ */
+export const DEFAULT_MODULE_MM: Readonly<Record<LabelSymbology, number>> = {
+  datamatrix: 0.5,
+  qr: 0.5,
+  'gs1-128': 0.5,
+  code128: 0.33,
+};
+
 export function renderLayoutSvg(l: LabelLayout, opts: SvgOptions = {}): string {
-  const mm = opts.moduleMm ?? (l.matrix.linear ? 0.33 : 0.5);
+  const mm = opts.moduleMm ?? DEFAULT_MODULE_MM[l.plan.symbology];
+  if (!(mm > 0)) throw new LabelError('LABEL_BAD_OPTION', `module size must be a positive number of millimetres, got ${mm}`);
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${+(l.width * mm).toFixed(3)}mm" height="${+(l.height * mm).toFixed(3)}mm" ` +
     `viewBox="0 0 ${l.width} ${l.height}">${labelSvgBody(l)}</svg>`

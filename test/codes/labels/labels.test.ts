@@ -166,6 +166,13 @@ describe('renderLabelSvg', () => {
     expect(svg.endsWith('</svg>')).toBe(true);
   });
 
+  it('prints GS1-128 at a 0.5 mm X dimension (GS1 logistic label minimum 0.495 mm) unless told otherwise', () => {
+    const l = layoutLabel(planLabel(SSCC));
+    expect(renderLabelSvg(SSCC)).toContain(`width="${+(l.width * 0.5).toFixed(3)}mm"`);
+    expect(renderLabelSvg(SSCC, 'auto', { moduleMm: 0.6 })).toContain(`width="${+(l.width * 0.6).toFixed(3)}mm"`);
+    expect((thrown(() => renderLabelSvg(SSCC, 'auto', { moduleMm: 0 })) as LabelError).code).toBe('LABEL_BAD_OPTION');
+  });
+
   it('escapes XML in human-readable text', () => {
     const svg = renderLabelSvg('(01)09506000134352(21)A<&>B');
     expect(svg).toContain('(21) A&lt;&amp;&gt;B');
