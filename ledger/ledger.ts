@@ -14,7 +14,10 @@ import type { Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteStore } from '../schemas/sqlite.ts';
 import type { Sha256 } from './hash.ts';
 import { leafHash32, nodeHash32, withShortPath } from './sha256-short.ts';
-import { ed25519 as nodeEd25519 } from './crypto-node.ts';
+import { ed25519 as nodeEd25519, nodeCrypto } from './crypto-node.ts';
+import { buildBundle, type ProofBundle } from './bundle.ts';
+import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from './note.ts';
+import { formatWitnessKey } from './witness.ts';
 import { equalBytes, fromBase64, fromHex, toBase64, toHex } from './bytes.ts';
 import { canonicalJson } from './canonical.ts';
 import {
@@ -499,6 +502,68 @@ export class Ledger implements KeyView {
       return this.checkpointAt(size);
     });
     return run.immediate();
+  }
+
+  /**
+   * An offline proof bundle (ledger/bundle.ts) for the entries at `positions`, proved against the
+   * newest checkpoint (signing a new one first when it does not cover them and the operator key
+   * is here). It also carries the genesis entry and, for every signer, the operator-signed
+   * entries that register, rotate or revoke its key, so each signature is checkable offline.
+   * Items of batch documents come with their paths and bytes (`items: 'none'` leaves them out,
+   * or name the item indexes per position).
+   */
+  exportBundle(positions: number[], options: { items?: 'all' | 'none' | Record<number, number[]> } = {}): ProofBundle {
+    if (positions.length === 0) throw new LedgerError('LEDGER_NOT_FOUND', 'no positions to export');
+    const size = this.size();
+    for (const p of positions) {
+      if (!Number.isSafeInteger(p) || p < 0 || p >= size) throw new LedgerError('LEDGER_NOT_FOUND', `no entry at position ${p} (size ${size})`, { position: p });
+    }
+    const highest = Math.max(...positions);
+    let checkpoint = this.latestCheckpoint();
+    if (!checkpoint || checkpoint.size <= highest) {
+      if (!this.operatorSecret) {
+        throw new LedgerError('LEDGER_NOT_FOUND', `no stored checkpoint covers position ${highest}, and the operator key is not here to sign one`, { position: highest });
+      }
+      checkpoint = this.checkpoint();
+    }
+    const treeSize = checkpoint.size;
+    const wanted = new Set<number>([0, ...positions]);
+    const keyEntries = this.store.sqlite.prepare(
+      "SELECT position, bytes FROM ledger_entries WHERE kind IN ('key_rotation', 'key_revocation') AND position < ? ORDER BY position",
+    );
+    const signers = new Set<string>();
+    for (const p of positions) {
+      const { signer } = this.get(p).entry.body;
+      if (signer.party === OPERATOR_PARTY) continue;
+      signers.add(`${signer.party}\u0000${signer.keyId}`);
+      const key = this.key(signer.party, signer.keyId);
+      if (key) wanted.add(key.registeredAt);
+    }
+    // Rotations and revocations of those keys, so the verifier sees each key's whole history.
+    for (const row of keyEntries.all(treeSize) as Array<{ position: number; bytes: Buffer }>) {
+      const { payload } = parseEntryBytes(row.bytes).body;
+      if (signers.has(`${String(payload.party)}\u0000${String(payload.keyId)}`)) wanted.add(row.position);
+    }
+    const itemChoice = options.items ?? 'all';
+    const entries = [...wanted]
+      .filter((p) => p < treeSize)
+      .sort((a, b) => a - b)
+      .map((p) => {
+        const record = this.get(p);
+        const base = { index: p, bytes: record.bytes, proof: merkleInclusionProof(sha256, p, treeSize, this.nodes) };
+        if (!positions.includes(p) || record.entry.body.itemsRoot === undefined || itemChoice === 'none') return base;
+        const chosen = itemChoice === 'all' ? undefined : new Set(itemChoice[p] ?? []);
+        const items = this.items(p)
+          .filter((it) => !chosen || chosen.has(it.index))
+          .map((it) => ({ index: it.index, hash: it.hash, path: it.path, data: it.bytes }));
+        return items.length > 0 ? { ...base, items } : base;
+      });
+    return buildBundle({
+      checkpoint: checkpoint.cosignedNote,
+      operatorKey: formatVerifierKey(sha256, this.origin, SIGNATURE_TYPE_ED25519, this.operatorPublicKey),
+      witnesses: checkpoint.cosignatures.map((c) => formatWitnessKey(nodeCrypto, c.name, fromBase64(c.publicKey))),
+      entries,
+    });
   }
 
   /** The operator's secret, for signing; absent when the key file is not beside the database. */

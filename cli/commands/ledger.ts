@@ -3,7 +3,7 @@
  * from the store, print (and if the log grew, sign) the newest checkpoint, and append a signed
  * document from a file (for scripts and tests).
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -14,6 +14,7 @@ import { LedgerError, type SignedDocument } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
 import { sha256 } from '../../ledger/crypto-node.ts';
+import { serializeBundle } from '../../ledger/bundle.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
@@ -199,6 +200,55 @@ export function register(program: Command): void {
           ledgerExit(err, 'ledger append');
         }
         out.result({ ok: true, ...receipt }, () => `${receipt.duplicate ? 'already stored at' : 'appended at'} position ${receipt.position}; leaf ${receipt.leafHash}`);
+      } finally {
+        l.close();
+      }
+    });
+}
+
+/**
+ * `drugtrace proof export --position N... --out FILE`: an offline proof bundle for entries by
+ * position (a unit's whole history by code comes with the trace layer). Registered into the
+ * `proof` group that cli/commands/proof.ts creates.
+ */
+export function registerProofExport(proof: Command): void {
+  proof
+    .command('export')
+    .description('write an offline proof bundle for ledger entries (by position; by unit code once the trace layer exists)')
+    .requiredOption('--position <n...>', 'entry positions to prove (one or more)')
+    .requiredOption('--out <file>', 'where to write the bundle (JSON)')
+    .option('--items <which>', 'items of batch documents to include: all (default) or none', 'all')
+    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--json', 'print a one-document JSON summary')
+    .action((opts: { position: string[]; out: string; items: string; db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const positions = opts.position.map((p) => {
+        if (!/^(0|[1-9][0-9]*)$/.test(p) || !Number.isSafeInteger(Number(p))) {
+          throw new CliExit(EXIT.usage, `drugtrace proof export: --position must be whole numbers, got ${JSON.stringify(p)}`, {
+            ok: false,
+            error: { code: 'CLI_BAD_NUMBER', message: '--position must be whole numbers', details: { value: p } },
+          });
+        }
+        return Number(p);
+      });
+      if (opts.items !== 'all' && opts.items !== 'none') {
+        throw new CliExit(EXIT.usage, `drugtrace proof export: --items must be all or none, got ${JSON.stringify(opts.items)}`, {
+          ok: false,
+          error: { code: 'CLI_BAD_OPTION', message: '--items must be all or none', details: { value: opts.items } },
+        });
+      }
+      const l = openLedger(opts.db, 'proof export');
+      try {
+        let bundle;
+        try {
+          bundle = l.exportBundle(positions, { items: opts.items });
+        } catch (err) {
+          ledgerExit(err, 'proof export');
+        }
+        writeFileSync(opts.out, serializeBundle(bundle));
+        const size = Number(bundle.checkpoint.split('\n')[1]);
+        const summary = { ok: true, out: opts.out, entries: bundle.entries.length, positions, checkpointSize: size, origin: bundle.log.origin };
+        out.result(summary, () => `wrote ${opts.out}: ${bundle.entries.length} entries (${positions.length} requested, the rest prove signer keys) against checkpoint size ${size}`);
       } finally {
         l.close();
       }

@@ -14,6 +14,7 @@ import { nobleCrypto } from '../../ledger/crypto-noble.ts';
 import { verifyBundle, type BundleReport } from '../../ledger/bundle.ts';
 import { noteVerifierFromKey } from '../../ledger/note.ts';
 import { parseWitnessKey } from '../../ledger/witness.ts';
+import { registerProofExport } from './ledger.ts';
 
 interface VerifyOptions {
   operatorKey?: string[];
@@ -96,5 +97,5 @@ export function register(program: Command): void {
     .option('--crypto <backend>', 'node (default) or noble (the browser code path)')
     .option('--json', 'print the verification report as one JSON document')
     .action((file: string, opts: VerifyOptions) => verifyCommand(file, opts));
-  // `proof export` is registered here by the ledger store's module, e.g. registerExport(proof).
+  registerProofExport(proof);
 }

@@ -8,6 +8,8 @@ import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
 import { nodeCrypto } from '../../ledger/crypto-node.ts';
+import { nobleCrypto } from '../../ledger/crypto-noble.ts';
+import { serializeBundle, verifyBundle } from '../../ledger/bundle.ts';
 import { utf8 } from '../../ledger/bytes.ts';
 import { openCheckpoint } from '../../ledger/checkpoint.ts';
 import { ed25519NoteVerifier, formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
@@ -353,5 +355,50 @@ describe('checkpoints', () => {
     expect(codeOf(() => ledger.addCosignature(second.size, { name: witness.name, publicKey: witness.publicKey }, onFirst.line))).toBe('LEDGER_BAD_COSIGNATURE');
     expect(codeOf(() => ledger.addCosignature(first.size, impostor, onFirst.line))).toBe('LEDGER_BAD_COSIGNATURE');
     expect(codeOf(() => ledger.addCosignature(999, { name: witness.name, publicKey: witness.publicKey }, onFirst.line))).toBe('LEDGER_UNKNOWN_CHECKPOINT');
+  });
+});
+
+describe('exportBundle', () => {
+  it('exports entries with their items, signer key history and a checkpoint, verifiable offline with either backend', async () => {
+    const acme = addParty(ledger, 'acme');
+    const first = ledger.append(batchDocument(acme, 1, 6));
+    const newSecret = ed25519.generateSecretKey();
+    const rotated = ledger.rotateKey('acme', acme.keyId, ed25519.publicKey(newSecret));
+    const second = ledger.append(batchDocument({ party: 'acme', keyId: rotated.keyId, secret: newSecret }, 2, 3));
+    ledger.revokeKey('acme', rotated.keyId, 'retired');
+    const cp = ledger.checkpoint();
+    const witness = new Witness({
+      name: 'witness.example/w1',
+      secretKey: ed25519.generateSecretKey(),
+      backend: nodeCrypto,
+      logs: [{ origin: ledger.origin, operatorKeys: [formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey)] }],
+      store: new MemoryWitnessStore(),
+    });
+    const cosigned = await witness.cosign({ checkpoint: cp.note, proof: [] });
+    ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, cosigned.line);
+
+    const bundle = ledger.exportBundle([first.position, second.position]);
+    // genesis, acme's key registration, the rotation (registers the new key), both documents, the revocation
+    expect(bundle.entries.map((e) => e.index)).toEqual([0, 2, 3, 4, 5, 6]);
+    expect(bundle.entries.find((e) => e.index === first.position)!.items).toHaveLength(6);
+    expect(bundle.log.witnesses).toEqual([witness.vkey]);
+    for (const backend of [nodeCrypto, nobleCrypto]) {
+      const report = verifyBundle(JSON.parse(serializeBundle(bundle)), { trustedWitnessKeys: [witness.vkey] }, backend);
+      expect(report.firstFailure, backend.name).toBeUndefined();
+      expect(report.ok).toBe(true);
+    }
+    expect(ledger.exportBundle([first.position], { items: { [first.position]: [4] } }).entries.find((e) => e.index === first.position)!.items!.map((i) => i.index)).toEqual([4]);
+    expect(ledger.exportBundle([first.position], { items: 'none' }).entries.find((e) => e.index === first.position)!.items).toBeUndefined();
+  });
+
+  it('signs a covering checkpoint when the newest one is too old, and refuses unknown positions', () => {
+    const acme = addParty(ledger, 'acme');
+    ledger.checkpoint();
+    const doc = ledger.append(batchDocument(acme, 1, 2));
+    const bundle = ledger.exportBundle([doc.position]);
+    expect(ledger.latestCheckpoint()!.size).toBe(doc.position + 1);
+    expect(verifyBundle(bundle, {}, nodeCrypto).ok).toBe(true);
+    expect(codeOf(() => ledger.exportBundle([99]))).toBe('LEDGER_NOT_FOUND');
+    expect(codeOf(() => ledger.exportBundle([]))).toBe('LEDGER_NOT_FOUND');
   });
 });
