@@ -1,0 +1,211 @@
+/**
+ * The trace projections (docs/trace.md): current unit state, the per-code event index, container
+ * intervals, shipments, lots, lineage and parties. Every row is derived from ledger entries by
+ * trace/projections.ts and `rebuildProjections` re-derives identical tables from the ledger
+ * alone, so nothing here is a source of truth. Positions are ledger positions; `item` is the
+ * event's index among its document's items.
+ */
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { UNIT_STATUSES } from '../../trace/lifecycle.ts';
+
+const inList = (column: string, values: readonly string[]) => sql.raw(`${column} IN (${values.map((v) => `'${v}'`).join(', ')})`);
+
+export const PARTY_ROLES = ['manufacturer', 'distributor', 'wholesaler', 'pharmacy', 'hospital', 'regulator', 'logistics', 'other'] as const;
+export type PartyRole = (typeof PARTY_ROLES)[number];
+
+/** Parties as registered by party_registration entries (payload: role, name, locations, prefixes). */
+export const traceParties = sqliteTable(
+  'trace_parties',
+  {
+    party: text('party').primaryKey(),
+    role: text('role', { enum: PARTY_ROLES }).notNull(),
+    name: text('name').notNull(),
+    /** Ledger position of the party_registration entry. */
+    registeredAt: integer('registered_at').notNull(),
+  },
+  (t) => [check('trace_parties_role_known', inList('role', PARTY_ROLES))],
+);
+
+/** Which party a location belongs to: canonical GLN identifiers (Digital Link /414/…[/254/…]). */
+export const tracePartyLocations = sqliteTable(
+  'trace_party_locations',
+  {
+    location: text('location').primaryKey(),
+    party: text('party').notNull(),
+  },
+  (t) => [index('trace_party_locations_party').on(t.party)],
+);
+
+/**
+ * What a party may commission: GS1 company prefixes or whole GTINs (digits; a GTIN-14 matches when
+ * its indicator-stripped digits start with the prefix) and CN product resource codes / prefixes
+ * (kind 'cn').
+ */
+export const tracePartyPrefixes = sqliteTable(
+  'trace_party_prefixes',
+  {
+    party: text('party').notNull(),
+    kind: text('kind', { enum: ['gs1', 'cn'] }).notNull(),
+    prefix: text('prefix').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.party, t.kind, t.prefix] }), index('trace_party_prefixes_prefix').on(t.kind, t.prefix)],
+);
+
+/**
+ * Current state of every serialised code: units and containers (cases with a serialised GTIN,
+ * pallets with an SSCC). Expiry is stored, `expired` is derived when asked.
+ */
+export const traceUnits = sqliteTable(
+  'trace_units',
+  {
+    /** Canonical identifier (codes/identifier.ts): Digital Link on id.gs1.org or a CN URN. */
+    code: text('code').primaryKey(),
+    /** 'unit' for a serialised item, 'container' for an SSCC (created by its first packing event). */
+    kind: text('kind', { enum: ['unit', 'container'] }).notNull(),
+    status: text('status', { enum: UNIT_STATUSES }).notNull(),
+    recalled: integer('recalled', { mode: 'boolean' }).notNull().default(false),
+    /** GTIN-14 or CN product resource code; null for SSCCs. */
+    product: text('product'),
+    lot: text('lot'),
+    /** YYYY-MM-DD. */
+    expiry: text('expiry'),
+    /** The party holding the unit (the shipper while in transit). */
+    custodian: text('custodian'),
+    /** Canonical location of the last event (bizLocation, else readPoint). */
+    location: text('location'),
+    /** The container the unit is in now, or null. */
+    parent: text('parent'),
+    /** While in transit: the party it was shipped to (null when the shipment named none). */
+    shippedTo: text('shipped_to'),
+    statusBefore: text('status_before', { enum: UNIT_STATUSES }),
+    dispensedParty: text('dispensed_party'),
+    dispensedLocation: text('dispensed_location'),
+    dispensedAt: text('dispensed_at'),
+    commissionedAt: integer('commissioned_at').notNull(),
+    /** Position of the last event that touched the unit. */
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('trace_units_lot').on(t.product, t.lot),
+    index('trace_units_parent').on(t.parent),
+    index('trace_units_custodian').on(t.custodian),
+    check('trace_units_status_known', inList('status', UNIT_STATUSES)),
+  ],
+);
+
+/** Every captured event, by its CBV 2.0 event hash (unique: a second capture of an event is refused). */
+export const traceEvents = sqliteTable(
+  'trace_events',
+  {
+    hashId: text('hash_id').primaryKey(),
+    position: integer('position').notNull(),
+    item: integer('item').notNull(),
+    eventId: text('event_id'),
+    eventType: text('event_type').notNull(),
+    action: text('action'),
+    /** CBV bare words ("shipping", "in_transit"); null when absent. */
+    bizStep: text('biz_step'),
+    disposition: text('disposition'),
+    eventTime: text('event_time').notNull(),
+    /** The signing party that recorded the event. */
+    party: text('party').notNull(),
+    bizLocation: text('biz_location'),
+    readPoint: text('read_point'),
+    /** Position of the capture whose errorDeclaration declared this event erroneous, or null. */
+    erroneousAt: integer('erroneous_at'),
+    erroneousReason: text('erroneous_reason'),
+  },
+  (t) => [index('trace_events_position').on(t.position, t.item), index('trace_events_event_id').on(t.eventId)],
+);
+
+/**
+ * The per-code event index: one row per code an event touched, directly or through a container
+ * (`via` names the container whose event reached the code). `role` says how: epc, parent, child,
+ * input, output, or quantity (a lot-level class with `quantity`/`uom`).
+ */
+export const traceUnitEvents = sqliteTable(
+  'trace_unit_events',
+  {
+    code: text('code').notNull(),
+    position: integer('position').notNull(),
+    item: integer('item').notNull(),
+    hashId: text('hash_id').notNull(),
+    eventTime: text('event_time').notNull(),
+    bizStep: text('biz_step'),
+    disposition: text('disposition'),
+    party: text('party').notNull(),
+    via: text('via'),
+    role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
+    quantity: real('quantity'),
+    uom: text('uom'),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.position, t.item] })],
+);
+
+/** Aggregation intervals: `child` was inside `parent` from (fromPosition, fromItem) until (toPosition, toItem), open while null. */
+export const traceContainers = sqliteTable(
+  'trace_containers',
+  {
+    parent: text('parent').notNull(),
+    child: text('child').notNull(),
+    fromPosition: integer('from_position').notNull(),
+    fromItem: integer('from_item').notNull(),
+    toPosition: integer('to_position'),
+    toItem: integer('to_item'),
+  },
+  (t) => [primaryKey({ columns: [t.child, t.fromPosition, t.fromItem] }), index('trace_containers_parent').on(t.parent, t.toPosition)],
+);
+
+/** One row per shipping event: who shipped to whom and how many serialised codes it moved (containers expanded). */
+export const traceShipments = sqliteTable(
+  'trace_shipments',
+  {
+    position: integer('position').notNull(),
+    item: integer('item').notNull(),
+    hashId: text('hash_id').notNull(),
+    fromParty: text('from_party').notNull(),
+    /** The destination party, resolved from the destination list (owning party, or a location's owner). */
+    toParty: text('to_party'),
+    toLocation: text('to_location'),
+    shippedAt: text('shipped_at').notNull(),
+    codeCount: integer('code_count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.position, t.item] }), index('trace_shipments_from').on(t.fromParty), index('trace_shipments_to').on(t.toParty)],
+);
+
+/** Lots seen at commissioning: product + lot → expiry. */
+export const traceLots = sqliteTable(
+  'trace_lots',
+  {
+    product: text('product').notNull(),
+    lot: text('lot').notNull(),
+    expiry: text('expiry'),
+    /** The party that commissioned the lot's first unit. */
+    party: text('party').notNull(),
+    firstPosition: integer('first_position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.product, t.lot] })],
+);
+
+/** Transformation lineage: input code → output code, from one TransformationEvent. */
+export const traceLineage = sqliteTable(
+  'trace_lineage',
+  {
+    input: text('input').notNull(),
+    output: text('output').notNull(),
+    position: integer('position').notNull(),
+    item: integer('item').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.input, t.output, t.position, t.item] }), index('trace_lineage_output').on(t.output)],
+);
+
+/** Recall entries (kind `recall`): a product lot, or listed codes, recalled by a party. */
+export const traceRecalls = sqliteTable('trace_recalls', {
+  position: integer('position').primaryKey(),
+  party: text('party').notNull(),
+  product: text('product'),
+  lot: text('lot'),
+  reason: text('reason').notNull(),
+  unitCount: integer('unit_count').notNull(),
+});
