@@ -2,13 +2,14 @@
  * Server-path crypto on node:crypto (OpenSSL): SHA-256 and RFC 8032 Ed25519.
  * The only ledger module allowed to import node: modules; browser code uses crypto-noble.ts.
  */
-import { createHash, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { hash as oneShotHash, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import type { CryptoBackend, Ed25519, Sha256 } from './hash.ts';
 import { isBytes, toHex } from './bytes.ts';
 import { Point } from '@noble/ed25519';
 
+/** One-shot crypto.hash (Node >= 20.12): about twice as fast as createHash on short inputs. */
 export const sha256: Sha256 = (data) => {
-  const digest = createHash('sha256').update(data).digest();
+  const digest = oneShotHash('sha256', data, 'buffer');
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
 };
 
