@@ -528,21 +528,15 @@ export class Ledger implements KeyView {
     }
     const treeSize = checkpoint.size;
     const wanted = new Set<number>([0, ...positions]);
-    const keyEntries = this.store.sqlite.prepare(
-      "SELECT position, bytes FROM ledger_entries WHERE kind IN ('key_rotation', 'key_revocation') AND position < ? ORDER BY position",
-    );
-    const signers = new Set<string>();
+    // Each signer key's registration, and its rotation or revocation (the key table knows where).
     for (const p of positions) {
       const { signer } = this.get(p).entry.body;
       if (signer.party === OPERATOR_PARTY) continue;
-      signers.add(`${signer.party}\u0000${signer.keyId}`);
       const key = this.key(signer.party, signer.keyId);
-      if (key) wanted.add(key.registeredAt);
-    }
-    // Rotations and revocations of those keys, so the verifier sees each key's whole history.
-    for (const row of keyEntries.all(treeSize) as Array<{ position: number; bytes: Buffer }>) {
-      const { payload } = parseEntryBytes(row.bytes).body;
-      if (signers.has(`${String(payload.party)}\u0000${String(payload.keyId)}`)) wanted.add(row.position);
+      if (!key) continue;
+      wanted.add(key.registeredAt);
+      if (key.rotatedAt !== null) wanted.add(key.rotatedAt);
+      if (key.revokedAt !== null) wanted.add(key.revokedAt);
     }
     const itemChoice = options.items ?? 'all';
     const entries = [...wanted]
@@ -658,9 +652,6 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
   const bodyHash = sha256(bodyUtf8);
   const message = signingMessageForHash(bodyHash);
 
-  const existing = q.byBodyHash.get(bodyHash) as { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
-  if (existing) return duplicateReceipt(q, existing, body.signer, doc.signature, signature, message);
-
   // Hash the items and build their tree before taking the write lock.
   const items = doc.items ?? [];
   if (body.itemsRoot === undefined) {
@@ -688,6 +679,10 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
   }
 
   const write = store.sqlite.transaction((): Receipt => {
+    // A repeat of a stored document (its items checked above) returns the first receipt; checked
+    // under the write lock so two writers cannot both store it.
+    const existing = q.byBodyHash.get(bodyHash) as { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
+    if (existing) return duplicateReceipt(q, existing, body.signer, doc.signature, signature, message);
     const last = q.last.get() as { position: number; entry_hash: Buffer } | undefined;
     const position = last ? last.position + 1 : 0;
     const view = dbKeyView(q);

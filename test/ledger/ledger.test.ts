@@ -116,6 +116,13 @@ describe('Ledger.append', () => {
     expect(ledger.items(first.position)).toHaveLength(5);
   });
 
+  it('refuses a repeat of a stored document carrying other items', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 3);
+    ledger.append(doc);
+    expect(codeOf(() => ledger.append({ ...doc, items: [item(1, 0), item(1, 1), item(9, 9)] }))).toBe('LEDGER_BAD_ITEMS_ROOT');
+  });
+
   it('refuses a duplicate body carrying a forged signature', () => {
     const acme = addParty(ledger, 'acme');
     const doc = batchDocument(acme, 1, 2);
