@@ -130,6 +130,16 @@ export function planLabel(input: string, symbology: SymbologyChoice = 'auto'): L
     });
   }
   const linear = chosen === 'gs1-128' || chosen === 'code128';
+  // In GS1 QR, "%" is an escape character in alphanumeric segments. bwip-js and zxing disagree
+  // about a literal "%" once the data is not all alphanumeric (it reads back as "%%"), so such a
+  // symbol would not read back as the code. Refused rather than printed wrong; GS1 DataMatrix
+  // carries "%" without any escaping.
+  if (kind === 'gs1' && chosen === 'qr' && elements.some((e) => e.value.includes('%'))) {
+    throw new LabelError('LABEL_SYMBOLOGY_MISMATCH', 'a "%" in a GS1 QR Code element string does not read back reliably; use datamatrix', {
+      input,
+      symbology: chosen,
+    });
+  }
   // GS1-128 carries at most 48 data characters (GS1 General Specifications 5.4.1); longer belongs in 2D.
   const rawLength = toRaw(elements).length;
   if (chosen === 'gs1-128' && rawLength > 48) {

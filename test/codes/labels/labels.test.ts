@@ -88,6 +88,12 @@ describe('planLabel', () => {
     expect((err as LabelError).code).toBe('LABEL_SYMBOLOGY_MISMATCH');
   });
 
+  it('refuses a "%" in a GS1 QR element string (it would not read back), but not in DataMatrix', () => {
+    const code = '(01)09506000134352(21)AB%c';
+    expect((thrown(() => planLabel(code, 'qr')) as LabelError).code).toBe('LABEL_SYMBOLOGY_MISMATCH');
+    expect(planLabel(code).symbology).toBe('datamatrix');
+  });
+
   it('refuses GS1-128 beyond its 48 data characters', () => {
     const err = thrown(() => planLabel('(01)09506000134352(17)261231(10)ABCDEFGHIJKLMNOPQRST(21)XYZ99', 'gs1-128'));
     expect((err as LabelError).code).toBe('LABEL_SYMBOLOGY_MISMATCH');
