@@ -1,0 +1,206 @@
+/**
+ * The history of one unit: its own events, the events of every container it was in while it was
+ * inside (pallet → case → unit, however deep), and the events of the codes it was made from by a
+ * transformation (up to that transformation), in ledger order. Each entry carries its ledger
+ * position and item index, so a proof can be exported for it (`Ledger.itemProof`).
+ *
+ * Ledger order, not event time, is the order: it is the order the capture rules applied, and
+ * event times of late captures can run backwards.
+ */
+import type { UnitStatus } from '../lifecycle.ts';
+import { canonicalCode, comparePlace, connectionOf, statement, type QuerySource } from './db.ts';
+
+export type EventRole = 'epc' | 'parent' | 'child' | 'input' | 'output' | 'quantity';
+
+export interface HistoryEntry {
+  /** Ledger position of the capture entry and the event's index among its items. */
+  position: number;
+  item: number;
+  /** CBV 2.0 Event Hash ID. */
+  hashId: string;
+  eventType: string;
+  action: string | null;
+  /** UTC, milliseconds. */
+  eventTime: string;
+  /** CBV bare words ("shipping", "in_transit"), null when the event had none. */
+  bizStep: string | null;
+  disposition: string | null;
+  /** The party that signed the capture. */
+  party: string;
+  /** bizLocation, else readPoint (canonical). */
+  location: string | null;
+  /** How the event named the code it is listed under (the unit, its container, or its ancestor). */
+  role: EventRole;
+  /** The container whose event this is, when the unit only took part by being inside it. */
+  via: string | null;
+  /** The transformation input whose event this is, when the unit was made from it. */
+  lineageOf: string | null;
+  /** Set when a later errorDeclaration declared the event erroneous: the projections ignore it. */
+  erroneous: { position: number; reason: string | null } | null;
+}
+
+export interface ContainerInterval {
+  parent: string;
+  from: { position: number; item: number };
+  /** null while the unit is still inside. */
+  to: { position: number; item: number } | null;
+}
+
+export interface LineageLink {
+  code: string;
+  position: number;
+  item: number;
+}
+
+export interface UnitSummary {
+  kind: 'unit' | 'container';
+  status: UnitStatus;
+  recalled: boolean;
+  product: string | null;
+  lot: string | null;
+  expiry: string | null;
+  custodian: string | null;
+  location: string | null;
+  parent: string | null;
+  shippedTo: string | null;
+}
+
+export interface UnitHistory {
+  /** The canonical identifier the input named. */
+  code: string;
+  /** Current state, or null when the code was never commissioned or packed. */
+  unit: UnitSummary | null;
+  events: HistoryEntry[];
+  /** Every container the code was in, directly, in ledger order. */
+  containers: ContainerInterval[];
+  /** Transformations: the codes this one was made from, and the codes made from it. */
+  lineage: { inputs: LineageLink[]; outputs: LineageLink[] };
+}
+
+interface Place {
+  position: number;
+  item: number;
+}
+
+/** An interval of ledger places, both ends exclusive; `to` null is open. */
+interface Window {
+  from: Place | null;
+  to: Place | null;
+}
+
+const EVENT_COLUMNS = `ue.position, ue.item, ue.hash_id AS hashId, e.event_type AS eventType, e.action, ue.event_time AS eventTime,
+  ue.biz_step AS bizStep, ue.disposition, ue.party, coalesce(e.biz_location, e.read_point) AS location, ue.role, ue.via,
+  e.erroneous_at AS erroneousAt, e.erroneous_reason AS erroneousReason`;
+
+const SQL = {
+  events: `SELECT ${EVENT_COLUMNS} FROM trace_unit_events ue LEFT JOIN trace_events e ON e.hash_id = ue.hash_id
+    WHERE ue.code = ? ORDER BY ue.position, ue.item`,
+  containersOf: `SELECT parent, from_position AS fp, from_item AS fi, to_position AS tp, to_item AS ti FROM trace_containers
+    WHERE child = ? ORDER BY from_position, from_item`,
+  inputsOf: 'SELECT input AS code, position, item FROM trace_lineage WHERE output = ? ORDER BY position, item, input',
+  outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
+  unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS shippedTo
+    FROM trace_units WHERE code = ?`,
+};
+
+interface EventRow {
+  position: number;
+  item: number;
+  hashId: string;
+  eventType: string | null;
+  action: string | null;
+  eventTime: string;
+  bizStep: string | null;
+  disposition: string | null;
+  party: string;
+  location: string | null;
+  role: EventRole;
+  via: string | null;
+  erroneousAt: number | null;
+  erroneousReason: string | null;
+}
+
+function after(p: Place, bound: Place | null): boolean {
+  return bound === null || comparePlace(p, bound) > 0;
+}
+
+function before(p: Place, bound: Place | null): boolean {
+  return bound === null || comparePlace(p, bound) < 0;
+}
+
+function narrower(a: Place | null, b: Place | null, pick: 'later' | 'earlier'): Place | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const c = comparePlace(a, b);
+  return pick === 'later' ? (c >= 0 ? a : b) : c <= 0 ? a : b;
+}
+
+/** Nesting deeper than this is a cycle in bad data, not a real pallet. */
+const MAX_DEPTH = 16;
+
+/** The unit's history; `code` in any form canonicalIdentifier accepts. */
+export function unitHistory(source: QuerySource, code: string): UnitHistory {
+  const db = connectionOf(source);
+  const canonical = canonicalCode(code);
+  const eventsOf = statement(db, SQL.events);
+  const containersOf = statement(db, SQL.containersOf);
+  const inputsOf = statement(db, SQL.inputsOf);
+
+  const seen = new Map<string, HistoryEntry>();
+  const add = (row: EventRow, via: string | null, lineageOf: string | null) => {
+    const key = `${row.position}:${row.item}`;
+    if (seen.has(key)) return;
+    seen.set(key, {
+      position: row.position,
+      item: row.item,
+      hashId: row.hashId,
+      eventType: row.eventType ?? 'unknown',
+      action: row.action,
+      eventTime: row.eventTime,
+      bizStep: row.bizStep,
+      disposition: row.disposition,
+      party: row.party,
+      location: row.location,
+      role: row.role,
+      via,
+      lineageOf,
+      erroneous: row.erroneousAt === null ? null : { position: row.erroneousAt, reason: row.erroneousReason },
+    });
+  };
+
+  /**
+   * Everything that happened to `subject` within `window`, including its containers' events while
+   * it was inside them (`inherited`: subject is such a container); `lineageOf` tags events
+   * inherited through a transformation.
+   */
+  const collect = (subject: string, window: Window, inherited: boolean, lineageOf: string | null, depth: number) => {
+    for (const row of eventsOf.all(subject) as EventRow[]) {
+      if (after(row, window.from) && before(row, window.to)) add(row, row.via ?? (inherited ? subject : null), lineageOf);
+    }
+    if (depth >= MAX_DEPTH) return;
+    for (const c of containersOf.all(subject) as Array<{ parent: string; fp: number; fi: number; tp: number | null; ti: number | null }>) {
+      const inside: Window = {
+        from: narrower(window.from, { position: c.fp, item: c.fi }, 'later'),
+        to: narrower(window.to, c.tp === null ? null : { position: c.tp, item: c.ti ?? 0 }, 'earlier'),
+      };
+      if (inside.from && inside.to && comparePlace(inside.from, inside.to) >= 0) continue;
+      collect(c.parent, inside, true, lineageOf, depth + 1);
+    }
+    for (const input of inputsOf.all(subject) as LineageLink[]) {
+      const upTo = narrower(window.to, { position: input.position, item: input.item }, 'earlier');
+      collect(input.code, { from: null, to: upTo }, false, lineageOf ?? input.code, depth + 1);
+    }
+  };
+  collect(canonical, { from: null, to: null }, false, null, 0);
+
+  const events = [...seen.values()].sort(comparePlace);
+  const containers = (containersOf.all(canonical) as Array<{ parent: string; fp: number; fi: number; tp: number | null; ti: number | null }>).map((c) => ({
+    parent: c.parent,
+    from: { position: c.fp, item: c.fi },
+    to: c.tp === null ? null : { position: c.tp, item: c.ti ?? 0 },
+  }));
+  const lineage = { inputs: inputsOf.all(canonical) as LineageLink[], outputs: statement(db, SQL.outputsOf).all(canonical) as LineageLink[] };
+  const row = statement(db, SQL.unit).get(canonical) as (Omit<UnitSummary, 'recalled'> & { recalled: number }) | undefined;
+  const unit = row ? { ...row, recalled: row.recalled === 1 } : null;
+  return { code: canonical, unit, events, containers, lineage };
+}

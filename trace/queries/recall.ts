@@ -1,0 +1,259 @@
+/**
+ * The recall path of a lot: every unit, the parties it passed through, who holds it now, which
+ * were dispensed where and when, which are unaccounted for, counts by status and by party, and the
+ * distribution graph (parties as nodes, custody moves as edges with unit counts).
+ *
+ * Definitions (docs/trace.md, "Queries"):
+ * - path: the party that commissioned the unit, then each party that recorded receiving it
+ *   (directly or inside a case or pallet), consecutive repeats collapsed; a unit shipped and not
+ *   yet received also names the party it is on its way to (`pendingTo`);
+ * - edges: for each pair of consecutive parties on a path, one unit moved from the first to the
+ *   second; shipments not yet received are separate `pending` edges;
+ * - unaccounted: stolen; or in transit for more than `maxTransitDays` (default 7) since its last
+ *   event at the report's time `at`; or with no custodian at all. Dispensed, exported and sampled
+ *   units have left the chain but are accounted for.
+ */
+import { gs1CheckDigit } from '../../codes/gs1/linters.ts';
+import { effectiveStatus, type UnitStatus } from '../lifecycle.ts';
+import { QueryError } from './errors.ts';
+import { connectionOf, statement, type QuerySource } from './db.ts';
+
+export type UnaccountedReason = 'stolen' | 'in_transit_overdue' | 'no_custodian';
+
+export interface RecallUnit {
+  code: string;
+  /** Effective status at the report's time (`expired` for in-stock units past their date). */
+  status: UnitStatus | 'expired';
+  recalled: boolean;
+  custodian: string | null;
+  location: string | null;
+  /** Parties in custody order. */
+  path: string[];
+  /** For a unit in transit: the party it was shipped to. */
+  pendingTo: string | null;
+  dispensed: { party: string; location: string | null; at: string } | null;
+  /** Time of the unit's last event (its own or a container's). */
+  lastEventAt: string | null;
+  unaccounted: UnaccountedReason | null;
+}
+
+export interface GraphNode {
+  party: string;
+  name: string | null;
+  role: string | null;
+  /** Units whose last custodian is this party and which have not left the chain. */
+  holding: number;
+  /** Units this party dispensed. */
+  dispensed: number;
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  units: number;
+  /** True for shipments not yet received. */
+  pending: boolean;
+}
+
+export interface PartyCounts {
+  party: string;
+  name: string | null;
+  role: string | null;
+  /** Units whose last custodian is this party, by effective status. */
+  byStatus: Record<string, number>;
+  total: number;
+}
+
+export interface RecallEntry {
+  position: number;
+  party: string;
+  reason: string;
+  unitCount: number;
+}
+
+export interface RecallReport {
+  gtin: string;
+  lot: string;
+  expiry: string | null;
+  /** The moment the report is for. */
+  at: string;
+  /** The recall entries for this lot in the ledger (empty if it was never recalled). */
+  recalls: RecallEntry[];
+  total: number;
+  /** Effective status → unit count; `recalled` counts the recall flag separately. */
+  byStatus: Record<string, number>;
+  recalledUnits: number;
+  byParty: PartyCounts[];
+  units: RecallUnit[];
+  dispensed: Array<{ code: string; party: string; location: string | null; at: string }>;
+  unaccounted: Array<{ code: string; reason: UnaccountedReason; custodian: string | null; pendingTo: string | null; lastEventAt: string | null }>;
+  graph: { nodes: GraphNode[]; edges: GraphEdge[] };
+}
+
+export interface RecallOptions {
+  gtin?: string;
+  lot: string;
+  /** Default now. */
+  at?: string;
+  /** Days in transit after which a unit counts as unaccounted (default 7). */
+  maxTransitDays?: number;
+}
+
+export const DEFAULT_MAX_TRANSIT_DAYS = 7;
+
+/** Statuses of units that have left the chain (still accounted for). */
+const LEFT_CHAIN: ReadonlySet<string> = new Set(['dispensed', 'exported', 'sample', 'destroyed']);
+
+const UNITS_SQL = `SELECT u.code, u.status, u.recalled, u.expiry, u.custodian, u.location, u.shipped_to,
+  u.dispensed_party, u.dispensed_location, u.dispensed_at,
+  (SELECT max(ue.event_time) || ' ' || coalesce(group_concat(CASE WHEN ue.biz_step IN ('commissioning', 'receiving') THEN ue.party END, ' ' ORDER BY ue.position, ue.item), '')
+     FROM trace_unit_events ue WHERE ue.code = u.code) AS trail
+  FROM trace_units u WHERE u.product = ? AND u.lot = ? AND u.kind = 'unit' ORDER BY u.code`;
+
+type UnitTuple = [
+  code: string,
+  status: UnitStatus,
+  recalled: number,
+  expiry: string | null,
+  custodian: string | null,
+  location: string | null,
+  shippedTo: string | null,
+  dispensedParty: string | null,
+  dispensedLocation: string | null,
+  dispensedAt: string | null,
+  trail: string | null,
+];
+
+/** A GTIN in any of its lengths (8, 12, 13, 14 digits, check digit valid) as GTIN-14. */
+export function gtin14(input: string): string {
+  const digits = input.trim();
+  if (!/^(\d{8}|\d{12,14})$/.test(digits)) {
+    throw new QueryError('TRACE_QUERY_BAD_PARAMETER', `GTIN ${JSON.stringify(input)} must have 8, 12, 13 or 14 digits`, { param: 'gtin', value: input });
+  }
+  const expected = gs1CheckDigit(digits.slice(0, -1));
+  if (expected !== Number(digits.at(-1))) {
+    throw new QueryError('TRACE_QUERY_BAD_PARAMETER', `GTIN ${digits}: check digit is ${digits.at(-1)}, expected ${expected}`, { param: 'gtin', value: input });
+  }
+  return digits.padStart(14, '0');
+}
+
+/** The product (GTIN-14 or CN resource code) and expiry of a lot; the GTIN may be left out when the lot number is unique. */
+function resolveLot(db: ReturnType<typeof connectionOf>, gtin: string | undefined, lot: string): { product: string; expiry: string | null } {
+  if (typeof lot !== 'string' || lot.trim() === '') throw new QueryError('TRACE_QUERY_BAD_PARAMETER', 'a lot number is needed', { param: 'lot', value: lot });
+  if (gtin !== undefined) {
+    const product = /^8\d{6}$/.test(gtin.trim()) ? gtin.trim() : gtin14(gtin);
+    const row = statement(db, 'SELECT product, expiry FROM trace_lots WHERE product = ? AND lot = ?').get(product, lot) as { product: string; expiry: string | null } | undefined;
+    if (!row) throw new QueryError('TRACE_QUERY_UNKNOWN_LOT', `no unit of lot ${lot} of ${product} was ever commissioned`, { gtin: product, lot });
+    return row;
+  }
+  const rows = statement(db, 'SELECT product, expiry FROM trace_lots WHERE lot = ? ORDER BY product').all(lot) as Array<{ product: string; expiry: string | null }>;
+  if (rows.length === 0) throw new QueryError('TRACE_QUERY_UNKNOWN_LOT', `no unit of lot ${lot} was ever commissioned`, { lot });
+  if (rows.length > 1) {
+    throw new QueryError('TRACE_QUERY_AMBIGUOUS_LOT', `lot ${lot} exists for ${rows.length} products (${rows.map((r) => r.product).join(', ')}): give the GTIN`, {
+      lot,
+      products: rows.map((r) => r.product),
+    });
+  }
+  return rows[0];
+}
+
+/** The recall path of one lot (see the module comment for every definition). */
+export function recallReport(source: QuerySource, options: RecallOptions): RecallReport {
+  const db = connectionOf(source);
+  const at = options.at ?? new Date().toISOString();
+  const maxTransitDays = options.maxTransitDays ?? DEFAULT_MAX_TRANSIT_DAYS;
+  if (!(maxTransitDays >= 0)) throw new QueryError('TRACE_QUERY_BAD_PARAMETER', `maxTransitDays ${maxTransitDays} must be a number of days ≥ 0`, { param: 'maxTransitDays', value: maxTransitDays });
+  const atMs = Date.parse(at);
+  if (Number.isNaN(atMs)) throw new QueryError('TRACE_QUERY_BAD_PARAMETER', `${JSON.stringify(at)} is not a date-time`, { param: 'at', value: at });
+  const lot = options.lot;
+  const { product, expiry } = resolveLot(db, options.gtin, lot);
+  const transitLimitMs = maxTransitDays * 86_400_000;
+
+  const units: RecallUnit[] = [];
+  const byStatus: Record<string, number> = {};
+  const partyCounts = new Map<string, Record<string, number>>();
+  const edges = new Map<string, GraphEdge>();
+  const holding = new Map<string, number>();
+  const dispensedBy = new Map<string, number>();
+  const dispensed: RecallReport['dispensed'] = [];
+  const unaccounted: RecallReport['unaccounted'] = [];
+  let recalledUnits = 0;
+
+  const edge = (from: string, to: string, pending: boolean) => {
+    const key = `${pending ? 'p' : 'r'} ${from} ${to}`;
+    const e = edges.get(key);
+    if (e) e.units++;
+    else edges.set(key, { from, to, units: 1, pending });
+  };
+
+  for (const t of statement(db, UNITS_SQL).raw(true).iterate(product, lot) as IterableIterator<UnitTuple>) {
+    const [code, stored, recalledFlag, unitExpiry, custodian, location, shippedTo, dParty, dLocation, dAt, trail] = t;
+    const recalled = recalledFlag === 1;
+    const status = effectiveStatus({ status: stored, recalled, expiry: unitExpiry ?? undefined }, at);
+    const space = trail === null ? -1 : trail.indexOf(' ');
+    const lastEventAt = trail === null || space <= 0 ? null : trail.slice(0, space);
+    const path: string[] = [];
+    if (trail !== null && space >= 0) {
+      for (const p of trail.slice(space + 1).split(' ')) if (p !== '' && p !== path[path.length - 1]) path.push(p);
+    }
+    for (let i = 1; i < path.length; i++) edge(path[i - 1], path[i], false);
+    const pendingTo = stored === 'in_transit' ? shippedTo : null;
+    if (pendingTo !== null && custodian !== null) edge(custodian, pendingTo, true);
+
+    let why: UnaccountedReason | null = null;
+    if (stored === 'stolen') why = 'stolen';
+    else if (custodian === null) why = 'no_custodian';
+    else if (stored === 'in_transit' && (lastEventAt === null || atMs - Date.parse(lastEventAt) > transitLimitMs)) why = 'in_transit_overdue';
+
+    const dispensedInfo = stored === 'dispensed' && dParty !== null && dAt !== null ? { party: dParty, location: dLocation, at: dAt } : null;
+    units.push({ code, status, recalled, custodian, location, path, pendingTo, dispensed: dispensedInfo, lastEventAt, unaccounted: why });
+
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (recalled) recalledUnits++;
+    const holder = custodian ?? '(none)';
+    let counts = partyCounts.get(holder);
+    if (!counts) partyCounts.set(holder, (counts = {}));
+    counts[status] = (counts[status] ?? 0) + 1;
+    if (custodian !== null && !LEFT_CHAIN.has(stored) && stored !== 'stolen' && stored !== 'in_transit') holding.set(custodian, (holding.get(custodian) ?? 0) + 1);
+    if (dispensedInfo) {
+      dispensed.push({ code, ...dispensedInfo });
+      dispensedBy.set(dispensedInfo.party, (dispensedBy.get(dispensedInfo.party) ?? 0) + 1);
+    }
+    if (why) unaccounted.push({ code, reason: why, custodian, pendingTo, lastEventAt });
+  }
+
+  const parties = new Map(
+    (statement(db, 'SELECT party, name, role FROM trace_parties').all() as Array<{ party: string; name: string; role: string }>).map((p) => [p.party, p]),
+  );
+  const names = (party: string) => ({ name: parties.get(party)?.name ?? null, role: parties.get(party)?.role ?? null });
+
+  const byParty: PartyCounts[] = [...partyCounts.entries()]
+    .map(([party, counts]) => ({ party, ...names(party), byStatus: counts, total: Object.values(counts).reduce((a, b) => a + b, 0) }))
+    .sort((a, b) => a.party.localeCompare(b.party));
+
+  const nodeIds = new Set<string>();
+  for (const e of edges.values()) nodeIds.add(e.from).add(e.to);
+  for (const p of holding.keys()) nodeIds.add(p);
+  for (const p of dispensedBy.keys()) nodeIds.add(p);
+  const nodes: GraphNode[] = [...nodeIds].sort().map((party) => ({ party, ...names(party), holding: holding.get(party) ?? 0, dispensed: dispensedBy.get(party) ?? 0 }));
+  const edgeList = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || Number(a.pending) - Number(b.pending));
+
+  const recalls = statement(db, 'SELECT position, party, reason, unit_count AS unitCount FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position').all(product, lot) as RecallEntry[];
+  dispensed.sort((a, b) => a.at.localeCompare(b.at) || a.code.localeCompare(b.code));
+
+  return {
+    gtin: product,
+    lot,
+    expiry,
+    at,
+    recalls,
+    total: units.length,
+    byStatus,
+    recalledUnits,
+    byParty,
+    units,
+    dispensed,
+    unaccounted,
+    graph: { nodes, edges: edgeList },
+  };
+}
