@@ -97,50 +97,44 @@ console.log(`build: ${buildSeconds.toFixed(1)} s for ${hashesBuilt.toLocaleStrin
 
 const shaNoble = baselineSha(nobleSha256);
 const root = rootAt(sha256, N, tree);
+const avgLen = (list: Uint8Array[][]) => (list.reduce((s, p) => s + p.length, 0) / list.length).toFixed(2);
 
 // Inputs prepared outside the timed loops.
 const indexes = Array.from({ length: ITERATIONS }, () => random(N));
 const oldSizes = Array.from({ length: ITERATIONS }, () => 1 + random(N - 1));
 const oldRoots = oldSizes.slice(0, 2000).map((m) => rootAt(sha256, m, tree));
 
-tree.reads = 0;
-const tRoot = time(ITERATIONS, () => rootAt(sha256, N, tree));
-const readsRoot = tree.reads / ITERATIONS;
+// Each operation is timed right after its own baseline, so load changes on a shared machine
+// move both alike; the ratio is the figure to read.
+const rows: Array<[string, number, number, string]> = [];
+const measure = (name: string, h: Sha256, iterations: number, f: (i: number) => unknown, note: () => string = () => '') => {
+  time(Math.min(500, iterations), f); // warm-up: let the JIT compile f before it is timed
+  tree.reads = 0;
+  const base = baselineSha(h);
+  const us = time(iterations, f);
+  rows.push([name, us, base, note()]);
+};
 
-tree.reads = 0;
+measure('root at size N (rootAt)', sha256, ITERATIONS, () => rootAt(sha256, N, tree), () => `${(tree.reads / ITERATIONS).toFixed(1)} node reads`);
 const proofs: Uint8Array[][] = [];
-const tInclusionGen = time(ITERATIONS, (i) => (proofs[i] = inclusionProof(sha256, indexes[i], N, tree)));
-const readsInclusion = tree.reads / ITERATIONS;
+measure('inclusion proof: generate', sha256, ITERATIONS, (i) => (proofs[i] = inclusionProof(sha256, indexes[i], N, tree)), () => `${(tree.reads / ITERATIONS).toFixed(2)} node reads, ${avgLen(proofs)} hashes`);
 const leaves = indexes.map((i) => tree.node(0, i));
-const tInclusionVerify = time(ITERATIONS, (i) => {
+measure('inclusion proof: verify (node:crypto)', sha256, ITERATIONS, (i) => {
   if (!verifyInclusion(sha256, indexes[i], N, leaves[i], proofs[i], root)) throw new Error('inclusion proof failed');
 });
-const tInclusionVerifyNoble = time(2000, (i) => {
+measure('inclusion proof: verify (noble, browser path)', nobleSha256, 2000, (i) => {
   if (!verifyInclusion(nobleSha256, indexes[i], N, leaves[i], proofs[i], root)) throw new Error('inclusion proof failed');
-});
-
-tree.reads = 0;
+}, () => 'vs noble SHA-256');
 const cproofs: Uint8Array[][] = [];
-const tConsistencyGen = time(ITERATIONS, (i) => (cproofs[i] = consistencyProof(sha256, oldSizes[i], N, tree)));
-const readsConsistency = tree.reads / ITERATIONS;
-const tConsistencyVerify = time(2000, (i) => {
+measure('consistency proof: generate', sha256, ITERATIONS, (i) => (cproofs[i] = consistencyProof(sha256, oldSizes[i], N, tree)), () => `${(tree.reads / ITERATIONS).toFixed(2)} node reads, ${avgLen(cproofs)} hashes`);
+measure('consistency proof: verify (node:crypto)', sha256, 2000, (i) => {
   if (!verifyConsistency(sha256, oldSizes[i], N, oldRoots[i], root, cproofs[i])) throw new Error('consistency proof failed');
-});
-const tConsistencyVerifyNoble = time(2000, (i) => {
+}, () => 'two roots recomputed');
+measure('consistency proof: verify (noble, browser path)', nobleSha256, 2000, (i) => {
   if (!verifyConsistency(nobleSha256, oldSizes[i], N, oldRoots[i], root, cproofs[i])) throw new Error('consistency proof failed');
-});
-const avgLen = (list: Uint8Array[][]) => (list.reduce((s, p) => s + p.length, 0) / list.length).toFixed(2);
+}, () => 'vs noble SHA-256');
 
-const rows: Array<[string, number, number, string]> = [
-  ['root at size N (rootAt)', tRoot, shaNode, `${readsRoot.toFixed(1)} node reads`],
-  ['inclusion proof: generate', tInclusionGen, shaNode, `${readsInclusion.toFixed(2)} node reads, ${avgLen(proofs)} hashes`],
-  ['inclusion proof: verify (node:crypto)', tInclusionVerify, shaNode, ''],
-  ['inclusion proof: verify (noble, browser path)', tInclusionVerifyNoble, shaNoble, 'vs noble SHA-256'],
-  ['consistency proof: generate', tConsistencyGen, shaNode, `${readsConsistency.toFixed(2)} node reads, ${avgLen(cproofs)} hashes`],
-  ['consistency proof: verify (node:crypto)', tConsistencyVerify, shaNode, ''],
-  ['consistency proof: verify (noble, browser path)', tConsistencyVerifyNoble, shaNoble, 'vs noble SHA-256'],
-];
-console.log(`\nbaseline: one SHA-256 of 65 bytes = ${fmt(shaNode)} µs (node:crypto), ${fmt(shaNoble)} µs (noble)\n`);
-console.log(`| operation at ${N.toLocaleString('en')} leaves | µs/op | × one SHA-256 | notes |`);
-console.log('|---|---:|---:|---|');
-for (const [name, us, base, note] of rows) console.log(`| ${name} | ${fmt(us)} | ${(us / base).toFixed(1)} | ${note} |`);
+console.log(`\nbaseline: one SHA-256 of 65 bytes = ${fmt(shaNode)} µs (node:crypto), ${fmt(shaNoble)} µs (noble) at the start; each row below has its own\n`);
+console.log(`| operation at ${N.toLocaleString('en')} leaves | µs/op | SHA-256 µs (same moment) | × one SHA-256 | notes |`);
+console.log('|---|---:|---:|---:|---|');
+for (const [name, us, base, note] of rows) console.log(`| ${name} | ${fmt(us)} | ${fmt(base)} | ${(us / base).toFixed(1)} | ${note} |`);
