@@ -38,7 +38,11 @@ export type LifecycleAction =
   | 'lock'
   | 'unlock'
   | 'recall'
-  | 'withdraw';
+  | 'withdraw'
+  // An event that names the unit without moving it (inspecting, storing, a lot-level record…).
+  | 'observe'
+  // Used up as the input of a transformation (repackaging, splitting a pack): gone for good.
+  | 'consume';
 
 /** The lifecycle facts about one unit that the rules need. */
 export interface UnitLifecycle {
@@ -89,6 +93,9 @@ export const TRANSITIONS: Record<Exclude<LifecycleAction, 'commission'>, { from:
   unlock: { from: ['locked'], to: 'before' },
   recall: { from: [...IN_STOCK, 'in_transit', 'locked', 'dispensed', 'exported', 'sample', 'stolen'], to: 'recalled' },
   withdraw: { from: [...IN_STOCK, 'in_transit', 'locked'], to: 'withdrawn' },
+  // Anything but destroyed (refused before the table) may be observed.
+  observe: { from: UNIT_STATUSES.filter((s) => s !== 'destroyed'), to: 'same' },
+  consume: { from: IN_STOCK, to: 'destroyed' },
 };
 
 /** Statuses whose units have left the supply chain: a recall marks them but does not move them. */
