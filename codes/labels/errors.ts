@@ -1,9 +1,10 @@
-/** Stable reasons a label cannot be made (CONVENTIONS.md: codes are API). */
+/**
+ * Stable reasons a label cannot be made (CONVENTIONS.md: codes are API). An invalid code is not a
+ * LabelError: the codes/ error (GS1Error, DigitalLinkError, CnCodeError) passes through unchanged.
+ */
 export type LabelErrorCode =
   /** The input is none of: GS1 element string, Digital Link URI, CN 20-digit code. */
   | 'LABEL_UNRECOGNISED_CODE'
-  /** The code was recognised but is invalid (the codes/ error is attached as `cause`). */
-  | 'LABEL_INVALID_CODE'
   /** The requested symbology cannot carry this kind of code. */
   | 'LABEL_SYMBOLOGY_MISMATCH'
   /** bwip-js refused the data (its message is kept). */

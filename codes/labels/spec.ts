@@ -45,12 +45,8 @@ export interface LabelPlan {
   elements: GS1Element[];
   /** The one-line human-readable form: bracketed elements, the URI, or the grouped CN code. */
   humanText: string;
-  /** bwip-js units per module at scale 1: its 2D encoders draw a module 2 units wide, linear ones 1. */
-  unitsPerModule: number;
   quietZoneModules: number;
-  /** Linear symbols print their own text under the bars (bwip-js includetext). */
-  textBelowBars: boolean;
-  /** Human-readable lines printed beside a 2D symbol (empty for linear symbols). */
+  /** Human-readable lines printed beside a 2D symbol (empty for linear ones, which print humanText under the bars). */
   hriLines: string[];
 }
 
@@ -156,9 +152,7 @@ export function planLabel(input: string, symbology: SymbologyChoice = 'auto'): L
     data,
     parsefnc: kind === 'gs1',
     elements,
-    unitsPerModule: linear ? 1 : 2,
     quietZoneModules: QUIET_ZONE_MODULES[chosen],
-    textBelowBars: linear,
     humanText,
     hriLines: linear ? [] : lines,
   };
