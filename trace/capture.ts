@@ -113,9 +113,9 @@ export function captureDocument(ledger: Ledger, submission: CaptureSubmission): 
 const GTIN14 = /^[0-9]{14}$/;
 const CN_RESOURCE = /^8[0-9]{6}$/;
 
-/** The payload of a lot recall: product (GTIN-14 or CN product resource code), lot, reason. */
-export function recallPayload(product: string, lot: string, reason: string): JsonObject {
-  return { product, lot, reason };
+/** The payload of a lot recall: product (GTIN-14 or CN product resource code), lot, reason; `withdrawal` for a market withdrawal. */
+export function recallPayload(product: string, lot: string, reason: string, withdrawal = false): JsonObject {
+  return withdrawal ? { product, lot, reason, withdrawal } : { product, lot, reason };
 }
 
 /**
@@ -129,7 +129,7 @@ export function recordRecall(ledger: Ledger, signed: SignedDocument): { position
   };
   if (signed.body.kind !== 'recall') bad(`entry kind is ${signed.body.kind}`, 'kind');
   const recall = recallFromPayload(signed.body.payload);
-  if (!recall) return bad('payload needs product, lot and reason strings', 'payload');
+  if (!recall) return bad('payload needs product, lot and reason strings (and withdrawal, if given, a boolean)', 'payload');
   if (!GTIN14.test(recall.product) && !CN_RESOURCE.test(recall.product)) bad(`product ${JSON.stringify(recall.product)} is not a GTIN-14 or CN product resource code`, 'product');
   if (recall.lot === '') bad('lot is empty', 'lot');
   if (recall.reason.trim() === '') bad('reason is empty', 'reason');

@@ -176,7 +176,7 @@ function prepareStatements(db: Database.Database) {
     insertParty: db.prepare('INSERT INTO trace_parties (party, role, name, registered_at) VALUES (?, ?, ?, ?)'),
     insertLocation: db.prepare('INSERT OR IGNORE INTO trace_party_locations (location, party) VALUES (?, ?)'),
     insertPrefix: db.prepare('INSERT OR IGNORE INTO trace_party_prefixes (party, kind, prefix) VALUES (?, ?, ?)'),
-    insertRecall: db.prepare('INSERT INTO trace_recalls (position, party, product, lot, reason, unit_count) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertRecall: db.prepare('INSERT INTO trace_recalls (position, kind, party, product, lot, reason, unit_count) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   };
 }
 type Statements = ReturnType<typeof prepareStatements>;
@@ -828,32 +828,39 @@ export interface RecallPayload {
   product: string;
   lot: string;
   reason: string;
+  /** True for a market withdrawal (units become `withdrawn`), else a recall. */
+  withdrawal: boolean;
 }
 
 /** Reads a recall payload; null when it does not describe a lot recall (then it projects nothing). */
 export function recallFromPayload(payload: JsonObject): RecallPayload | null {
-  const { product, lot, reason } = payload;
+  const { product, lot, reason, withdrawal } = payload;
   if (typeof product !== 'string' || typeof lot !== 'string' || typeof reason !== 'string') return null;
-  return { product, lot, reason };
+  if (withdrawal !== undefined && typeof withdrawal !== 'boolean') return null;
+  return { product, lot, reason, withdrawal: withdrawal === true };
 }
 
-/** A lot recall: every unit of the lot that may be recalled is; the rest keep their state. */
+/**
+ * A lot recall or withdrawal: every unit of the lot that the action allows is changed; the rest
+ * (destroyed, already withdrawn…) keep their state. Returns how many units changed.
+ */
 export function planRecall(plan: Plan, body: EntryBody, position: number): number {
   const recall = recallFromPayload(body.payload);
   if (!recall) return 0;
   const s = plan.statements;
+  const action = recall.withdrawal ? 'withdraw' : 'recall';
   let count = 0;
   for (const code of s.lotUnits.all(recall.product, recall.lot) as string[]) {
     const unit = plan.unit(code)!;
     try {
-      const lc = applyAction(lifecycleOf(unit), 'recall', { code, party: body.signer.party, location: unit.location ?? '', at: body.claimedTime });
+      const lc = applyAction(lifecycleOf(unit), action, { code, party: body.signer.party, location: unit.location ?? '', at: body.claimedTime });
       plan.setUnit({ ...withLifecycle(unit, lc), updatedAt: position });
       count++;
     } catch (err) {
       if (!(err instanceof LifecycleError)) throw err;
     }
   }
-  plan.later(() => s.insertRecall.run(position, body.signer.party, recall.product, recall.lot, recall.reason, count));
+  plan.later(() => s.insertRecall.run(position, recall.withdrawal ? 'withdrawal' : 'recall', body.signer.party, recall.product, recall.lot, recall.reason, count));
   return count;
 }
 

@@ -200,9 +200,11 @@ export const traceLineage = sqliteTable(
   (t) => [primaryKey({ columns: [t.input, t.output, t.position, t.item] }), index('trace_lineage_output').on(t.output)],
 );
 
-/** Recall entries (kind `recall`): a product lot, or listed codes, recalled by a party. */
+/** Recall entries (kind `recall`): a product lot recalled, or withdrawn from the market, by a party. */
 export const traceRecalls = sqliteTable('trace_recalls', {
   position: integer('position').primaryKey(),
+  /** 'recall' (units marked recalled) or 'withdrawal' (units withdrawn). */
+  kind: text('kind', { enum: ['recall', 'withdrawal'] }).notNull(),
   party: text('party').notNull(),
   product: text('product'),
   lot: text('lot'),

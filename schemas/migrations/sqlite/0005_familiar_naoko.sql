@@ -1,0 +1,1 @@
+ALTER TABLE `trace_recalls` ADD `kind` text NOT NULL;
