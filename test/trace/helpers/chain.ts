@@ -3,9 +3,10 @@
  * (commission, pack, ship, receive, dispense…), documents, and a world of registered parties with
  * keys on an in-memory ledger that captures signed documents. Shared by the capture and query tests.
  */
-import { ed25519 } from '../../../ledger/crypto-node.ts';
+import { ed25519, sha256 } from '../../../ledger/crypto-node.ts';
+import { signDocument } from '../../../ledger/entry.ts';
 import { Ledger } from '../../../ledger/ledger.ts';
-import { captureDocument, signCapture, type CaptureReceipt, type CaptureSubmission } from '../../../trace/capture.ts';
+import { captureDocument, recallPayload, recordRecall, signCapture, type CaptureReceipt, type CaptureSubmission } from '../../../trace/capture.ts';
 import { registerTraceParty, type PartyRole } from '../../../trace/parties.ts';
 import { TRACE_TABLES } from '../../../trace/projections.ts';
 
@@ -197,6 +198,18 @@ export class TraceWorld {
     const out: Record<string, number> = { ledger_entries: this.ledger.size(), ledger_items: db.prepare('SELECT COUNT(*) FROM ledger_items').pluck().get() as number };
     for (const t of TRACE_TABLES) out[t] = db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number;
     return out;
+  }
+
+  /** A signed lot recall (or withdrawal) by `party`, recorded. */
+  recall(party: string, product: string, lot: string, reason = 'out of specification', withdrawal = false): { position: number; duplicate: boolean; units: number } {
+    const p = this.parties[party];
+    this.clock += 1000;
+    const doc = signDocument(
+      { kind: 'recall', signer: { party: p.party, keyId: p.keyId }, claimedTime: new Date(this.clock).toISOString(), payload: recallPayload(product, lot, reason, withdrawal) },
+      p.secretKey,
+      { sha256, ed25519 },
+    );
+    return recordRecall(this.ledger, doc);
   }
 
   unit(code: string): Json | undefined {
