@@ -29,7 +29,8 @@ export interface RgbaImage {
   height: number;
 }
 
-export type ImageInput = Uint8Array | ArrayBuffer | RgbaImage;
+/** Image file bytes (PNG/JPEG) as bytes or a Blob/File (a browser upload), or RGBA pixels. */
+export type ImageInput = Uint8Array | ArrayBuffer | Blob | RgbaImage;
 
 export interface DecodeOptions {
   /**
@@ -100,7 +101,7 @@ export function checkImageIntegrity(bytes: Uint8Array, type: 'png' | 'jpeg'): vo
 }
 
 function isRgba(input: ImageInput): input is RgbaImage {
-  return !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer);
+  return !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer) && !(typeof Blob !== 'undefined' && input instanceof Blob);
 }
 
 /** Same data, overlapping centre: the decoder saw one symbol twice (e.g. in a rotated pass). */
@@ -142,7 +143,7 @@ export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): 
     }
     zxingInput = input;
   } else {
-    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+    const bytes = input instanceof Uint8Array ? input : input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(await input.arrayBuffer());
     const type = imageType(bytes);
     if (!type) throw new ScanError('SCAN_UNSUPPORTED_IMAGE', 'image: not PNG or JPEG (unrecognised signature in the first bytes)');
     checkImageIntegrity(bytes, type);

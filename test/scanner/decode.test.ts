@@ -47,6 +47,12 @@ describe('decodeImage', () => {
     expect((await decodeImage(pixels))[0].text).toContain('ABC123');
   });
 
+  it('reads a Blob, as a browser file upload gives', async () => {
+    const blob = new Blob([new Uint8Array(renderLabelPng(UNIT))], { type: 'image/png' });
+    expect((await decodeImage(blob))[0].symbologyIdentifier).toBe(']d2');
+    expect((await rejection(decodeImage(new Blob(['not an image'])))).code).toBe('SCAN_UNSUPPORTED_IMAGE');
+  });
+
   it('returns [] for an image with no barcode', async () => {
     expect(await decodeImage(encodePng(blankRaster(200, 100)))).toEqual([]);
   });
