@@ -12,6 +12,9 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/product.ts'),
   () => import('./commands/codes.ts'),
   () => import('./commands/label.ts'),
+  () => import('./commands/history.ts'),
+  () => import('./commands/verify.ts'),
+  () => import('./commands/recall.ts'),
   () => import('./commands/proof.ts'),
 ];
 

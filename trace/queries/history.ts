@@ -75,6 +75,8 @@ export interface UnitHistory {
   containers: ContainerInterval[];
   /** Transformations: the codes this one was made from, and the codes made from it. */
   lineage: { inputs: LineageLink[]; outputs: LineageLink[] };
+  /** Recall entries that covered the unit's lot (they are ledger entries, not EPCIS events). */
+  recalls: Array<{ position: number; party: string; reason: string }>;
 }
 
 interface Place {
@@ -99,6 +101,7 @@ const SQL = {
     WHERE child = ? ORDER BY from_position, from_item`,
   inputsOf: 'SELECT input AS code, position, item FROM trace_lineage WHERE output = ? ORDER BY position, item, input',
   outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
+  recalls: 'SELECT position, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
   unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS shippedTo
     FROM trace_units WHERE code = ?`,
 };
@@ -202,5 +205,9 @@ export function unitHistory(source: QuerySource, code: string): UnitHistory {
   const lineage = { inputs: inputsOf.all(canonical) as LineageLink[], outputs: statement(db, SQL.outputsOf).all(canonical) as LineageLink[] };
   const row = statement(db, SQL.unit).get(canonical) as (Omit<UnitSummary, 'recalled'> & { recalled: number }) | undefined;
   const unit = row ? { ...row, recalled: row.recalled === 1 } : null;
-  return { code: canonical, unit, events, containers, lineage };
+  const recalls =
+    unit?.product && unit.lot !== null
+      ? (statement(db, SQL.recalls).all(unit.product, unit.lot) as UnitHistory['recalls'])
+      : [];
+  return { code: canonical, unit, events, containers, lineage, recalls };
 }

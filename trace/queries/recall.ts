@@ -6,10 +6,10 @@
  * Definitions (docs/trace.md, "Queries"):
  * - path: the party that commissioned the unit, then each party that recorded receiving it
  *   (directly or inside a case or pallet), consecutive repeats collapsed; a unit shipped and not
- *   yet received also names the party it is on its way to (`pendingTo`);
+ *   yet received (recalled on the way or not) also names the party it is on its way to (`pendingTo`);
  * - edges: for each pair of consecutive parties on a path, one unit moved from the first to the
  *   second; shipments not yet received are separate `pending` edges;
- * - unaccounted: stolen; or in transit for more than `maxTransitDays` (default 7) since its last
+ * - unaccounted: stolen; or shipped and not received for more than `maxTransitDays` (default 7) since its last
  *   event at the report's time `at`; or with no custodian at all. Dispensed, exported and sampled
  *   units have left the chain but are accounted for.
  */
@@ -197,13 +197,15 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
       for (const p of trail.slice(space + 1).split(' ')) if (p !== '' && p !== path[path.length - 1]) path.push(p);
     }
     for (let i = 1; i < path.length; i++) edge(path[i - 1], path[i], false);
-    const pendingTo = stored === 'in_transit' ? shippedTo : null;
+    // shipped_to stays set from shipping until receipt, also when a recall changed the status meanwhile.
+    const inTransit = shippedTo !== null && !LEFT_CHAIN.has(stored) && stored !== 'stolen';
+    const pendingTo = inTransit ? shippedTo : null;
     if (pendingTo !== null && custodian !== null) edge(custodian, pendingTo, true);
 
     let why: UnaccountedReason | null = null;
     if (stored === 'stolen') why = 'stolen';
     else if (custodian === null) why = 'no_custodian';
-    else if (stored === 'in_transit' && (lastEventAt === null || atMs - Date.parse(lastEventAt) > transitLimitMs)) why = 'in_transit_overdue';
+    else if (inTransit && (lastEventAt === null || atMs - Date.parse(lastEventAt) > transitLimitMs)) why = 'in_transit_overdue';
 
     const dispensedInfo = stored === 'dispensed' && dParty !== null && dAt !== null ? { party: dParty, location: dLocation, at: dAt } : null;
     units.push({ code, status, recalled, custodian, location, path, pendingTo, dispensed: dispensedInfo, lastEventAt, unaccounted: why });
@@ -214,7 +216,7 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
     let counts = partyCounts.get(holder);
     if (!counts) partyCounts.set(holder, (counts = {}));
     counts[status] = (counts[status] ?? 0) + 1;
-    if (custodian !== null && !LEFT_CHAIN.has(stored) && stored !== 'stolen' && stored !== 'in_transit') holding.set(custodian, (holding.get(custodian) ?? 0) + 1);
+    if (custodian !== null && !LEFT_CHAIN.has(stored) && stored !== 'stolen' && !inTransit) holding.set(custodian, (holding.get(custodian) ?? 0) + 1);
     if (dispensedInfo) {
       dispensed.push({ code, ...dispensedInfo });
       dispensedBy.set(dispensedInfo.party, (dispensedBy.get(dispensedInfo.party) ?? 0) + 1);

@@ -1,0 +1,105 @@
+/**
+ * `drugtrace recall report --lot LOT [--gtin GTIN] [--json|--csv]`: the recall path of a lot —
+ * where every unit went, who holds it, what was dispensed where and when, what is unaccounted for.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_MAX_TRANSIT_DAYS, recallReport, type RecallReport } from '../../trace/queries/index.ts';
+import { CliExit, EXIT, output } from '../common.ts';
+import { queryExit } from './history.ts';
+import { openLedger } from './ledger.ts';
+
+export const RECALL_CSV_HEADER = 'code,status,recalled,custodian,location,path,pending_to,dispensed_party,dispensed_location,dispensed_at,last_event_at,unaccounted';
+
+function csvField(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One row per unit, in code order. */
+export function recallCsv(report: RecallReport): string {
+  const rows = report.units.map((u) =>
+    [
+      u.code,
+      u.status,
+      u.recalled,
+      u.custodian,
+      u.location,
+      u.path.join(' > '),
+      u.pendingTo,
+      u.dispensed?.party ?? null,
+      u.dispensed?.location ?? null,
+      u.dispensed?.at ?? null,
+      u.lastEventAt,
+      u.unaccounted,
+    ]
+      .map(csvField)
+      .join(','),
+  );
+  return [RECALL_CSV_HEADER, ...rows].join('\n');
+}
+
+export function recallText(r: RecallReport): string {
+  const counts = (c: Record<string, number>) =>
+    Object.entries(c)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  const lines = [
+    `Lot ${r.lot} of ${r.gtin}${r.expiry ? `, expiry ${r.expiry}` : ''}: ${r.total} units (report at ${r.at})`,
+    r.recalls.length
+      ? r.recalls.map((x) => `  recalled by ${x.party} at ledger #${x.position}: ${x.reason}`).join('\n')
+      : '  not recalled (yet)',
+    `  by status: ${counts(r.byStatus)}; recall flag on ${r.recalledUnits}`,
+    'Held by (last custodian):',
+    ...r.byParty.map((p) => `  ${p.party.padEnd(14)} ${String(p.total).padStart(6)}  ${counts(p.byStatus)}${p.name ? `  — ${p.name}` : ''}`),
+    `Dispensed (${r.dispensed.length}):`,
+    ...r.dispensed.map((d) => `  ${d.at}  ${d.party.padEnd(14)} ${d.code}`),
+    `Unaccounted for (${r.unaccounted.length}):`,
+    ...r.unaccounted.map((u) => `  ${u.reason.padEnd(19)} ${u.code}  custodian ${u.custodian ?? '-'}${u.pendingTo ? ` → ${u.pendingTo}` : ''}${u.lastEventAt ? `, last seen ${u.lastEventAt}` : ''}`),
+    'Distribution (units moved between parties):',
+    ...r.graph.edges.map((e) => `  ${e.from} → ${e.to}: ${e.units}${e.pending ? ' (in transit)' : ''}`),
+  ];
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  const recall = program.command('recall').description('recall reports');
+  recall
+    .command('report')
+    .description('recall path of a lot: every unit, where it went, who holds it, what was dispensed, what is unaccounted')
+    .requiredOption('--lot <lot>', 'lot number')
+    .option('--gtin <gtin>', 'GTIN (or CN product resource code) of the product; needed when the lot number is not unique')
+    .option('--at <time>', 'report as of this ISO 8601 time (default now)')
+    .option('--max-transit-days <n>', `days in transit after which a unit is unaccounted for (default ${DEFAULT_MAX_TRANSIT_DAYS})`)
+    .option('--csv', 'print one CSV row per unit')
+    .option('--db <file>', 'SQLite database file')
+    .option('--json', 'print one JSON document')
+    .action((opts: { lot: string; gtin?: string; at?: string; maxTransitDays?: string; csv?: boolean; db?: string; json?: boolean }) => {
+      const usage = (message: string, option: string, value: unknown): never => {
+        throw new CliExit(EXIT.usage, `drugtrace recall report: ${message}`, { ok: false, error: { code: 'CLI_BAD_OPTION', message, details: { option, value } } });
+      };
+      if (opts.csv && opts.json) usage('--csv and --json exclude each other', '--csv', true);
+      if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) usage(`--at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, '--at', opts.at);
+      let maxTransitDays: number | undefined;
+      if (opts.maxTransitDays !== undefined) {
+        maxTransitDays = Number(opts.maxTransitDays);
+        if (!/^\d+(\.\d+)?$/.test(opts.maxTransitDays)) usage(`--max-transit-days ${JSON.stringify(opts.maxTransitDays)} is not a number of days`, '--max-transit-days', opts.maxTransitDays);
+      }
+      const out = output(opts);
+      const ledger = openLedger(opts.db, 'recall report');
+      let report: RecallReport;
+      try {
+        report = recallReport(ledger, { lot: opts.lot, gtin: opts.gtin, at: opts.at, maxTransitDays });
+      } catch (err) {
+        queryExit(err, 'recall report');
+      } finally {
+        ledger.close();
+      }
+      if (opts.csv) {
+        process.stdout.write(recallCsv(report) + '\n');
+        return;
+      }
+      out.result({ ok: true, ...report }, () => recallText(report));
+    });
+}
