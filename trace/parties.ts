@@ -38,6 +38,8 @@ export interface PartyInput {
 
 const DIGITS = /^[0-9]{4,14}$/;
 const CN_DIGITS = /^8[0-9]{0,6}$/;
+/** A location is a GLN (with an optional extension) or a party GLN. */
+const GLN_LOCATION = /^https:\/\/id\.gs1\.org\/41[47]\/[0-9]{13}(\/254\/[^/]+)?$/;
 
 /** The canonical form of a location as given at registration: a bare 13-digit GLN becomes /414/. */
 export function canonicalLocation(value: string): string {
@@ -78,7 +80,7 @@ export function validatePartyInput(input: PartyInput): TraceParty {
     } catch (err) {
       return bad(`location ${JSON.stringify(l)}: ${(err as Error).message}`, 'locations');
     }
-    if (!/^https:\/\/id\.gs1\.org\/41[47]\//.test(canonical)) bad(`location ${JSON.stringify(l)} is not a GLN`, 'locations');
+    if (!GLN_LOCATION.test(canonical)) bad(`location ${JSON.stringify(l)} is not a GLN`, 'locations');
     return canonical;
   });
   const prefixes = input.prefixes ?? [];
@@ -101,7 +103,8 @@ export function partyFromPayload(payload: JsonObject): TraceParty {
   const locations: string[] = [];
   for (const l of strings(payload.locations)) {
     try {
-      locations.push(canonicalLocation(l));
+      const canonical = canonicalLocation(l);
+      if (GLN_LOCATION.test(canonical)) locations.push(canonical);
     } catch {
       // An unreadable location grants nothing.
     }
