@@ -15,7 +15,15 @@
  * Pharmacies unpack and dispense a few units; pharmacy 2 returns two units to North; pharmacy 3
  * reports one unit stolen; the MAH recalls lot A2601. Lot B2601 expires on 2026-05-31.
  */
+import { existsSync } from 'node:fs';
 import { gs1CheckDigit } from '../codes/gs1/linters.ts';
+import { issueAll, registerProduct } from '../codes/issuance/index.ts';
+import { sha256 } from '../ledger/crypto-node.ts';
+import { ed25519 } from '../ledger/crypto-node.ts';
+import { signDocument } from '../ledger/entry.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { captureDocument, recallPayload, recordRecall, signCapture } from './capture.ts';
+import { registerTraceParty } from './parties.ts';
 
 export type DemoRole = 'manufacturer' | 'distributor' | 'pharmacy';
 
@@ -342,4 +350,178 @@ export function buildDemoPlan(serials: Readonly<Record<string, readonly string[]
   ];
   void ph4; // pharmacy 4 never records its receipt of case 4: the recall report finds those units in transit
   return { parties: DEMO_PARTIES, products: DEMO_PRODUCTS, lots: DEMO_LOTS, units, cases, pallets, steps };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the plan through the real capture path.
+
+export interface DemoOptions {
+  /** Everything random in the demo (party keys, serials) is derived from it. Default "drugtrace-demo". */
+  seed?: string;
+  /** The log's origin line (default "drugtrace.example/demo"). */
+  origin?: string;
+}
+
+export interface DemoStepResult {
+  label: string;
+  party: string;
+  /** Ledger position of the capture or recall entry. */
+  position: number;
+  /** Events captured (0 for a recall). */
+  events: number;
+}
+
+export interface DemoResult {
+  dbFile: string;
+  seed: string;
+  parties: Array<{ id: string; role: DemoRole; name: string; gln: string }>;
+  products: Array<{ key: 'A' | 'B'; id: number; name: string; gtin: string }>;
+  lots: readonly DemoLot[];
+  cases: Array<{ code: string; label: string }>;
+  pallets: Array<{ code: string; label: string }>;
+  units: Readonly<Record<string, readonly string[]>>;
+  steps: DemoStepResult[];
+  /** Ledger size after the demo. */
+  ledgerSize: number;
+  /** Where to look: codes and a lot that show each kind of answer. */
+  lookAt: {
+    /** A unit with a long history (commissioned, packed, palletised, shipped twice, unpacked, recalled). */
+    history: string;
+    /** verify says ok_to_dispense (before 2028-06-30). */
+    okToDispense: string;
+    /** verify says do_not_dispense: already dispensed (and recalled). */
+    dispensed: string;
+    /** verify says do_not_dispense: recalled. */
+    recalled: string;
+    /** verify says do_not_dispense once 2026-05-31 has passed: expired. */
+    expired: string;
+    /** verify says unknown_code: issued but never commissioned. */
+    issuedNotCommissioned: string;
+    /** verify says unknown_code: never issued (a counterfeit's code). */
+    neverIssued: string;
+    /** The recalled lot, for `drugtrace recall report`. */
+    recallLot: { gtin: string; lot: string };
+  };
+}
+
+/** 32 bytes derived from the seed and a label: demo keys and serials are reproducible. */
+function derived(seed: string, label: string): Uint8Array {
+  return sha256(new TextEncoder().encode(`drugtrace-demo/v1/${seed}/${label}`));
+}
+
+/** A deterministic byte stream (SHA-256 in counter mode) standing in for issuance's CSPRNG. */
+function seededFill(seed: string, label: string): (buf: Buffer) => void {
+  let counter = 0;
+  return (buf) => {
+    for (let off = 0; off < buf.length; off += 32) {
+      const block = derived(seed, `${label}/${counter++}`);
+      buf.set(block.subarray(0, Math.min(32, buf.length - off)), off);
+    }
+  };
+}
+
+/** Extra serials issued per product and never commissioned (the "printed but unused" case). */
+const SPARE_SERIALS = 2;
+
+/**
+ * Builds the whole demo chain in a new ledger at `dbFile` through the real capture path: products
+ * and serials through issuance, parties and their keys registered in the ledger, every document
+ * signed by its party and captured under the lifecycle rules, the recall signed by the MAH.
+ * Refuses a file that already exists (LEDGER_ALREADY_INITIALIZED comes from the ledger).
+ */
+export function runDemo(dbFile: string, options: DemoOptions = {}): DemoResult {
+  const seed = options.seed ?? 'drugtrace-demo';
+  if (dbFile !== ':memory:' && existsSync(dbFile)) throw new RangeError(`${dbFile} already exists: the demo builds a new ledger`);
+  const ledger = Ledger.init(dbFile, { origin: options.origin ?? 'drugtrace.example/demo' });
+  try {
+    return buildInto(ledger, dbFile, seed);
+  } finally {
+    ledger.close();
+  }
+}
+
+function buildInto(ledger: Ledger, dbFile: string, seed: string): DemoResult {
+  const store = ledger.store;
+
+  // Products and their serials (issuance), with a seeded byte source so the codes repeat.
+  const products = DEMO_PRODUCTS.map((spec) => {
+    const product = registerProduct(store, {
+      name: spec.name,
+      gtin: spec.gtin,
+      category: spec.category,
+      ...(spec.storageMinC !== undefined && { storageMinC: spec.storageMinC, storageMaxC: spec.storageMaxC }),
+      rule: { plannedVolume: 100_000 },
+    });
+    return { spec, product };
+  });
+  const serials: Record<string, string[]> = {};
+  const spare: Record<string, string[]> = {};
+  for (const { spec, product } of products) {
+    const lots = DEMO_LOTS.filter((l) => l.product === spec.key);
+    const needed = lots.reduce((n, l) => n + l.size, 0) + SPARE_SERIALS;
+    const issued = issueAll(store, product.id, needed, { randomFill: seededFill(seed, `serials/${spec.gtin}`) }).serials;
+    let next = 0;
+    for (const lot of lots) {
+      serials[lot.lot] = issued.slice(next, next + lot.size);
+      next += lot.size;
+    }
+    spare[spec.key] = issued.slice(next);
+  }
+  const plan = buildDemoPlan(serials);
+
+  // Parties: registered by the operator, each with a key derived from the seed.
+  const keys = new Map<string, { keyId: string; secretKey: Uint8Array }>();
+  for (const p of plan.parties) {
+    const secretKey = derived(seed, `key/${p.id}`);
+    const { keyId } = registerTraceParty(
+      ledger,
+      { party: p.id, role: p.role, name: p.name, locations: [p.gln], prefixes: p.role === 'manufacturer' ? [p.companyPrefix] : [] },
+      ed25519.publicKey(secretKey),
+    );
+    keys.set(p.id, { keyId: keyId!, secretKey });
+  }
+
+  const steps: DemoStepResult[] = [];
+  for (const step of plan.steps) {
+    const key = keys.get(step.party)!;
+    if (step.document) {
+      const claimedTime = String(step.document.creationDate);
+      const receipt = captureDocument(ledger, signCapture(step.document, { party: step.party, keyId: key.keyId, secretKey: key.secretKey }, claimedTime));
+      steps.push({ label: step.label, party: step.party, position: receipt.position, events: receipt.events.length });
+    } else if (step.recall) {
+      const signed = signDocument(
+        { kind: 'recall', signer: { party: step.party, keyId: key.keyId }, claimedTime: step.recall.at, payload: recallPayload(step.recall.gtin, step.recall.lot, step.recall.reason) },
+        key.secretKey,
+        { sha256, ed25519 },
+      );
+      const recorded = recordRecall(ledger, signed);
+      steps.push({ label: step.label, party: step.party, position: recorded.position, events: 0 });
+    }
+  }
+
+  const [a1, a2, b1] = [plan.units.A2601, plan.units.A2602, plan.units.B2601];
+  const gtinA = DEMO_PRODUCTS[0].gtin;
+  return {
+    dbFile,
+    seed,
+    parties: plan.parties.map((p) => ({ id: p.id, role: p.role, name: p.name, gln: p.gln })),
+    products: products.map(({ spec, product }) => ({ key: spec.key, id: product.id, name: spec.name, gtin: spec.gtin })),
+    lots: plan.lots,
+    cases: plan.cases.map((c) => ({ code: c.code, label: c.label })),
+    pallets: plan.pallets.map((c) => ({ code: c.code, label: c.label })),
+    units: plan.units,
+    steps,
+    ledgerSize: ledger.size(),
+    lookAt: {
+      history: a1[2],
+      okToDispense: a2[1],
+      dispensed: a1[0],
+      recalled: a1[2],
+      expired: b1[1],
+      issuedNotCommissioned: unitCode(gtinA, spare.A[0]),
+      // Issuance serials are 12 digits; this one has 13, so no issuance run can have produced it.
+      neverIssued: unitCode(gtinA, '9999999999999'),
+      recallLot: { gtin: DEMO_RECALLED_LOT.gtin, lot: DEMO_RECALLED_LOT.lot },
+    },
+  };
 }

@@ -54,13 +54,14 @@ export function register(program: Command): void {
         out.result({ ok: true, ...history }, () => {
           const u = history.unit;
           const head = u
-            ? `${history.code}\n  status ${u.status}${u.recalled ? ' (recalled)' : ''}, custodian ${u.custodian ?? '-'}, ${u.lot ? `lot ${u.lot}, ` : ''}${u.expiry ? `expiry ${u.expiry}` : ''}${u.parent ? `, inside ${short(u.parent)}` : ''}`
+            ? `${history.code}\n  status ${u.status}${u.recalled && u.status !== 'recalled' ? ' (recalled)' : ''}, custodian ${u.custodian ?? '-'}` +
+              `${u.lot ? `, lot ${u.lot}` : ''}${u.expiry ? `, expiry ${u.expiry}` : ''}${u.parent ? `, inside ${short(u.parent)}` : ''}`
             : history.code;
           const lineage = [
             ...history.lineage.inputs.map((l) => `  made from ${short(l.code)} at #${l.position}.${l.item}`),
             ...history.lineage.outputs.map((l) => `  made into ${short(l.code)} at #${l.position}.${l.item}`),
           ];
-          const recalls = history.recalls.map((r) => `  lot recalled by ${r.party} at ledger #${r.position}: ${r.reason}`);
+          const recalls = history.recalls.map((r) => `  lot ${r.kind === 'withdrawal' ? 'withdrawn' : 'recalled'} by ${r.party} at ledger #${r.position}: ${r.reason}`);
           return [head, ...lineage, ...recalls, `${history.events.length} events (ledger position.item):`, ...history.events.map((e) => '  ' + formatEntry(e))].join('\n');
         });
       } finally {

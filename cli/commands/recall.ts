@@ -48,7 +48,7 @@ export function recallText(r: RecallReport): string {
   const lines = [
     `Lot ${r.lot} of ${r.gtin}${r.expiry ? `, expiry ${r.expiry}` : ''}: ${r.total} units (report at ${r.at})`,
     r.recalls.length
-      ? r.recalls.map((x) => `  recalled by ${x.party} at ledger #${x.position}: ${x.reason}`).join('\n')
+      ? r.recalls.map((x) => `  ${x.kind === 'withdrawal' ? 'withdrawn' : 'recalled'} by ${x.party} at ledger #${x.position}: ${x.reason}`).join('\n')
       : '  not recalled (yet)',
     `  by status: ${counts(r.byStatus)}; recall flag on ${r.recalledUnits}`,
     'Held by (last custodian):',

@@ -75,8 +75,8 @@ export interface UnitHistory {
   containers: ContainerInterval[];
   /** Transformations: the codes this one was made from, and the codes made from it. */
   lineage: { inputs: LineageLink[]; outputs: LineageLink[] };
-  /** Recall entries that covered the unit's lot (they are ledger entries, not EPCIS events). */
-  recalls: Array<{ position: number; party: string; reason: string }>;
+  /** Recalls and withdrawals of the unit's lot (ledger entries of kind `recall`, not EPCIS events). */
+  recalls: Array<{ position: number; kind: 'recall' | 'withdrawal'; party: string; reason: string }>;
 }
 
 interface Place {
@@ -101,7 +101,7 @@ const SQL = {
     WHERE child = ? ORDER BY from_position, from_item`,
   inputsOf: 'SELECT input AS code, position, item FROM trace_lineage WHERE output = ? ORDER BY position, item, input',
   outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
-  recalls: 'SELECT position, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
+  recalls: 'SELECT position, kind, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
   unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS shippedTo
     FROM trace_units WHERE code = ?`,
 };

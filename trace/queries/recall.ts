@@ -66,6 +66,8 @@ export interface PartyCounts {
 
 export interface RecallEntry {
   position: number;
+  /** A recall, or a withdrawal of the product from the market. */
+  kind: 'recall' | 'withdrawal';
   party: string;
   reason: string;
   unitCount: number;
@@ -77,7 +79,7 @@ export interface RecallReport {
   expiry: string | null;
   /** The moment the report is for. */
   at: string;
-  /** The recall entries for this lot in the ledger (empty if it was never recalled). */
+  /** The recall and withdrawal entries for this lot in the ledger (empty if it was never recalled). */
   recalls: RecallEntry[];
   total: number;
   /** Effective status → unit count; `recalled` counts the recall flag separately. */
@@ -240,7 +242,7 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
   const nodes: GraphNode[] = [...nodeIds].sort().map((party) => ({ party, ...names(party), holding: holding.get(party) ?? 0, dispensed: dispensedBy.get(party) ?? 0 }));
   const edgeList = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || Number(a.pending) - Number(b.pending));
 
-  const recalls = statement(db, 'SELECT position, party, reason, unit_count AS unitCount FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position').all(product, lot) as RecallEntry[];
+  const recalls = statement(db, 'SELECT position, kind, party, reason, unit_count AS unitCount FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position').all(product, lot) as RecallEntry[];
   dispensed.sort((a, b) => a.at.localeCompare(b.at) || a.code.localeCompare(b.code));
 
   return {

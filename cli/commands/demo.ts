@@ -1,0 +1,52 @@
+/**
+ * `drugtrace demo [--db FILE] [--seed S] [--json]`: builds a whole supply chain in a new ledger
+ * (MAH → 2 distributors → 5 pharmacies; pallets, cases, units; a return, a theft, a recall) and
+ * says where to look.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { runDemo, type DemoResult } from '../../trace/demo.ts';
+import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+
+function guide(r: DemoResult): string {
+  const db = `--db ${r.dbFile}`;
+  const { lookAt } = r;
+  return [
+    `Built the demo chain in ${r.dbFile} (seed ${JSON.stringify(r.seed)}): ${r.ledgerSize} ledger entries.`,
+    `Parties: ${r.parties.map((p) => `${p.id} (${p.role})`).join(', ')}`,
+    `Products: ${r.products.map((p) => `${p.name} GTIN ${p.gtin}`).join('; ')}`,
+    `Lots: ${r.lots.map((l) => `${l.lot} (${l.size} units, expiry ${l.expiry})`).join(', ')}`,
+    'Steps:',
+    ...r.steps.map((s) => `  #${s.position}  ${s.party.padEnd(11)} ${s.label}${s.events ? ` (${s.events} event${s.events === 1 ? '' : 's'})` : ''}`),
+    'Where to look:',
+    `  drugtrace history ${lookAt.history} ${db}`,
+    `  drugtrace verify ${lookAt.okToDispense} ${db}          # ok to dispense`,
+    `  drugtrace verify ${lookAt.dispensed} ${db}          # already dispensed, and recalled`,
+    `  drugtrace verify ${lookAt.recalled} ${db}          # recalled`,
+    `  drugtrace verify ${lookAt.expired} ${db}          # expired after 2026-05-31`,
+    `  drugtrace verify ${lookAt.issuedNotCommissioned} ${db}          # issued, never commissioned`,
+    `  drugtrace verify ${lookAt.neverIssued} ${db}          # never issued: counterfeit suspect`,
+    `  drugtrace recall report --gtin ${lookAt.recallLot.gtin} --lot ${lookAt.recallLot.lot} ${db}`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('a whole supply chain, end to end, with a return, a theft and a recall, in a new ledger')
+    .option('--db <file>', 'new SQLite database file to build it in (must not exist)')
+    .option('--seed <text>', 'derive keys and serials from this (default "drugtrace-demo")')
+    .option('--json', 'print one JSON document')
+    .action((opts: { db?: string; seed?: string; json?: boolean }) => {
+      const out = output(opts);
+      const file = resolveDbFile(opts.db);
+      if (existsSync(file)) {
+        throw new CliExit(EXIT.usage, `drugtrace demo: ${file} already exists; the demo builds a new ledger (pass --db NEWFILE)`, {
+          ok: false,
+          error: { code: 'CLI_DB_EXISTS', message: `${file} already exists`, details: { file } },
+        });
+      }
+      const result = runDemo(file, { seed: opts.seed });
+      out.result({ ok: true, ...result }, () => guide(result));
+    });
+}
