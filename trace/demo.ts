@@ -377,8 +377,8 @@ export interface DemoResult {
   parties: Array<{ id: string; role: DemoRole; name: string; gln: string }>;
   products: Array<{ key: 'A' | 'B'; id: number; name: string; gtin: string }>;
   lots: readonly DemoLot[];
-  cases: Array<{ code: string; label: string }>;
-  pallets: Array<{ code: string; label: string }>;
+  cases: readonly DemoContainer[];
+  pallets: readonly DemoContainer[];
   units: Readonly<Record<string, readonly string[]>>;
   steps: DemoStepResult[];
   /** Ledger size after the demo. */
@@ -507,8 +507,8 @@ function buildInto(ledger: Ledger, dbFile: string, seed: string): DemoResult {
     parties: plan.parties.map((p) => ({ id: p.id, role: p.role, name: p.name, gln: p.gln })),
     products: products.map(({ spec, product }) => ({ key: spec.key, id: product.id, name: spec.name, gtin: spec.gtin })),
     lots: plan.lots,
-    cases: plan.cases.map((c) => ({ code: c.code, label: c.label })),
-    pallets: plan.pallets.map((c) => ({ code: c.code, label: c.label })),
+    cases: plan.cases,
+    pallets: plan.pallets,
     units: plan.units,
     steps,
     ledgerSize: ledger.size(),
