@@ -12,6 +12,8 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/scan.ts'),
   () => import('./commands/product.ts'),
   () => import('./commands/codes.ts'),
+  () => import('./commands/party.ts'),
+  () => import('./commands/capture.ts'),
   () => import('./commands/label.ts'),
   () => import('./commands/history.ts'),
   () => import('./commands/verify.ts'),

@@ -49,7 +49,7 @@ describe('error declarations (corrections)', () => {
   it('finds the declared event by eventID as well as by hash', () => {
     const e = w.events;
     w.capture('acme', [e.commission([u1], A)]);
-    const ship = { ...e.ship([u1], A, D), eventID: 'urn:uuid:6f1a2b3c-0000-4000-8000-000000000001' };
+    const ship: Json = { ...e.ship([u1], A, D), eventID: 'urn:uuid:6f1a2b3c-0000-4000-8000-000000000001' };
     w.capture('acme', [ship]);
     const declared = e.declareErroneous({ ...ship, bizStep: 'shipping', disposition: 'in_transit', readPoint: ship.readPoint, eventTime: e.tick() });
     w.capture('acme', [declared]);

@@ -1,0 +1,90 @@
+/**
+ * `drugtrace capture FILE --party ID`: sign an EPCIS 2.0 document with the party's key file and
+ * capture it (one ledger entry plus projections, or nothing on any refusal).
+ * `drugtrace rebuild`: recompute the trace projections from the ledger.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { LedgerError } from '../../ledger/entry.ts';
+import { captureDocument, signCapture } from '../../trace/capture.ts';
+import { EpcisError } from '../../trace/epcis/index.ts';
+import { LifecycleError } from '../../trace/lifecycle.ts';
+import { rebuildProjections } from '../../trace/projections.ts';
+import { TraceError } from '../../trace/rules.ts';
+import { CliExit, EXIT, output } from '../common.ts';
+import { ledgerExit, openLedger } from './ledger.ts';
+import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
+
+/** A refused document is a "no" (exit 1) with the error's code and facts. */
+function refused(err: unknown): never {
+  if (err instanceof LifecycleError) {
+    throw new CliExit(EXIT.no, `drugtrace capture: refused: ${err.message}`, {
+      ok: false,
+      error: { code: err.code, message: err.message, details: { unit: err.unit, action: err.action, currentStatus: err.currentStatus, rule: err.rule } },
+    });
+  }
+  if (err instanceof TraceError || err instanceof EpcisError) {
+    throw new CliExit(EXIT.no, `drugtrace capture: refused: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
+  }
+  if (err instanceof LedgerError) ledgerExit(err, 'capture');
+  throw err;
+}
+
+export function register(program: Command): void {
+  program
+    .command('capture')
+    .description('sign an EPCIS 2.0 JSON document with a party key and capture it under the lifecycle rules')
+    .argument('<file>', 'EPCIS 2.0 JSON(-LD) document')
+    .requiredOption('--party <id>', 'the registered party recording the events')
+    .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
+    .option('--db <file>', 'SQLite database')
+    .option('--json', 'print one JSON document')
+    .action((file: string, opts: { party: string; key?: string; db?: string; json?: boolean }) => {
+      const out = output(opts);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new CliExit(EXIT.usage, `drugtrace capture: cannot read ${file}: ${(err as Error).message}`, { ok: false, error: { code: 'CLI_BAD_INPUT', message: `cannot read ${file}` } });
+      }
+      const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
+      const key = readPartyKeyFile(keyFile, 'capture');
+      if (key.party !== opts.party) {
+        throw new CliExit(EXIT.usage, `drugtrace capture: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, {
+          ok: false,
+          error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` },
+        });
+      }
+      const ledger = openLedger(opts.db, 'capture');
+      try {
+        let receipt: ReturnType<typeof captureDocument>;
+        try {
+          receipt = captureDocument(ledger, signCapture(text, key));
+        } catch (err) {
+          refused(err);
+        }
+        out.result({ ok: true, ...receipt }, () =>
+          [`captured ${receipt.events.length} event(s) at position ${receipt.position}${receipt.duplicate ? ' (already captured)' : ''}`, ...receipt.events.map((e) => `  ${e.index}\t${e.hashId}`)].join('\n'),
+        );
+      } finally {
+        ledger.close();
+      }
+    });
+
+  program
+    .command('rebuild')
+    .description('recompute the trace projections from the ledger (replays every entry)')
+    .option('--db <file>', 'SQLite database')
+    .option('--json', 'print one JSON document')
+    .action((opts: { db?: string; json?: boolean }) => {
+      const out = output(opts);
+      const ledger = openLedger(opts.db, 'rebuild');
+      try {
+        const { entries } = rebuildProjections(ledger);
+        out.result({ ok: true, entries }, () => `rebuilt the trace projections from ${entries} ledger entries`);
+      } finally {
+        ledger.close();
+      }
+    });
+}
