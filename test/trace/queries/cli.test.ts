@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../cli/main.ts';
+import { RECALL_CSV_HEADER } from '../../../cli/commands/recall.ts';
+import type { DemoResult } from '../../../trace/demo.ts';
+
+let dir: string;
+let db: string;
+let demo: DemoResult;
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'drugtrace-trace-cli-'));
+  db = join(dir, 'demo.db');
+  const r = await run(['demo', '--db', db, '--json']);
+  expect(r.code).toBe(0);
+  demo = JSON.parse(r.stdout);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('drugtrace demo', () => {
+  it('prints one JSON document saying where to look', () => {
+    expect(demo.ledgerSize).toBe(36);
+    expect(demo.lookAt.recallLot).toEqual({ gtin: '09521234000013', lot: 'A2601' });
+  });
+
+  it('tells people the commands to try', async () => {
+    const r = await run(['demo', '--db', join(dir, 'human.db')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Built the demo chain in .*human\.db/);
+    expect(r.stdout).toContain('drugtrace recall report --gtin 09521234000013 --lot A2601 --db ');
+    expect(r.stdout).toContain('#35  mah-huaxin  MAH recalls lot A2601');
+  });
+
+  it('refuses an existing database with exit 2', async () => {
+    const r = await run(['demo', '--db', db, '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('CLI_DB_EXISTS');
+  });
+});
+
+describe('drugtrace history', () => {
+  it('prints the history with inherited container events', async () => {
+    const r = await run(['history', demo.lookAt.history, '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const h = JSON.parse(r.stdout);
+    expect(h.events).toHaveLength(9);
+    expect(h.events.filter((e: { via: string | null }) => e.via !== null)).toHaveLength(6);
+  });
+
+  it('reads as a timeline for people', async () => {
+    const r = await run(['history', demo.lookAt.history, '--db', db]);
+    expect(r.stdout).toContain('status recalled, custodian pharmacy-1, lot A2601, expiry 2028-02-29');
+    expect(r.stdout).toMatch(/#19\.0 {2}2026-03-03T00:00:00\.000Z {2}shipping \(in_transit\) +mah-huaxin +414\/9521234000006 {2}via 00\/095212340000001010/);
+  });
+
+  it('exits 1 for a code with no events and 2 for a malformed one', async () => {
+    expect((await run(['history', demo.lookAt.neverIssued, '--db', db])).code).toBe(1);
+    const bad = await run(['history', 'nonsense', '--db', db, '--json']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.code).toBe('TRACE_QUERY_BAD_CODE');
+  });
+});
+
+describe('drugtrace verify', () => {
+  it('exits 0 only when it is ok to dispense', async () => {
+    const ok = await run(['verify', demo.lookAt.okToDispense, '--db', db, '--at', '2026-03-20T00:00:00Z']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^OK TO DISPENSE: /);
+    const no = await run(['verify', demo.lookAt.dispensed, '--db', db, '--json']);
+    expect(no.code).toBe(1);
+    expect(JSON.parse(no.stdout)).toMatchObject({ ok: false, verdict: 'do_not_dispense', reasons: [{ code: 'recalled' }, { code: 'dispensed' }] });
+    const unknown = await run(['verify', demo.lookAt.neverIssued, '--db', db]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(/^UNKNOWN CODE \(suspected counterfeit\)/);
+  });
+
+  it('judges expiry at --at', async () => {
+    expect((await run(['verify', demo.lookAt.expired, '--db', db, '--at', '2026-05-31T12:00:00Z'])).code).toBe(0);
+    const late = await run(['verify', demo.lookAt.expired, '--db', db, '--at', '2026-06-01T12:00:00Z', '--json']);
+    expect(late.code).toBe(1);
+    expect(JSON.parse(late.stdout)).toMatchObject({ status: 'expired', reasons: [{ code: 'expired' }] });
+  });
+
+  it('exits 2 for a malformed code or --at', async () => {
+    expect((await run(['verify', 'nonsense', '--db', db])).code).toBe(2);
+    expect((await run(['verify', demo.lookAt.okToDispense, '--db', db, '--at', 'tomorrow'])).code).toBe(2);
+  });
+
+  it('exits 2 when the database holds no ledger', async () => {
+    expect((await run(['verify', demo.lookAt.okToDispense, '--db', join(dir, 'missing.db')])).code).toBe(2);
+  });
+});
+
+describe('drugtrace recall report', () => {
+  it('prints the report as JSON', async () => {
+    const r = await run(['recall', 'report', '--lot', 'A2601', '--db', db, '--at', '2026-03-20T00:00:00Z', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, total: 24, byStatus: { recalled: 19, dispensed: 4, stolen: 1 } });
+    expect(report.unaccounted).toHaveLength(7);
+  });
+
+  it('prints one CSV row per unit', async () => {
+    const r = await run(['recall', 'report', '--lot', 'A2601', '--gtin', '9521234000013', '--db', db, '--csv']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(RECALL_CSV_HEADER);
+    expect(lines).toHaveLength(25);
+    const dispensed = lines.find((l) => l.startsWith(demo.lookAt.dispensed + ','))!;
+    expect(dispensed.split(',')).toEqual([
+      demo.lookAt.dispensed,
+      'dispensed',
+      'true',
+      'pharmacy-1',
+      'https://id.gs1.org/414/9521401000006',
+      'mah-huaxin > dist-north > pharmacy-1',
+      '',
+      'pharmacy-1',
+      'https://id.gs1.org/414/9521401000006',
+      '2026-03-07T02:00:00.000Z',
+      '2026-03-07T02:00:00.000Z',
+      '',
+    ]);
+  });
+
+  it('prints a readable summary', async () => {
+    const r = await run(['recall', 'report', '--lot', 'A2601', '--db', db, '--at', '2026-03-20T00:00:00Z']);
+    expect(r.stdout).toContain('Lot A2601 of 09521234000013, expiry 2028-02-29: 24 units');
+    expect(r.stdout).toContain('Unaccounted for (7):');
+    expect(r.stdout).toContain('dist-south → pharmacy-4: 6 (in transit)');
+  });
+
+  it('exits 1 for an unknown lot and 2 for usage errors', async () => {
+    expect((await run(['recall', 'report', '--lot', 'NOPE', '--db', db])).code).toBe(1);
+    expect((await run(['recall', 'report', '--lot', 'A2601', '--db', db, '--csv', '--json'])).code).toBe(2);
+    expect((await run(['recall', 'report', '--lot', 'A2601', '--gtin', '123', '--db', db])).code).toBe(2);
+    expect((await run(['recall', 'report', '--lot', 'A2601', '--db', db, '--max-transit-days', 'soon'])).code).toBe(2);
+    expect((await run(['recall', 'report', '--db', db])).code).toBe(2);
+  });
+});
