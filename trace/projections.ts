@@ -160,8 +160,12 @@ function prepareStatements(db: Database.Database) {
     insertUnitEvent: db.prepare(
       'INSERT INTO trace_unit_events (code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    // Same parameter order in both: every column, then the code.
     upsertUnit: db.prepare(
-      'INSERT OR REPLACE INTO trace_units (code, kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    updateUnit: db.prepare(
+      'UPDATE trace_units SET kind = ?, status = ?, recalled = ?, product = ?, lot = ?, expiry = ?, custodian = ?, location = ?, parent = ?, shipped_to = ?, status_before = ?, dispensed_party = ?, dispensed_location = ?, dispensed_at = ?, commissioned_at = ?, updated_at = ? WHERE code = ?',
     ),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -216,6 +220,8 @@ export function eventLocation(event: EpcisEvent): string | undefined {
  */
 export class Plan {
   private readonly units = new Map<string, UnitRow | null>();
+  /** Codes read from trace_units: written back with UPDATE (cheaper than a replace). */
+  private readonly stored = new Set<string>();
   private readonly childAdds = new Map<string, Set<string>>();
   private readonly events: Array<[string, number, number, string | null, string, string | null, string | null, string | null, string, string, string | null, string | null, number | null, string | null]> = [];
   private readonly pendingEvents = new Map<string, EventRef & { row: number; event: EpcisEvent }>();
@@ -241,7 +247,9 @@ export class Plan {
     const o = this.units.get(code);
     if (o !== undefined) return o;
     const row = this.s.unit.get(code) as DbUnit | undefined;
-    return row ? unitFromDb(row) : null;
+    if (!row) return null;
+    this.stored.add(code);
+    return unitFromDb(row);
   }
 
   setUnit(row: UnitRow): void {
@@ -489,8 +497,7 @@ export class Plan {
     for (const [code, u] of this.units) {
       if (u === null) s.deleteUnit.run(code);
       else
-        s.upsertUnit.run(
-          u.code,
+        (this.stored.has(code) ? s.updateUnit : s.upsertUnit).run(
           u.kind,
           u.status,
           u.recalled ? 1 : 0,
@@ -507,6 +514,7 @@ export class Plan {
           u.dispensedAt,
           u.commissionedAt,
           u.updatedAt,
+          u.code,
         );
     }
     for (const op of this.tail) op();
@@ -687,7 +695,11 @@ export function planEvent(plan: Plan, event: EpcisEvent, position: number, item:
   const disposition = dispositionWord(event);
   const seen = new Set<string>();
   let shippedUnits = 0;
+  const recorded = new Set<string>();
   const record = (code: string, role: CodeRole, via: string | null, quantity: number | null = null, uom: string | null = null) => {
+    // One index row per code and event: the first role that names it.
+    if (recorded.has(code)) return;
+    recorded.add(code);
     plan.addUnitEvent({ code, position, item, hashId: event.hashId, eventTime: event.eventTime, bizStep, disposition, party: party.party, via, role, quantity, uom });
   };
   const apply = (code: string, action: LifecycleAction, role: CodeRole, via: string | null) => {
