@@ -1,0 +1,332 @@
+/**
+ * Trace benchmarks, as ratios against baselines run in the same process:
+ *
+ *  1. Ingest of the standard workload — commission, pack (cases, pallets), ship, receive, unpack
+ *     and dispense across three tiers (manufacturer → distributor → pharmacy) — through
+ *     captureDocument (schema validation, normalisation, event hashes, lifecycle rules, container
+ *     expansion, ledger append with signature check, projections, one transaction per document)
+ *     against a raw SQLite insert of the very same rows (ledger entries, items and Merkle nodes;
+ *     every projection row the capture wrote; each touched unit row once per document), one
+ *     transaction per document, into a fresh database with the same schema and pragmas.
+ *     Documents are signed before the clock starts: signing is the client's work.
+ *  2. Unit history (unitHistory, in-process) p50/p99 over random units of the database built by
+ *     the run, against the bare index lookup `SELECT … FROM trace_unit_events WHERE code = ?`.
+ *  3. Recall path of one lot of --recall-units units (default 100,000): recallReport against a
+ *     hand-written SQL query giving the same per-unit answer (status, recall flag, custodian,
+ *     location, destination in transit, dispensed by/where/when, last event time and the custody
+ *     path), and against the bare core answer (unit → status, custodian) as a floor.
+ *
+ * Usage: npx tsx bench/trace.bench.ts [--ingest-pallets 20] [--recall-units 100000] [--dispense 0.5] [--samples 2000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqlite } from '../schemas/sqlite.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { ed25519 } from '../ledger/crypto-node.ts';
+import { gs1CheckDigit } from '../codes/gs1/linters.ts';
+import { captureDocument, signCapture, type CaptureSubmission } from '../trace/capture.ts';
+import { registerTraceParty } from '../trace/parties.ts';
+import { TRACE_TABLES } from '../trace/projections.ts';
+import { recallReport, unitHistory } from '../trace/queries/index.ts';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const INGEST_PALLETS = arg('ingest-pallets', 20);
+const RECALL_UNITS = arg('recall-units', 100_000);
+const DISPENSE = arg('dispense', 0.5);
+const SAMPLES = arg('samples', 2000);
+const UNITS_PER_CASE = 100;
+const CASES_PER_PALLET = 10;
+const UNITS_PER_PALLET = UNITS_PER_CASE * CASES_PER_PALLET;
+/** Dispense events per document (pharmacies batch their scans). */
+const DISPENSE_BATCH = 500;
+
+const withCheck = (digits: string) => digits + String(gs1CheckDigit(digits));
+const DL = 'https://id.gs1.org';
+const GTIN = withCheck('0952123400001');
+
+interface Party {
+  id: string;
+  role: 'manufacturer' | 'distributor' | 'pharmacy';
+  gln: string;
+  keyId: string;
+  secretKey: Uint8Array;
+}
+
+function partySpecs(): Array<Omit<Party, 'keyId' | 'secretKey'>> {
+  const specs: Array<Omit<Party, 'keyId' | 'secretKey'>> = [{ id: 'mah', role: 'manufacturer', gln: withCheck('952123400000') }];
+  for (let d = 1; d <= 2; d++) specs.push({ id: `dist-${d}`, role: 'distributor', gln: withCheck(`95213${d}0000000`.slice(0, 12)) });
+  for (let p = 1; p <= 5; p++) specs.push({ id: `pharmacy-${p}`, role: 'pharmacy', gln: withCheck(`95214${p}0000000`.slice(0, 12)) });
+  return specs;
+}
+
+function newLedger(file: string): { ledger: Ledger; parties: Map<string, Party> } {
+  const ledger = Ledger.init(file, { origin: 'bench.example/trace' });
+  const parties = new Map<string, Party>();
+  for (const spec of partySpecs()) {
+    const secretKey = ed25519.generateSecretKey();
+    const { keyId } = registerTraceParty(
+      ledger,
+      { party: spec.id, role: spec.role, name: spec.id, locations: [spec.gln], prefixes: spec.role === 'manufacturer' ? ['9521234'] : [] },
+      ed25519.publicKey(secretKey),
+    );
+    parties.set(spec.id, { ...spec, keyId: keyId!, secretKey });
+  }
+  return { ledger, parties };
+}
+
+/** Builds the documents of one workload: pallets of 1,000 units in cases of 100. */
+// Shared by every workload of a run: container codes and event times never repeat.
+let clock = Date.parse('2026-03-01T00:00:00.000Z');
+let ssccSerial = 0;
+
+class Workload {
+  readonly docs: Array<{ party: string; events: Record<string, unknown>[] }> = [];
+
+  constructor(private readonly parties: Map<string, Party>) {}
+
+  private tick(): string {
+    clock += 1000;
+    return new Date(clock).toISOString();
+  }
+
+  private loc(party: string) {
+    return `${DL}/414/${this.parties.get(party)!.gln}`;
+  }
+
+  private event(party: string, fields: Record<string, unknown>): Record<string, unknown> {
+    const where = this.loc(party);
+    return { eventTime: this.tick(), eventTimeZoneOffset: '+00:00', readPoint: { id: where }, bizLocation: { id: where }, ...fields };
+  }
+
+  private sscc(): string {
+    return `${DL}/00/${withCheck('0' + '9521234' + String(++ssccSerial).padStart(9, '0'))}`;
+  }
+
+  /**
+   * One pallet of a lot: commissioned, packed, shipped to a distributor, received, broken down,
+   * its cases shipped to a pharmacy, received (unless `lost`), unpacked, a share dispensed.
+   */
+  pallet(lot: string, serialBase: number, dist: string, pharmacy: string, lost: boolean): string[] {
+    const units = Array.from({ length: UNITS_PER_PALLET }, (_, i) => `${DL}/01/${GTIN}/21/${lot}-${serialBase + i}`);
+    const cases = Array.from({ length: CASES_PER_PALLET }, () => this.sscc());
+    const pallet = this.sscc();
+    const ship = (from: string, to: string, epcs: string[]) =>
+      this.event(from, {
+        type: 'ObjectEvent',
+        epcList: epcs,
+        action: 'OBSERVE',
+        bizStep: 'shipping',
+        disposition: 'in_transit',
+        destinationList: [{ type: 'owning_party', destination: `${DL}/417/${this.parties.get(to)!.gln}` }],
+      });
+    const aggregation = (party: string, action: 'ADD' | 'DELETE', parent: string, children: string[]) =>
+      this.event(party, { type: 'AggregationEvent', parentID: parent, childEPCs: children, action, bizStep: action === 'ADD' ? 'packing' : 'unpacking' });
+    const receive = (party: string, epcs: string[]) => this.event(party, { type: 'ObjectEvent', epcList: epcs, action: 'OBSERVE', bizStep: 'receiving', disposition: 'in_progress' });
+
+    this.docs.push({
+      party: 'mah',
+      events: [
+        this.event('mah', {
+          type: 'ObjectEvent',
+          epcList: units,
+          action: 'ADD',
+          bizStep: 'commissioning',
+          disposition: 'active',
+          ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': '2028-12-31' },
+        }),
+        ...cases.map((c, i) => aggregation('mah', 'ADD', c, units.slice(i * UNITS_PER_CASE, (i + 1) * UNITS_PER_CASE))),
+        aggregation('mah', 'ADD', pallet, cases),
+        ship('mah', dist, [pallet]),
+      ],
+    });
+    this.docs.push({ party: dist, events: [receive(dist, [pallet]), aggregation(dist, 'DELETE', pallet, cases), ship(dist, pharmacy, cases)] });
+    if (lost) return units;
+    this.docs.push({ party: pharmacy, events: [receive(pharmacy, cases), ...cases.map((c, i) => aggregation(pharmacy, 'DELETE', c, units.slice(i * UNITS_PER_CASE, (i + 1) * UNITS_PER_CASE)))] });
+    const dispensed = units.slice(0, Math.round(units.length * DISPENSE));
+    for (let i = 0; i < dispensed.length; i += DISPENSE_BATCH) {
+      this.docs.push({
+        party: pharmacy,
+        events: dispensed.slice(i, i + DISPENSE_BATCH).map((u) => this.event(pharmacy, { type: 'ObjectEvent', epcList: [u], action: 'OBSERVE', bizStep: 'dispensing', disposition: 'dispensed' })),
+      });
+    }
+    return units;
+  }
+
+  /** A lot of `pallets` pallets spread over both distributors and all five pharmacies; every 17th pallet never arrives. */
+  lot(lot: string, pallets: number): string[] {
+    const units: string[] = [];
+    for (let p = 0; p < pallets; p++) units.push(...this.pallet(lot, p * UNITS_PER_PALLET, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, p % 17 === 16));
+    return units;
+  }
+
+  signed(): CaptureSubmission[] {
+    return this.docs.map(({ party, events }) => {
+      const p = this.parties.get(party)!;
+      const document = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: this.tick(), epcisBody: { eventList: events } };
+      return signCapture(document, { party: p.id, keyId: p.keyId, secretKey: p.secretKey }, this.tick());
+    });
+  }
+}
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function capture(ledger: Ledger, submissions: CaptureSubmission[]): { seconds: number; events: number; positions: number[] } {
+  const positions: number[] = [];
+  let events = 0;
+  const t0 = process.hrtime.bigint();
+  for (const s of submissions) {
+    const r = captureDocument(ledger, s);
+    positions.push(r.position);
+    events += r.events.length;
+  }
+  return { seconds: seconds(t0), events, positions };
+}
+
+/** Every row a capture at `position` wrote, table by table, to replay raw. */
+function rowsOf(db: ReturnType<typeof openSqlite>['sqlite'], position: number): Array<[string, unknown[][]]> {
+  const q = (sql: string) => db.prepare(sql).raw().all(position) as unknown[][];
+  return [
+    ['ledger_entries', q('SELECT * FROM ledger_entries WHERE position = ?')],
+    ['ledger_items', q('SELECT * FROM ledger_items WHERE entry_position = ?')],
+    ['ledger_merkle_nodes', db.prepare('SELECT * FROM ledger_merkle_nodes WHERE idx = (? + 1) / (1 << level) - 1 AND ((? + 1) % (1 << level)) = 0').raw().all(position, position) as unknown[][]],
+    ['trace_events', q('SELECT * FROM trace_events WHERE position = ?')],
+    ['trace_unit_events', q('SELECT * FROM trace_unit_events WHERE position = ?')],
+    ['trace_containers', q('SELECT * FROM trace_containers WHERE from_position = ?')],
+    ['trace_shipments', q('SELECT * FROM trace_shipments WHERE position = ?')],
+    ['trace_lots', q('SELECT * FROM trace_lots WHERE first_position = ?')],
+    ['trace_units', q('SELECT * FROM trace_units WHERE code IN (SELECT code FROM trace_unit_events WHERE position = ?)')],
+  ];
+}
+
+function rawInsert(file: string, perDocument: Array<Array<[string, unknown[][]]>>): { seconds: number; rows: number } {
+  const store = openSqlite(file);
+  const db = store.sqlite;
+  const statements = new Map<string, ReturnType<typeof db.prepare<unknown[]>>>();
+  const stmt = (table: string, width: number) => {
+    let s = statements.get(table);
+    if (!s) statements.set(table, (s = db.prepare<unknown[]>(`INSERT OR REPLACE INTO ${table} VALUES (${Array(width).fill('?').join(', ')})`)));
+    return s;
+  };
+  // Foreign keys and rows of other tables the capture read are not part of "the same rows".
+  db.pragma('foreign_keys = OFF');
+  let rows = 0;
+  const write = db.transaction((tables: Array<[string, unknown[][]]>) => {
+    for (const [table, list] of tables) for (const row of list) stmt(table, row.length).run(...row);
+  });
+  const t0 = process.hrtime.bigint();
+  for (const tables of perDocument) {
+    write(tables);
+    for (const [, list] of tables) rows += list.length;
+  }
+  const s = seconds(t0);
+  store.close();
+  return { seconds: s, rows };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function timeEach<T>(inputs: T[], fn: (x: T) => unknown): { p50: number; p99: number } {
+  const times: number[] = [];
+  for (const x of inputs) {
+    const t0 = process.hrtime.bigint();
+    fn(x);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+}
+
+/** The recall answer per unit in one hand-written statement: what recallReport computes its report from. */
+const HAND_WRITTEN_RECALL_SQL = `
+SELECT u.code, u.status, u.recalled, u.custodian, u.location, u.shipped_to, u.dispensed_party, u.dispensed_location, u.dispensed_at,
+       (SELECT max(e.event_time) FROM trace_unit_events e WHERE e.code = u.code) AS last_event_at,
+       (SELECT group_concat(e.party, ' ' ORDER BY e.position, e.item) FROM trace_unit_events e
+         WHERE e.code = u.code AND e.biz_step IN ('commissioning', 'receiving')) AS custody_path
+  FROM trace_units u
+ WHERE u.product = ? AND u.lot = ? AND u.kind = 'unit'
+ ORDER BY u.code`;
+
+/** The bare core answer: unit → status and current custodian. */
+const CORE_RECALL_SQL = `SELECT code, status, recalled, custodian FROM trace_units WHERE product = ? AND lot = ? AND kind = 'unit' ORDER BY code`;
+
+function main(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'drugtrace-trace-bench-'));
+  try {
+    // 1. Ingest of the standard workload.
+    const { ledger, parties } = newLedger(join(dir, 'trace.db'));
+    const ingest = new Workload(parties);
+    for (let p = 0; p < INGEST_PALLETS; p++) ingest.pallet(`L${String(p).padStart(4, '0')}`, 0, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, false);
+    const submissions = ingest.signed();
+    const captured = capture(ledger, submissions);
+    const perDocument = captured.positions.map((p) => rowsOf(ledger.store.sqlite, p));
+    const raw = rawInsert(join(dir, 'raw.db'), perDocument);
+    console.log(`ingest: ${submissions.length} documents, ${captured.events} events, ${raw.rows} rows`);
+    console.log(`  capture  ${captured.seconds.toFixed(2)} s  ${Math.round(captured.events / captured.seconds)} events/s  ${Math.round(raw.rows / captured.seconds)} rows/s`);
+    console.log(`  raw      ${raw.seconds.toFixed(2)} s  ${Math.round(raw.rows / raw.seconds)} rows/s`);
+    console.log(`  ratio    ${(raw.seconds / captured.seconds).toFixed(2)} (capture speed ÷ raw insert speed; target ≥ 0.5)`);
+
+    // 3 first (it builds the big lot), then 2 over everything.
+    const lotPallets = Math.ceil(RECALL_UNITS / UNITS_PER_PALLET);
+    const big = new Workload(parties);
+    const lotUnits = big.lot('RECALL1', lotPallets);
+    const bigSubmissions = big.signed();
+    const bigCapture = capture(ledger, bigSubmissions);
+    console.log(`recall lot: ${lotUnits.length} units, ${bigSubmissions.length} documents, ${bigCapture.events} events captured in ${bigCapture.seconds.toFixed(1)} s`);
+    const db = ledger.store.sqlite;
+    const counts = Object.fromEntries(TRACE_TABLES.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]));
+    console.log(`database: ${JSON.stringify(counts)}`);
+
+    const at = '2026-06-01T00:00:00Z';
+    const hand = db.prepare(HAND_WRITTEN_RECALL_SQL).raw();
+    const core = db.prepare(CORE_RECALL_SQL).raw();
+    let report = recallReport(ledger, { gtin: GTIN, lot: 'RECALL1', at }); // warm
+    hand.all(GTIN, 'RECALL1');
+    const rounds = 3;
+    const best = (fn: () => unknown) => {
+      let min = Infinity;
+      for (let r = 0; r < rounds; r++) {
+        const t0 = process.hrtime.bigint();
+        fn();
+        min = Math.min(min, seconds(t0));
+      }
+      return min;
+    };
+    const tReport = best(() => (report = recallReport(ledger, { gtin: GTIN, lot: 'RECALL1', at })));
+    const tHand = best(() => hand.all(GTIN, 'RECALL1'));
+    const tCore = best(() => core.all(GTIN, 'RECALL1'));
+    console.log(`recall report of ${report.total} units (${report.unaccounted.length} unaccounted, ${report.dispensed.length} dispensed, ${report.graph.edges.length} edges), best of ${rounds}:`);
+    console.log(`  recallReport       ${(tReport * 1000).toFixed(0)} ms`);
+    console.log(`  hand-written SQL   ${(tHand * 1000).toFixed(0)} ms  → recallReport is ${(tReport / tHand).toFixed(2)}× (target ≤ 2×, ≤ 1 s)`);
+    console.log(`  core answer only   ${(tCore * 1000).toFixed(0)} ms  → recallReport is ${(tReport / tCore).toFixed(1)}× of unit → status/custodian alone`);
+
+    // 2. Unit history over random units of everything stored.
+    const allUnits = db.prepare("SELECT code FROM trace_units WHERE kind = 'unit'").pluck().all() as string[];
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const sample = Array.from({ length: SAMPLES }, () => allUnits[Math.floor(random() * allUnits.length)]);
+    const bare = db.prepare('SELECT * FROM trace_unit_events WHERE code = ? ORDER BY position, item');
+    timeEach(sample.slice(0, 200), (c) => unitHistory(ledger, c)); // warm
+    const hist = timeEach(sample, (c) => unitHistory(ledger, c));
+    const bareT = timeEach(sample, (c) => bare.all(c));
+    const rows = db.prepare('SELECT COUNT(*) FROM trace_unit_events').pluck().get() as number;
+    const events = db.prepare('SELECT COUNT(*) FROM trace_events').pluck().get() as number;
+    console.log(`unit history over ${allUnits.length} units, ${events} events, ${rows} per-code index rows (${SAMPLES} random units):`);
+    console.log(`  unitHistory        p50 ${hist.p50.toFixed(3)} ms  p99 ${hist.p99.toFixed(3)} ms  (target p50 ≤ 1 ms)`);
+    console.log(`  index lookup only  p50 ${bareT.p50.toFixed(3)} ms  p99 ${bareT.p99.toFixed(3)} ms`);
+    console.log(`  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+    ledger.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
