@@ -35,3 +35,19 @@ export {
   type UnitRow,
 } from './projections.ts';
 export { captureDocument, prepareCapture, recallPayload, recordRecall, signCapture, type CaptureReceipt, type CaptureSubmission, type PreparedCapture } from './capture.ts';
+export * from './queries/index.ts';
+export {
+  DEMO_LOTS,
+  DEMO_PARTIES,
+  DEMO_PRODUCTS,
+  DEMO_RECALLED_LOT,
+  buildDemoPlan,
+  runDemo,
+  type DemoContainer,
+  type DemoLot,
+  type DemoOptions,
+  type DemoParty,
+  type DemoPlan,
+  type DemoResult,
+  type DemoStep,
+} from './demo.ts';
