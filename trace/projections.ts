@@ -681,6 +681,22 @@ export function planEvent(plan: Plan, event: EpcisEvent, position: number, item:
       position: prior.position,
     });
   }
+  if (event.type === 'AggregationEvent' && event.action !== 'OBSERVE' && !event.parentID) {
+    throw new TraceError('TRACE_NO_PARENT', `event ${item}: an AggregationEvent ${event.action} must name the parentID it ${event.action === 'ADD' ? 'packs into' : 'unpacks from'}`, {
+      eventIndex: item,
+      hashId: event.hashId,
+      rule: 'packing and unpacking name their container',
+    });
+  }
+  if (event.type === 'AggregationEvent' && event.action === 'ADD' && event.parentID && event.childEPCs.includes(event.parentID)) {
+    const unit = plan.unit(event.parentID);
+    throw new TraceError('TRACE_PACK_CYCLE', `${event.parentID}: cannot be packed into itself`, {
+      unit: event.parentID,
+      rule: 'a container cannot contain itself',
+      currentStatus: unit?.status ?? null,
+      eventIndex: item,
+    });
+  }
   plan.addEvent(event, position, item, party.party);
 
   const targets: DirectTarget[] = directTargets(event);

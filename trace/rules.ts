@@ -22,6 +22,8 @@ export type TraceErrorCode =
   | 'TRACE_ALREADY_PACKED'
   /** Unpacking a unit from a container it is not in. */
   | 'TRACE_NOT_IN_CONTAINER'
+  /** An AggregationEvent ADD or DELETE without the parentID it packs into or unpacks from. */
+  | 'TRACE_NO_PARENT'
   /** Packing a container into itself or into something it contains. */
   | 'TRACE_PACK_CYCLE'
   /** An event whose CBV event hash is already stored (or appears twice in the document). */

@@ -166,6 +166,17 @@ describe('capture refuses, naming the code, the rule and the state, and writes n
     w.capture('acme', [e.unpack(p2, [p1], A)]);
     const cycle = refused('acme', [e.pack(unit('1'), [p1], A)]);
     expect([cycle.code, cycle.details.unit]).toEqual(['TRACE_PACK_CYCLE', p1]);
+    const itself = refused('acme', [e.pack(p1, [p1], A)]);
+    expect([itself.code, itself.details.unit]).toEqual(['TRACE_PACK_CYCLE', p1]);
+  });
+
+  it('packing or unpacking without a parentID (TRACE_NO_PARENT)', () => {
+    w.capture('acme', [w.events.commission([unit('1')], A)]);
+    for (const ev of [w.events.pack('unused', [unit('1')], A), w.events.unpack('unused', [unit('1')], A)]) {
+      delete ev.parentID;
+      const err = refused('acme', [ev]);
+      expect([err.code, err.details.eventIndex]).toEqual(['TRACE_NO_PARENT', 0]);
+    }
   });
 
   describe('undoing a dispense', () => {
