@@ -6,6 +6,7 @@ import { ACME_GTIN, CHAIN, sgtin, sscc, TraceWorld, type Json } from './helpers/
 const PARTIES = ['acme', 'dist', 'dist2', 'pharm1', 'pharm2'] as const;
 const GLN_OF: Record<string, string> = Object.fromEntries(PARTIES.map((p) => [p, CHAIN[p].glns[0]]));
 const UNITS = Array.from({ length: 6 }, (_, i) => sgtin(ACME_GTIN, `R${i}`));
+const OUTPUTS = Array.from({ length: 4 }, (_, i) => sgtin(ACME_GTIN, `T${i}`));
 const PALLETS = [sscc('0614141', '000000101'), sscc('0614141', '000000102')];
 
 type Command =
@@ -15,6 +16,9 @@ type Command =
   | { op: 'ship'; by: number; to: number; codes: number[]; pallet: boolean }
   | { op: 'receive'; by: number; codes: number[]; pallet: boolean }
   | { op: 'dispense'; by: number; units: number[] }
+  | { op: 'transform'; by: number; inputs: number[]; outputs: number[] }
+  | { op: 'destroy'; by: number; codes: number[] }
+  | { op: 'undo'; by: number; units: number[] }
   | { op: 'correct'; nth: number };
 
 const idx = (n: number) => fc.uniqueArray(fc.nat({ max: n - 1 }), { minLength: 1, maxLength: 3 });
@@ -26,6 +30,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('ship' as const), by: party, to: party, codes: idx(UNITS.length), pallet: fc.boolean() }),
   fc.record({ op: fc.constant('receive' as const), by: party, codes: idx(UNITS.length), pallet: fc.boolean() }),
   fc.record({ op: fc.constant('dispense' as const), by: party, units: idx(UNITS.length) }),
+  fc.record({ op: fc.constant('transform' as const), by: party, inputs: idx(UNITS.length), outputs: idx(OUTPUTS.length) }),
+  fc.record({ op: fc.constant('destroy' as const), by: party, codes: idx(UNITS.length) }),
+  fc.record({ op: fc.constant('undo' as const), by: party, units: idx(UNITS.length) }),
   fc.record({ op: fc.constant('correct' as const), nth: fc.nat() }),
 );
 
@@ -58,6 +65,18 @@ function play(w: TraceWorld, commands: Command[]): number {
       case 'dispense':
         party = PARTIES[c.by];
         event = e.dispense(c.units.map((i) => UNITS[i]), GLN_OF[party]);
+        break;
+      case 'transform':
+        party = PARTIES[c.by];
+        event = e.transform(c.inputs.map((i) => UNITS[i]), c.outputs.map((i) => OUTPUTS[i]), GLN_OF[party], { lot: 'LT' });
+        break;
+      case 'destroy':
+        party = PARTIES[c.by];
+        event = e.destroy(c.codes.map((i) => UNITS[i]), GLN_OF[party]);
+        break;
+      case 'undo':
+        party = PARTIES[c.by];
+        event = e.undoDispense(c.units.map((i) => UNITS[i]), GLN_OF[party]);
         break;
       case 'correct': {
         if (accepted.length === 0) continue;
@@ -119,7 +138,7 @@ describe('rebuildProjections', () => {
 
   it('property: random command sequences, then a rebuild equals the incremental projections', () => {
     fc.assert(
-      fc.property(fc.array(command, { minLength: 5, maxLength: 25 }), (commands) => {
+      fc.property(fc.array(command, { minLength: 5, maxLength: 30 }), (commands) => {
         const w = TraceWorld.create();
         try {
           const accepted = play(w, [{ op: 'commission', units: [0, 1, 2, 3, 4, 5] }, ...commands]);
@@ -132,7 +151,7 @@ describe('rebuildProjections', () => {
           w.close();
         }
       }),
-      { numRuns: 25 },
+      { numRuns: 30 },
     );
   });
 });
