@@ -71,6 +71,15 @@ describe('captureDocument', () => {
     expect(captureDocument(w.ledger, { ...sub, document: JSON.stringify(sub.document) })).toEqual({ ...first, duplicate: true });
   });
 
+  it('captures exactly what was signed, even if the document object changed after signing', () => {
+    const sub = w.submission('acme', [w.events.commission([units[0]], A)]);
+    (sub.document as Json).epcisBody.eventList[0].epcList = [units[1]];
+    const receipt = captureDocument(w.ledger, sub);
+    expect(w.unit(units[0])?.status).toBe('active');
+    expect(w.unit(units[1])).toBeUndefined();
+    expect(JSON.parse(Buffer.from(w.ledger.items(receipt.position)[0].bytes).toString('utf8')).epcList).toEqual([units[0]]);
+  });
+
   it('follows the whole chain: commission, pack, ship, receive, unpack, ship, receive, dispense', () => {
     const e = w.events;
     shipPallet();
