@@ -69,21 +69,11 @@ export function prepareCapture(document: unknown, signer: Signer, claimedTime: s
   return { body, items, events };
 }
 
-/**
- * What signCapture derived, by submission object: an in-process capture of that very submission
- * reuses it instead of validating and hashing the document again. It is exactly what was signed
- * (body, items, and the events read from them), so ledger and projections still agree even if
- * the caller changed the document object afterwards.
- */
-const signedHere = new WeakMap<CaptureSubmission, PreparedCapture>();
-
 /** Signs a document for capture (a party's client, the CLI, tests). */
 export function signCapture(document: unknown, signer: Signer & { secretKey: Uint8Array }, claimedTime = new Date().toISOString()): CaptureSubmission {
-  const prepared = prepareCapture(document, signer, claimedTime);
-  const signature = toBase64(ed25519.sign(signer.secretKey, signingMessage(prepared.body, sha256)));
-  const submission: CaptureSubmission = { document, signer: { party: signer.party, keyId: signer.keyId }, claimedTime, signature };
-  signedHere.set(submission, prepared);
-  return submission;
+  const { body } = prepareCapture(document, signer, claimedTime);
+  const signature = toBase64(ed25519.sign(signer.secretKey, signingMessage(body, sha256)));
+  return { document, signer: { party: signer.party, keyId: signer.keyId }, claimedTime, signature };
 }
 
 /**
@@ -97,7 +87,8 @@ export function captureDocument(ledger: Ledger, submission: CaptureSubmission): 
   if (!submission || typeof submission !== 'object' || !submission.signer || typeof submission.signature !== 'string' || typeof submission.claimedTime !== 'string') {
     throw new TraceError('TRACE_BAD_SUBMISSION', 'a capture submission needs document, signer {party, keyId}, claimedTime and signature', { rule: 'captures are signed' });
   }
-  const { body, items, events } = signedHere.get(submission) ?? prepareCapture(submission.document, submission.signer, submission.claimedTime);
+  // Always derived again from the document: the server trusts nothing the client computed.
+  const { body, items, events } = prepareCapture(submission.document, submission.signer, submission.claimedTime);
   const eventsOut = events.map((e) => ({ index: e.index, hashId: e.hashId }));
   const db = ledger.store.sqlite;
   const byBodyHash = db.prepare('SELECT position FROM ledger_entries WHERE body_hash = ?').pluck();
