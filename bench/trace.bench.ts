@@ -122,7 +122,10 @@ class Workload {
         action: 'OBSERVE',
         bizStep: 'shipping',
         disposition: 'in_transit',
-        destinationList: [{ type: 'owning_party', destination: `${DL}/417/${this.parties.get(to)!.gln}` }],
+        destinationList: [
+          { type: 'owning_party', destination: `${DL}/417/${this.parties.get(to)!.gln}` },
+          { type: 'location', destination: this.loc(to) },
+        ],
       });
     const aggregation = (party: string, action: 'ADD' | 'DELETE', parent: string, children: string[]) =>
       this.event(party, { type: 'AggregationEvent', parentID: parent, childEPCs: children, action, bizStep: action === 'ADD' ? 'packing' : 'unpacking' });
@@ -258,6 +261,12 @@ SELECT u.code, u.status, u.recalled, u.custodian, u.location, u.shipped_to, u.di
 /** The bare core answer: unit → status and current custodian. */
 const CORE_RECALL_SQL = `SELECT code, status, recalled, custodian FROM trace_units WHERE product = ? AND lot = ? AND kind = 'unit' ORDER BY code`;
 
+/** --keep FILE: copy the database there at the end (to look at it or profile queries). */
+function keepPath(): string | undefined {
+  const i = process.argv.indexOf('--keep');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'drugtrace-trace-bench-'));
   try {
@@ -323,6 +332,8 @@ function main(): void {
     console.log(`  unitHistory        p50 ${hist.p50.toFixed(3)} ms  p99 ${hist.p99.toFixed(3)} ms  (target p50 ≤ 1 ms)`);
     console.log(`  index lookup only  p50 ${bareT.p50.toFixed(3)} ms  p99 ${bareT.p99.toFixed(3)} ms`);
     console.log(`  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+    const keep = keepPath();
+    if (keep) db.prepare('VACUUM INTO ?').run(keep);
     ledger.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@
  *   units have left the chain but are accounted for.
  */
 import { gs1CheckDigit } from '../../codes/gs1/linters.ts';
-import { effectiveStatus, type UnitStatus } from '../lifecycle.ts';
+import type { UnitStatus } from '../lifecycle.ts';
 import { QueryError } from './errors.ts';
 import { connectionOf, statement, type QuerySource } from './db.ts';
 
@@ -181,28 +181,36 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
   const unaccounted: RecallReport['unaccounted'] = [];
   let recalledUnits = 0;
 
-  const edge = (from: string, to: string, pending: boolean) => {
+  const edge = (from: string, to: string, pending: boolean, units: number) => {
     const key = `${pending ? 'p' : 'r'} ${from} ${to}`;
     const e = edges.get(key);
-    if (e) e.units++;
-    else edges.set(key, { from, to, units: 1, pending });
+    if (e) e.units += units;
+    else edges.set(key, { from, to, units, pending });
   };
+  // Units of a lot mostly share a few custody paths: parse each distinct one once, count the rest.
+  const paths = new Map<string, { path: string[]; units: number }>();
+  const atDay = at.slice(0, 10);
 
   for (const t of statement(db, UNITS_SQL).raw(true).iterate(product, lot) as IterableIterator<UnitTuple>) {
     const [code, stored, recalledFlag, unitExpiry, custodian, location, shippedTo, dParty, dLocation, dAt, trail] = t;
     const recalled = recalledFlag === 1;
-    const status = effectiveStatus({ status: stored, recalled, expiry: unitExpiry ?? undefined }, at);
+    // effectiveStatus of trace/lifecycle.ts, inlined: this loop runs once per unit of the lot.
+    const status: UnitStatus | 'expired' = (stored === 'active' || stored === 'received') && unitExpiry !== null && atDay > unitExpiry ? 'expired' : stored;
     const space = trail === null ? -1 : trail.indexOf(' ');
     const lastEventAt = trail === null || space <= 0 ? null : trail.slice(0, space);
-    const path: string[] = [];
-    if (trail !== null && space >= 0) {
-      for (const p of trail.slice(space + 1).split(' ')) if (p !== '' && p !== path[path.length - 1]) path.push(p);
+    const parties = trail === null || space < 0 ? '' : trail.slice(space + 1);
+    let known = paths.get(parties);
+    if (!known) {
+      const path: string[] = [];
+      for (const p of parties.split(' ')) if (p !== '' && p !== path[path.length - 1]) path.push(p);
+      paths.set(parties, (known = { path: Object.freeze(path) as string[], units: 0 }));
     }
-    for (let i = 1; i < path.length; i++) edge(path[i - 1], path[i], false);
+    known.units++;
+    const path = known.path;
     // shipped_to stays set from shipping until receipt, also when a recall changed the status meanwhile.
-    const inTransit = shippedTo !== null && !LEFT_CHAIN.has(stored) && stored !== 'stolen';
+    const inTransit = (stored === 'in_transit' || shippedTo !== null) && !LEFT_CHAIN.has(stored) && stored !== 'stolen';
     const pendingTo = inTransit ? shippedTo : null;
-    if (pendingTo !== null && custodian !== null) edge(custodian, pendingTo, true);
+    if (pendingTo !== null && custodian !== null) edge(custodian, pendingTo, true, 1);
 
     let why: UnaccountedReason | null = null;
     if (stored === 'stolen') why = 'stolen';
@@ -225,6 +233,8 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
     }
     if (why) unaccounted.push({ code, reason: why, custodian, pendingTo, lastEventAt });
   }
+
+  for (const { path, units: n } of paths.values()) for (let i = 1; i < path.length; i++) edge(path[i - 1], path[i], false, n);
 
   const parties = new Map(
     (statement(db, 'SELECT party, name, role FROM trace_parties').all() as Array<{ party: string; name: string; role: string }>).map((p) => [p.party, p]),
