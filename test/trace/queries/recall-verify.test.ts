@@ -87,6 +87,18 @@ describe('recallReport: withdrawals and transit', () => {
   });
 });
 
+describe('recallReport: a shipment naming no destination', () => {
+  it('is in transit to nobody known, and unaccounted once overdue', () => {
+    const e = w.events;
+    const u = sgtin(ACME_GTIN, 'U1');
+    w.capture('acme', [e.commission([u], A, { lot: 'L3' }), e.ship([u], A)]);
+    const r = recallReport(w.ledger, { lot: 'L3', at: '2026-03-20T00:00:00Z' });
+    expect(r.units[0]).toMatchObject({ status: 'in_transit', custodian: 'acme', pendingTo: null, unaccounted: 'in_transit_overdue' });
+    expect(r.graph).toEqual({ nodes: [], edges: [] });
+    expect(recallReport(w.ledger, { lot: 'L3', at: '2026-03-02T00:00:00Z' }).unaccounted).toEqual([]);
+  });
+});
+
 describe('verifyUnit beyond the demo', () => {
   it('says in transit units must be received first', () => {
     const e = w.events;
