@@ -5,16 +5,11 @@
  * helpers read that state.
  */
 import type Database from 'better-sqlite3';
-import { describeIdentifier } from '../codes/identifier.ts';
+import { isSscc } from './parties.ts';
 
 /** True for logistic units (SSCC): containers that come into being when first packed. */
 export function isContainerCode(code: string): boolean {
-  if (!code.startsWith('https://id.gs1.org/00/')) return false;
-  try {
-    return describeIdentifier(code).kind === 'sscc';
-  } catch {
-    return false;
-  }
+  return isSscc(code);
 }
 
 /** Everything inside `container` now, at any depth, outermost first. */

@@ -143,14 +143,34 @@ export function registerTraceParty(ledger: Ledger, input: PartyInput, publicKey?
   return run.immediate();
 }
 
+type KeyFacts = { kind: 'sgtin' | 'lgtin' | 'gtin'; gtin: string } | { kind: 'sscc'; sscc: string } | { kind: 'cn'; resourceCode: string } | { kind: 'other' };
+
+const CANONICAL_GTIN = /^https:\/\/id\.gs1\.org\/01\/([0-9]{14})(?:\/(21|10)\/[^/]+)?$/;
+const CANONICAL_SSCC = /^https:\/\/id\.gs1\.org\/00\/([0-9]{18})$/;
+
+/**
+ * The key facts of a code. Capture sees canonical identifiers (trace/epcis already checked their
+ * digits), so their shape is read directly; anything else goes through describeIdentifier.
+ */
+function keyFacts(code: string): KeyFacts {
+  const g = CANONICAL_GTIN.exec(code);
+  if (g) return { kind: g[2] === '21' ? 'sgtin' : g[2] === '10' ? 'lgtin' : 'gtin', gtin: g[1] };
+  const s = CANONICAL_SSCC.exec(code);
+  if (s) return { kind: 'sscc', sscc: s[1] };
+  try {
+    const d = describeIdentifier(code);
+    if (d.kind === 'sgtin' || d.kind === 'lgtin' || d.kind === 'gtin') return { kind: d.kind, gtin: d.gtin };
+    if (d.kind === 'sscc') return { kind: 'sscc', sscc: d.sscc };
+    if (d.kind === 'cn') return { kind: 'cn', resourceCode: d.resourceCode };
+  } catch {
+    // Not a code we know: no product, owned by nobody.
+  }
+  return { kind: 'other' };
+}
+
 /** True when `party` may commission `code` (a canonical identifier): its GTIN, SSCC or CN product code matches a prefix. */
 export function ownsProduct(party: Pick<TraceParty, 'prefixes' | 'cnPrefixes'>, code: string): boolean {
-  let d: ReturnType<typeof describeIdentifier>;
-  try {
-    d = describeIdentifier(code);
-  } catch {
-    return false;
-  }
+  const d = keyFacts(code);
   switch (d.kind) {
     case 'sgtin':
     case 'lgtin':
@@ -168,12 +188,13 @@ export function ownsProduct(party: Pick<TraceParty, 'prefixes' | 'cnPrefixes'>, 
 
 /** The product key of a code: GTIN-14 or CN resource code; null for SSCCs and other keys. */
 export function productOf(code: string): { product: string | null; kind: string } {
-  try {
-    const d = describeIdentifier(code);
-    if (d.kind === 'sgtin' || d.kind === 'lgtin' || d.kind === 'gtin') return { product: d.gtin, kind: d.kind };
-    if (d.kind === 'cn') return { product: d.resourceCode, kind: 'cn' };
-    return { product: null, kind: d.kind };
-  } catch {
-    return { product: null, kind: 'other' };
-  }
+  const d = keyFacts(code);
+  if (d.kind === 'sgtin' || d.kind === 'lgtin' || d.kind === 'gtin') return { product: d.gtin, kind: d.kind };
+  if (d.kind === 'cn') return { product: d.resourceCode, kind: 'cn' };
+  return { product: null, kind: d.kind };
+}
+
+/** True for logistic units (SSCC): containers that come into being when first packed. */
+export function isSscc(code: string): boolean {
+  return keyFacts(code).kind === 'sscc';
 }

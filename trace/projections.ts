@@ -222,6 +222,7 @@ export class Plan {
   private readonly units = new Map<string, UnitRow | null>();
   /** Codes read from trace_units: written back with UPDATE (cheaper than a replace). */
   private readonly stored = new Set<string>();
+  private readonly read = new Map<string, UnitRow | null>();
   private readonly childAdds = new Map<string, Set<string>>();
   private readonly events: Array<[string, number, number, string | null, string, string | null, string | null, string | null, string, string, string | null, string | null, number | null, string | null]> = [];
   private readonly pendingEvents = new Map<string, EventRef & { row: number; event: EpcisEvent }>();
@@ -246,10 +247,14 @@ export class Plan {
   unit(code: string): UnitRow | null {
     const o = this.units.get(code);
     if (o !== undefined) return o;
+    // Stored rows do not change until write: read each once (container expansion asks twice).
+    const cached = this.read.get(code);
+    if (cached !== undefined) return cached;
     const row = this.s.unit.get(code) as DbUnit | undefined;
-    if (!row) return null;
-    this.stored.add(code);
-    return unitFromDb(row);
+    const unit = row ? unitFromDb(row) : null;
+    if (row) this.stored.add(code);
+    this.read.set(code, unit);
+    return unit;
   }
 
   setUnit(row: UnitRow): void {
