@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ed25519 } from '../../ledger/crypto-node.ts';
 import { Ledger } from '../../ledger/ledger.ts';
-import { canonicalLocation, locationKeys, ownsProduct, partyFromPayload, registerTraceParty, validatePartyInput } from '../../trace/parties.ts';
+import fc from 'fast-check';
+import { canonicalIdentifier, describeIdentifier } from '../../codes/identifier.ts';
+import { canonicalLocation, isSscc, locationKeys, ownsProduct, partyFromPayload, productOf, registerTraceParty, validatePartyInput } from '../../trace/parties.ts';
 import { gln, gtin, refusal, sgtin, sscc } from './helpers/chain.ts';
 
 const G = gln('0614141', '00001');
@@ -48,6 +50,25 @@ describe('ownsProduct', () => {
     expect(ownsProduct(acme, sscc('0614141', '000000001'))).toBe(true);
     expect(ownsProduct(acme, sscc('0614149', '000000001'))).toBe(false);
     expect(ownsProduct(acme, 'https://example.com/not-a-code')).toBe(false);
+  });
+});
+
+describe('productOf', () => {
+  it('agrees with describeIdentifier on canonical identifiers (read by shape) and on other forms', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{7}$/), fc.stringMatching(/^[0-9]{5}$/), fc.constantFrom('0', '1', '5'), fc.stringMatching(/^[A-Za-z0-9]{1,20}$/), (cp, item, ind, serial) => {
+        const g = gtin(cp, item, ind);
+        for (const code of [sgtin(g, serial), `https://id.gs1.org/01/${g}/10/${serial}`, `https://id.gs1.org/01/${g}`]) {
+          expect(productOf(code).product).toBe((describeIdentifier(code) as { gtin: string }).gtin);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(productOf(canonicalIdentifier('urn:epc:id:sgtin:0614141.010734.7'))).toEqual({ product: gtin('0614141', '10734'), kind: 'sgtin' });
+    expect(productOf('urn:epc:id:sgtin:0614141.010734.7')).toEqual({ product: gtin('0614141', '10734'), kind: 'sgtin' });
+    expect(productOf(sscc('0614141', '000000001'))).toEqual({ product: null, kind: 'sscc' });
+    expect(isSscc(sscc('0614141', '000000001'))).toBe(true);
+    expect(productOf('urn:example:x')).toEqual({ product: null, kind: 'other' });
   });
 });
 
