@@ -4,10 +4,11 @@
  * key goes to a key file readable by its owner only (mode 0600, never overwritten), which
  * `drugtrace capture --party` signs with.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ed25519 } from '../../ledger/crypto-node.ts';
+import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
+import { keyIdFor } from '../../ledger/keys.ts';
 import { LedgerError } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { registerTraceParty } from '../../trace/parties.ts';
@@ -87,26 +88,27 @@ export function register(program: Command): void {
     .action((opts: { party: string; role: string; name: string; location: string[]; prefix?: string[]; cnPrefix?: string[]; key?: string; db?: string; json?: boolean }) => {
       const out = output(opts);
       const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
-      // Checked before registering, so a refused key file never leaves a party without its key.
-      if (existsSync(keyFile)) usage('party add', 'CLI_KEY_EXISTS', `key file ${keyFile} already exists; refusing to replace a key`);
       const ledger = openLedger(opts.db, 'party add');
       try {
         const secretKey = ed25519.generateSecretKey();
+        const publicKey = ed25519.publicKey(secretKey);
+        // The key file first (exclusively), so a registered party never lacks its key; removed again if the registration is refused.
+        writePartyKeyFile(keyFile, { party: opts.party, keyId: keyIdFor(sha256, publicKey), secretKey });
         let result: ReturnType<typeof registerTraceParty>;
         try {
           result = registerTraceParty(
             ledger,
             { party: opts.party, role: opts.role, name: opts.name, locations: opts.location, prefixes: opts.prefix ?? [], cnPrefixes: opts.cnPrefix ?? [] },
-            ed25519.publicKey(secretKey),
+            publicKey,
           );
         } catch (err) {
+          unlinkSync(keyFile);
           if (err instanceof TraceError) {
             throw new CliExit(EXIT.usage, `drugtrace party add: ${err.code}: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
           }
           if (err instanceof LedgerError) ledgerExit(err, 'party add');
           throw err;
         }
-        writePartyKeyFile(keyFile, { party: opts.party, keyId: result.keyId!, secretKey });
         out.result({ ok: true, party: result.party, position: result.position, keyId: result.keyId, keyFile }, () =>
           [`party ${result.party.party} (${result.party.role}) registered at position ${result.position}`, `key ${result.keyId} written to ${keyFile} (mode 0600)`].join('\n'),
         );

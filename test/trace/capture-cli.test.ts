@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main.ts';
@@ -59,11 +59,15 @@ describe('drugtrace party add / capture', () => {
     expect(JSON.parse((await run(['party', 'list', '--db', db, '--json'])).stdout).parties).toHaveLength(2);
   });
 
-  it('refuses a bad registration with exit 2 and its code', async () => {
+  it('refuses a bad registration with exit 2 and its code, leaving no key file behind', async () => {
     await setUp();
     const r = await run(['party', 'add', '--party', 'p', '--role', 'wizard', '--name', 'X', '--location', '0614149000011', '--db', db, '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'TRACE_BAD_REGISTRATION', details: { field: 'role' } });
+    expect(existsSync(`${db}.keys/p.key`)).toBe(false);
+    const again = await run(['party', 'add', '--party', 'acme', '--role', 'pharmacy', '--name', 'X', '--location', gln('0614149', '00001'), '--key', join(dir, 'other.key'), '--db', db, '--json']);
+    expect([again.code, JSON.parse(again.stdout).error.code]).toEqual([1, 'LEDGER_PARTY_EXISTS']);
+    expect(existsSync(join(dir, 'other.key'))).toBe(false);
   });
 
   it('captures a document signed with the party key and prints the receipt; the same file again is a duplicate of a new signing', async () => {
