@@ -16,7 +16,8 @@
  *     location, destination in transit, dispensed by/where/when, last event time and the custody
  *     path), and against the bare core answer (unit → status, custodian) as a floor.
  *
- * Usage: npx tsx bench/trace.bench.ts [--ingest-pallets 20] [--recall-units 100000] [--dispense 0.5] [--samples 2000]
+ * Usage: npx tsx bench/trace.bench.ts [--ingest-pallets 20] [--recall-units 100000] [--filler-units 0]
+ *        [--dispense 0.5] [--samples 2000] [--keep FILE]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,8 @@ const INGEST_PALLETS = arg('ingest-pallets', 20);
 const RECALL_UNITS = arg('recall-units', 100_000);
 const DISPENSE = arg('dispense', 0.5);
 const SAMPLES = arg('samples', 2000);
+/** More units (lots of 10,000) captured before the recall lot, to measure history on a bigger store. */
+const FILLER_UNITS = arg('filler-units', 0);
 const UNITS_PER_CASE = 100;
 const CASES_PER_PALLET = 10;
 const UNITS_PER_PALLET = UNITS_PER_CASE * CASES_PER_PALLET;
@@ -282,6 +285,17 @@ function main(): void {
     console.log(`  capture  ${captured.seconds.toFixed(2)} s  ${Math.round(captured.events / captured.seconds)} events/s  ${Math.round(raw.rows / captured.seconds)} rows/s`);
     console.log(`  raw      ${raw.seconds.toFixed(2)} s  ${Math.round(raw.rows / raw.seconds)} rows/s`);
     console.log(`  ratio    ${(raw.seconds / captured.seconds).toFixed(2)} (capture speed ÷ raw insert speed; target ≥ 0.5)`);
+
+    if (FILLER_UNITS > 0) {
+      let done = 0;
+      const t0 = process.hrtime.bigint();
+      for (let l = 0; done < FILLER_UNITS; l++) {
+        const filler = new Workload(parties);
+        done += filler.lot(`F${String(l).padStart(4, '0')}`, Math.min(10, Math.ceil((FILLER_UNITS - done) / UNITS_PER_PALLET))).length;
+        capture(ledger, filler.signed());
+      }
+      console.log(`filler: ${done} more units captured in ${seconds(t0).toFixed(1)} s`);
+    }
 
     // 3 first (it builds the big lot), then 2 over everything.
     const lotPallets = Math.ceil(RECALL_UNITS / UNITS_PER_PALLET);
