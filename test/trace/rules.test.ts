@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ed25519 } from '../../ledger/crypto-node.ts';
 import { captureDocument, signCapture } from '../../trace/capture.ts';
-import { LifecycleError } from '../../trace/lifecycle.ts';
+import { applyAction, LifecycleError } from '../../trace/lifecycle.ts';
 import { actionFor, BIZ_STEP_ACTIONS, TraceError } from '../../trace/rules.ts';
 import { normaliseEvent } from '../../trace/epcis/index.ts';
 import { ACME_GTIN, CHAIN, epcisDocument, gln, gtin, refusal, sgtin, sscc, TraceWorld, type Json } from './helpers/chain.ts';
@@ -72,6 +72,23 @@ describe('the action table', () => {
   it('takes the Web URI and URN forms of a bizStep alike', () => {
     expect(actionFor(event({ bizStep: 'https://ref.gs1.org/cbv/BizStep-shipping' }))).toBe('ship');
     expect(actionFor(event({ bizStep: 'urn:epcglobal:cbv:bizstep:shipping' }))).toBe('ship');
+  });
+});
+
+describe('the lifecycle actions capture added', () => {
+  const ctx = { code: 'u', party: 'p', location: 'l', at: '2026-01-01T00:00:00Z' };
+  it('observe keeps any status but refuses destroyed and never-commissioned units', () => {
+    for (const status of ['active', 'in_transit', 'dispensed', 'recalled', 'locked'] as const) {
+      expect(applyAction({ status, recalled: false }, 'observe', ctx).status).toBe(status);
+    }
+    expect(refusal(() => applyAction({ status: 'destroyed', recalled: false }, 'observe', ctx)).code).toBe('TRACE_DESTROYED');
+    expect(refusal(() => applyAction(null, 'observe', ctx)).code).toBe('TRACE_NOT_COMMISSIONED');
+  });
+
+  it('consume takes an in-stock unit to destroyed and nothing else', () => {
+    expect(applyAction({ status: 'received', recalled: false }, 'consume', ctx).status).toBe('destroyed');
+    expect(refusal(() => applyAction({ status: 'dispensed', recalled: false }, 'consume', ctx)).code).toBe('TRACE_INVALID_TRANSITION');
+    expect(refusal(() => applyAction({ status: 'recalled', recalled: true }, 'consume', ctx)).code).toBe('TRACE_RECALLED');
   });
 });
 
