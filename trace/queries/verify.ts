@@ -27,7 +27,8 @@ export type VerifyReasonCode =
   | 'in_transit'
   | 'container'
   | 'not_commissioned'
-  | 'not_issued';
+  | 'not_issued'
+  | 'not_serialised';
 
 export interface VerifyReason {
   code: VerifyReasonCode;
@@ -105,7 +106,9 @@ export function verifyUnit(source: QuerySource, code: string, at: string = new D
     const reason: VerifyReason =
       issuance === 'issued'
         ? { code: 'not_commissioned', message: 'issued but never commissioned: this code should not be on a pack in circulation' }
-        : { code: 'not_issued', message: `not known to the ledger (issuance: ${issuance}): suspected counterfeit` };
+        : issuance === 'not-serialised'
+          ? { code: 'not_serialised', message: 'this code names no single pack (a GTIN, lot or logistic unit): scan the pack\'s own 2D code' }
+          : { code: 'not_issued', message: `not known to the ledger (issuance: ${issuance}): suspected counterfeit` };
     return {
       verdict: 'unknown_code',
       code: canonical,

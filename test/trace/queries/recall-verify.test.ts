@@ -118,7 +118,11 @@ describe('verifyUnit beyond the demo', () => {
 
   it('a CN code of an unknown product and an SSCC never packed are unknown too', () => {
     expect(verifyUnit(w.ledger, '81234560000000019999')).toMatchObject({ verdict: 'unknown_code' });
-    expect(verifyUnit(w.ledger, sscc('0614141', '000000042'))).toMatchObject({ verdict: 'unknown_code', issuance: 'not-serialised' });
+    expect(verifyUnit(w.ledger, sscc('0614141', '000000042'))).toMatchObject({ verdict: 'unknown_code', issuance: 'not-serialised', reasons: [{ code: 'not_serialised' }] });
+  });
+
+  it('a bare GTIN names no pack: unknown, asks for the pack\'s own code', () => {
+    expect(verifyUnit(w.ledger, ACME_GTIN)).toMatchObject({ verdict: 'unknown_code', issuance: 'not-serialised', reasons: [{ code: 'not_serialised' }] });
   });
 
   it.each(['', 'not-a-code', '(01)09521234000014(21)X'])('refuses %j with TRACE_QUERY_BAD_CODE', (input) => {
