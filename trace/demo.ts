@@ -360,6 +360,8 @@ export interface DemoOptions {
   seed?: string;
   /** The log's origin line (default "drugtrace.example/demo"). */
   origin?: string;
+  /** Told each party's key as it is registered (the CLI saves them so the demo parties can go on capturing). */
+  onPartyKey?: (key: { party: string; keyId: string; secretKey: Uint8Array }) => void;
 }
 
 export interface DemoStepResult {
@@ -434,13 +436,13 @@ export function runDemo(dbFile: string, options: DemoOptions = {}): DemoResult {
   if (dbFile !== ':memory:' && existsSync(dbFile)) throw new RangeError(`${dbFile} already exists: the demo builds a new ledger`);
   const ledger = Ledger.init(dbFile, { origin: options.origin ?? 'drugtrace.example/demo' });
   try {
-    return buildInto(ledger, dbFile, seed);
+    return buildInto(ledger, dbFile, seed, options.onPartyKey);
   } finally {
     ledger.close();
   }
 }
 
-function buildInto(ledger: Ledger, dbFile: string, seed: string): DemoResult {
+function buildInto(ledger: Ledger, dbFile: string, seed: string, onPartyKey: DemoOptions['onPartyKey']): DemoResult {
   const store = ledger.store;
 
   // Products and their serials (issuance), with a seeded byte source so the codes repeat.
@@ -479,6 +481,7 @@ function buildInto(ledger: Ledger, dbFile: string, seed: string): DemoResult {
       ed25519.publicKey(secretKey),
     );
     keys.set(p.id, { keyId: keyId!, secretKey });
+    onPartyKey?.({ party: p.id, keyId: keyId!, secretKey });
   }
 
   const steps: DemoStepResult[] = [];

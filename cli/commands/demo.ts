@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { runDemo, type DemoResult } from '../../trace/demo.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { defaultPartyKeyFile, writePartyKeyFile } from './party.ts';
 
 function guide(r: DemoResult): string {
   const db = `--db ${r.dbFile}`;
@@ -27,6 +28,7 @@ function guide(r: DemoResult): string {
     `  drugtrace verify ${lookAt.issuedNotCommissioned} ${db}          # issued, never commissioned`,
     `  drugtrace verify ${lookAt.neverIssued} ${db}          # never issued: counterfeit suspect`,
     `  drugtrace recall report --gtin ${lookAt.recallLot.gtin} --lot ${lookAt.recallLot.lot} ${db}`,
+    `Party keys are in ${r.dbFile}.keys/: record more as any party with drugtrace capture FILE --party pharmacy-1 ${db}`,
   ].join('\n');
 }
 
@@ -46,7 +48,11 @@ export function register(program: Command): void {
           error: { code: 'CLI_DB_EXISTS', message: `${file} already exists`, details: { file } },
         });
       }
-      const result = runDemo(file, { seed: opts.seed });
+      const result = runDemo(file, {
+        seed: opts.seed,
+        // Saved where `drugtrace capture --party ID` looks, so the demo parties can record more events.
+        onPartyKey: (key) => writePartyKeyFile(defaultPartyKeyFile(file, key.party), key),
+      });
       out.result({ ok: true, ...result }, () => guide(result));
     });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../cli/main.ts';
@@ -43,6 +43,28 @@ describe('drugtrace demo', () => {
     expect(r.stdout).toMatch(/^Built the demo chain in .*human\.db/);
     expect(r.stdout).toContain('drugtrace recall report --gtin 09521234000013 --lot A2601 --db ');
     expect(r.stdout).toContain('#35  mah-huaxin  MAH recalls lot A2601');
+  });
+
+  it('saves the parties\' keys so they can go on capturing: pharmacy 3 dispenses the ok pack', async () => {
+    expect(existsSync(`${db}.keys/pharmacy-3.key`)).toBe(true);
+    const event = {
+      type: 'ObjectEvent',
+      eventTime: '2026-03-21T10:00:00.000+08:00',
+      eventTimeZoneOffset: '+08:00',
+      epcList: [demo.lookAt.okToDispense],
+      action: 'OBSERVE',
+      bizStep: 'dispensing',
+      disposition: 'dispensed',
+      readPoint: { id: 'https://id.gs1.org/414/9521403000004' },
+    };
+    const file = join(dir, 'dispense.json');
+    writeFileSync(file, JSON.stringify({ '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: '2026-03-21T10:00:00Z', epcisBody: { eventList: [event] } }));
+    const copy = join(dir, 'keys.db');
+    expect((await run(['demo', '--db', copy, '--json'])).code).toBe(0);
+    expect((await run(['capture', file, '--party', 'pharmacy-3', '--db', copy, '--json'])).code).toBe(0);
+    const after = await run(['verify', demo.lookAt.okToDispense, '--db', copy, '--json']);
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout)).toMatchObject({ status: 'dispensed', dispensed: { party: 'pharmacy-3' } });
   });
 
   it('refuses an existing database with exit 2', async () => {
