@@ -2,11 +2,17 @@
  * `drugtrace recall report --lot LOT [--gtin GTIN] [--json|--csv]`: the recall path of a lot —
  * where every unit went, who holds it, what was dispensed where and when, what is unaccounted for.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_MAX_TRANSIT_DAYS, recallReport, type RecallReport } from '../../trace/queries/index.ts';
+import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
+import { LedgerError, signDocument } from '../../ledger/entry.ts';
+import { recallPayload, recordRecall } from '../../trace/capture.ts';
+import { DEFAULT_MAX_TRANSIT_DAYS, gtin14, recallReport, type RecallReport } from '../../trace/queries/index.ts';
+import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
-import { openLedger } from './ledger.ts';
+import { ledgerExit, openLedger } from './ledger.ts';
+import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 
 export const RECALL_CSV_HEADER = 'code,status,recalled,custodian,location,path,pending_to,dispensed_party,dispensed_location,dispensed_at,last_event_at,unaccounted';
 
@@ -63,8 +69,64 @@ export function recallText(r: RecallReport): string {
   return lines.join('\n');
 }
 
+/** `recall record`: a lot recall (or withdrawal) signed with the party's key file. */
+function registerRecord(recall: Command): void {
+  recall
+    .command('record')
+    .description("recall (or withdraw) a lot, signed with the product owner's or a regulator's key")
+    .requiredOption('--gtin <gtin>', 'GTIN (or CN product resource code) of the product')
+    .requiredOption('--lot <lot>', 'lot number')
+    .requiredOption('--reason <text>', 'why the lot is recalled')
+    .requiredOption('--party <id>', 'the registered party recalling it')
+    .option('--withdrawal', 'withdraw the product lot from the market instead of recalling it')
+    .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
+    .option('--db <file>', 'SQLite database file')
+    .option('--json', 'print one JSON document')
+    .action((opts: { gtin: string; lot: string; reason: string; party: string; withdrawal?: boolean; key?: string; db?: string; json?: boolean }) => {
+      const out = output(opts);
+      let product: string;
+      try {
+        product = /^8\d{6}$/.test(opts.gtin.trim()) ? opts.gtin.trim() : gtin14(opts.gtin);
+      } catch (err) {
+        queryExit(err, 'recall record');
+      }
+      const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
+      const key = readPartyKeyFile(keyFile, 'recall record');
+      if (key.party !== opts.party) {
+        throw new CliExit(EXIT.usage, `drugtrace recall record: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, {
+          ok: false,
+          error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` },
+        });
+      }
+      const ledger = openLedger(opts.db, 'recall record');
+      try {
+        let recorded: ReturnType<typeof recordRecall>;
+        try {
+          const signed = signDocument(
+            { kind: 'recall', signer: { party: key.party, keyId: key.keyId }, payload: recallPayload(product, opts.lot, opts.reason, Boolean(opts.withdrawal)) },
+            key.secretKey,
+            { sha256, ed25519 },
+          );
+          recorded = recordRecall(ledger, signed);
+        } catch (err) {
+          if (err instanceof TraceError) {
+            const exit = err.code === 'TRACE_BAD_RECALL' ? EXIT.usage : EXIT.no;
+            throw new CliExit(exit, `drugtrace recall record: refused: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
+          }
+          if (err instanceof LedgerError) ledgerExit(err, 'recall record');
+          throw err;
+        }
+        const what = opts.withdrawal ? 'withdrawn' : 'recalled';
+        out.result({ ok: true, product, lot: opts.lot, ...recorded }, () => `lot ${opts.lot} of ${product} ${what} at ledger position ${recorded.position}: ${recorded.units} unit(s) marked${recorded.duplicate ? ' (already recorded)' : ''}`);
+      } finally {
+        ledger.close();
+      }
+    });
+}
+
 export function register(program: Command): void {
-  const recall = program.command('recall').description('recall reports');
+  const recall = program.command('recall').description('lot recalls: record one, report where a lot went');
+  registerRecord(recall);
   recall
     .command('report')
     .description('recall path of a lot: every unit, where it went, who holds it, what was dispensed, what is unaccounted')

@@ -127,6 +127,28 @@ describe('drugtrace verify', () => {
   });
 });
 
+describe('drugtrace recall record', () => {
+  it('records a lot recall signed by the MAH, then the report shows it', async () => {
+    const copy = join(dir, 'recall.db');
+    expect((await run(['demo', '--db', copy, '--json'])).code).toBe(0);
+    const r = await run(['recall', 'record', '--gtin', '9521234000013', '--lot', 'A2602', '--reason', 'label misprint', '--party', 'mah-huaxin', '--db', copy, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, product: '09521234000013', lot: 'A2602', position: 36, units: 12, duplicate: false });
+    const report = JSON.parse((await run(['recall', 'report', '--lot', 'A2602', '--db', copy, '--json'])).stdout);
+    expect(report.recalls).toEqual([{ position: 36, kind: 'recall', party: 'mah-huaxin', reason: 'label misprint', unitCount: 12 }]);
+    expect(report.byStatus).toEqual({ recalled: 10, dispensed: 2 });
+
+    // A pharmacy may not recall the MAH's product: "no", exit 1.
+    const foreign = await run(['recall', 'record', '--gtin', '09521234000013', '--lot', 'A2602', '--reason', 'x', '--party', 'pharmacy-1', '--db', copy, '--json']);
+    expect(foreign.code).toBe(1);
+    expect(JSON.parse(foreign.stdout).error.code).toBe('TRACE_NOT_OWN_PRODUCT');
+    // Usage errors: a bad GTIN, an empty reason, a key file that is not the party's.
+    expect((await run(['recall', 'record', '--gtin', '09521234000014', '--lot', 'A2602', '--reason', 'x', '--party', 'mah-huaxin', '--db', copy])).code).toBe(2);
+    expect((await run(['recall', 'record', '--gtin', '09521234000013', '--lot', 'A2602', '--reason', ' ', '--party', 'mah-huaxin', '--db', copy])).code).toBe(2);
+    expect((await run(['recall', 'record', '--gtin', '09521234000013', '--lot', 'A2602', '--reason', 'x', '--party', 'mah-huaxin', '--key', `${copy}.keys/pharmacy-1.key`, '--db', copy])).code).toBe(2);
+  });
+});
+
 describe('drugtrace recall report', () => {
   it('prints the report as JSON', async () => {
     const r = await run(['recall', 'report', '--lot', 'A2601', '--db', db, '--at', '2026-03-20T00:00:00Z', '--json']);
