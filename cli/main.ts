@@ -18,6 +18,7 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/history.ts'),
   () => import('./commands/verify.ts'),
   () => import('./commands/recall.ts'),
+  () => import('./commands/events.ts'),
   () => import('./commands/proof.ts'),
 ];
 

@@ -196,3 +196,44 @@ describe('drugtrace recall report', () => {
     expect((await run(['recall', 'report', '--db', db])).code).toBe(2);
   });
 });
+
+describe('drugtrace events', () => {
+  it('filters events and prints them as JSON', async () => {
+    const r = await run(['events', '--biz-step', 'shipping', '--disposition', 'returned', '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.count).toBe(1);
+    expect(out.events[0]).toMatchObject({ position: 32, item: 0, party: 'pharmacy-2' });
+  });
+
+  it('prints an EPCIS 2.0 document with --epcis, several values per filter', async () => {
+    const r = await run(['events', '--type', 'ObjectEvent', '--biz-step', 'receiving', 'dispensing', '--from', '2026-03-06T00:00:00+08:00', '--until', '2026-03-08T00:00:00+08:00', '--epcis', '--db', db]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.type).toBe('EPCISDocument');
+    expect(doc.epcisBody.eventList.map((e: { bizStep: string }) => e.bizStep)).toEqual([...Array(5).fill('receiving'), ...Array(6).fill('dispensing')]);
+  });
+
+  it('exits 2 for bad filters', async () => {
+    expect((await run(['events', '--type', 'Foo', '--db', db])).code).toBe(2);
+    expect((await run(['events', '--limit', 'x', '--db', db])).code).toBe(2);
+    expect((await run(['events', '--from', 'yesterday', '--db', db])).code).toBe(2);
+  });
+});
+
+describe('drugtrace trace', () => {
+  it('forward from a pallet lists its cases and their units', async () => {
+    const r = await run(['trace', 'forward', demo.pallets[0].code, '--db', db, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.codes).toHaveLength(3 + 18);
+    expect(out.codes.slice(0, 3)).toEqual(demo.pallets[0].children);
+  });
+
+  it('backward from a unit names its case and pallet', async () => {
+    const r = await run(['trace', 'backward', demo.lookAt.history, '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('contained in 00/095212340000000013  from #18.0 to #24.1');
+    expect(r.stdout).toContain('contained in 00/095212340000001010  from #18.7 to #22.0');
+  });
+});
