@@ -102,6 +102,9 @@ function party(id: string, role: DemoRole, name: string, companyPrefix: string):
 }
 
 /** Company prefixes in GS1's 952 range, which is reserved for demonstrations and examples. */
+/** The origin of a ledger built by the demo (unless another is asked for). */
+export const DEMO_ORIGIN = 'drugtrace.example/demo';
+
 export const DEMO_PARTIES: readonly DemoParty[] = [
   party('mah-huaxin', 'manufacturer', 'Huaxin Pharmaceutical Co. (MAH)', '9521234'),
   party('dist-north', 'distributor', 'North Medical Distribution', '9521301'),
@@ -434,7 +437,7 @@ const SPARE_SERIALS = 2;
 export function runDemo(dbFile: string, options: DemoOptions = {}): DemoResult {
   const seed = options.seed ?? 'drugtrace-demo';
   if (dbFile !== ':memory:' && existsSync(dbFile)) throw new RangeError(`${dbFile} already exists: the demo builds a new ledger`);
-  const ledger = Ledger.init(dbFile, { origin: options.origin ?? 'drugtrace.example/demo' });
+  const ledger = Ledger.init(dbFile, { origin: options.origin ?? DEMO_ORIGIN });
   try {
     return buildInto(ledger, dbFile, seed, options.onPartyKey);
   } finally {

@@ -3,9 +3,10 @@
  * (MAH → 2 distributors → 5 pharmacies; pallets, cases, units; a return, a theft, a recall) and
  * says where to look.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runDemo, type DemoResult } from '../../trace/demo.ts';
+import { Ledger, defaultKeyFile } from '../../ledger/ledger.ts';
+import { DEMO_ORIGIN, runDemo, type DemoResult } from '../../trace/demo.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { defaultPartyKeyFile, writePartyKeyFile } from './party.ts';
 
@@ -38,10 +39,12 @@ export function register(program: Command): void {
     .description('a whole supply chain, end to end, with a return, a theft and a recall, in a new ledger')
     .option('--db <file>', 'new SQLite database file to build it in (must not exist)')
     .option('--seed <text>', 'derive keys and serials from this (default "drugtrace-demo")')
+    .option('--replace', 'if FILE holds an earlier demo ledger, delete it and build afresh (refused for any other ledger)')
     .option('--json', 'print one JSON document')
-    .action((opts: { db?: string; seed?: string; json?: boolean }) => {
+    .action((opts: { db?: string; seed?: string; replace?: boolean; json?: boolean }) => {
       const out = output(opts);
       const file = resolveDbFile(opts.db);
+      if (existsSync(file) && opts.replace) removeDemoLedger(file);
       if (existsSync(file)) {
         throw new CliExit(EXIT.usage, `drugtrace demo: ${file} already exists; the demo builds a new ledger (pass --db NEWFILE)`, {
           ok: false,
@@ -55,4 +58,26 @@ export function register(program: Command): void {
       });
       out.result({ ok: true, ...result }, () => guide(result));
     });
+}
+
+/**
+ * Deletes a ledger that the demo built (database, WAL, operator key, party keys). Anything else is
+ * refused: `--replace` must never be a way to lose a real ledger.
+ */
+function removeDemoLedger(file: string): void {
+  let origin: string | undefined;
+  try {
+    const ledger = Ledger.open(file);
+    origin = ledger.origin;
+    ledger.close();
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== DEMO_ORIGIN) {
+    throw new CliExit(EXIT.usage, `drugtrace demo: ${file} is not a demo ledger (origin ${origin ?? 'unreadable'}); refusing to replace it`, {
+      ok: false,
+      error: { code: 'CLI_NOT_A_DEMO_LEDGER', message: `${file} is not a demo ledger`, details: { file, origin: origin ?? null } },
+    });
+  }
+  for (const path of [file, `${file}-wal`, `${file}-shm`, defaultKeyFile(file), `${file}.keys`]) rmSync(path, { recursive: true, force: true });
 }

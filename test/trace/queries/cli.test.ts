@@ -72,6 +72,26 @@ describe('drugtrace demo', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.code).toBe('CLI_DB_EXISTS');
   });
+
+  it('with --replace, builds an earlier demo ledger afresh (what npm start does)', async () => {
+    const again = join(dir, 'again.db');
+    expect((await run(['demo', '--db', again, '--json'])).code).toBe(0);
+    writeFileSync(`${again}.keys/stale.key`, 'left from the first run');
+    const r = await run(['demo', '--db', again, '--replace', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).ledgerSize).toBe(36);
+    expect(existsSync(`${again}.keys/stale.key`)).toBe(false);
+  });
+
+  it('with --replace, refuses to delete a ledger the demo did not build', async () => {
+    const real = join(dir, 'real.db');
+    expect((await run(['init', '--db', real, '--origin', 'pharma.example/log', '--json'])).code).toBe(0);
+    const r = await run(['demo', '--db', real, '--replace', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('CLI_NOT_A_DEMO_LEDGER');
+    expect(existsSync(real)).toBe(true);
+    expect(existsSync(`${real}.operator-key`)).toBe(true);
+  });
 });
 
 describe('drugtrace history', () => {
