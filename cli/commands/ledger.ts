@@ -14,7 +14,9 @@ import { LedgerError, type SignedDocument } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
 import { sha256 } from '../../ledger/crypto-node.ts';
-import { serializeBundle } from '../../ledger/bundle.ts';
+import { serializeBundle, type ProofBundle } from '../../ledger/bundle.ts';
+import { exportUnitBundle, type UnitBundleResult } from '../../trace/proofs.ts';
+import { QueryError } from '../../trace/queries/errors.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
@@ -207,46 +209,98 @@ export function register(program: Command): void {
 }
 
 /**
- * `drugtrace proof export --position N... --out FILE`: an offline proof bundle for entries by
- * position (a unit's whole history by code comes with the trace layer). Registered into the
- * `proof` group that cli/commands/proof.ts creates.
+ * `drugtrace proof export CODE [--out FILE]`: the offline proof bundle of one unit's history
+ * (trace/proofs.ts); `drugtrace proof export --position N... [--out FILE]`: a bundle for ledger
+ * entries by position. Exactly one of CODE and --position; without --out the bundle itself is
+ * printed on stdout. Registered into the `proof` group that cli/commands/proof.ts creates.
  */
 export function registerProofExport(proof: Command): void {
   proof
     .command('export')
-    .description('write an offline proof bundle for ledger entries (by position; by unit code once the trace layer exists)')
-    .requiredOption('--position <n...>', 'entry positions to prove (one or more)')
-    .requiredOption('--out <file>', 'where to write the bundle (JSON)')
-    .option('--items <which>', 'items of batch documents to include: all (default) or none', 'all')
+    .description("write an offline proof bundle: one unit's whole history (CODE), or ledger entries (--position)")
+    .argument('[code]', 'the unit: Digital Link, GS1 element string, EPC URN or CN code')
+    .option('--position <n...>', 'instead of CODE: entry positions to prove (one or more)')
+    .option('--out <file>', 'where to write the bundle (JSON); default: print the bundle on stdout')
+    .option('--items <which>', 'with --position: items of batch documents to include, all (default) or none')
     .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
-    .option('--json', 'print a one-document JSON summary')
-    .action((opts: { position: string[]; out: string; items: string; db?: string; json?: boolean }) => {
+    .option('--json', 'print a one-document JSON summary (the bundle itself when there is no --out)')
+    .addHelpText(
+      'after',
+      "\nWith CODE the bundle holds the capture entries of the unit's events (its own, its containers'\n" +
+        "while it was inside, its transformation inputs'), only those events' items with their paths to\n" +
+        "each document's signed itemsRoot, its lot's recall entries, the key registrations of every\n" +
+        'signer and a checkpoint covering them. Check it with `drugtrace proof verify FILE`.\n' +
+        'Exit 1 when the code has no recorded event; 2 for a malformed code or CODE with --position.',
+    )
+    .action((code: string | undefined, opts: { position?: string[]; out?: string; items?: string; db?: string; json?: boolean }) => {
+      const usage = (message: string, errorCode: string, details: Record<string, unknown> = {}): never => {
+        throw new CliExit(EXIT.usage, `drugtrace proof export: ${message}`, { ok: false, error: { code: errorCode, message, details } });
+      };
+      if (code !== undefined && opts.position !== undefined) usage('give a unit CODE or --position, not both', 'CLI_CONFLICTING_ARGUMENTS', { code, position: opts.position });
+      if (code === undefined && opts.position === undefined) usage('give a unit CODE or --position N...', 'CLI_MISSING_ARGUMENT');
+      if (code !== undefined && opts.items !== undefined) usage('--items goes with --position; a unit bundle holds exactly its own events', 'CLI_CONFLICTING_ARGUMENTS', { items: opts.items });
       const out = output(opts);
-      const positions = opts.position.map((p) => {
-        if (!/^(0|[1-9][0-9]*)$/.test(p) || !Number.isSafeInteger(Number(p))) {
-          throw new CliExit(EXIT.usage, `drugtrace proof export: --position must be whole numbers, got ${JSON.stringify(p)}`, {
-            ok: false,
-            error: { code: 'CLI_BAD_NUMBER', message: '--position must be whole numbers', details: { value: p } },
-          });
-        }
+      const positions = (opts.position ?? []).map((p) => {
+        if (!/^(0|[1-9][0-9]*)$/.test(p) || !Number.isSafeInteger(Number(p))) usage(`--position must be whole numbers, got ${JSON.stringify(p)}`, 'CLI_BAD_NUMBER', { value: p });
         return Number(p);
       });
-      if (opts.items !== 'all' && opts.items !== 'none') {
-        throw new CliExit(EXIT.usage, `drugtrace proof export: --items must be all or none, got ${JSON.stringify(opts.items)}`, {
-          ok: false,
-          error: { code: 'CLI_BAD_OPTION', message: '--items must be all or none', details: { value: opts.items } },
-        });
-      }
+      const items = opts.items ?? 'all';
+      if (items !== 'all' && items !== 'none') return usage(`--items must be all or none, got ${JSON.stringify(items)}`, 'CLI_BAD_OPTION', { value: items });
       const l = openLedger(opts.db, 'proof export');
       try {
-        let bundle;
+        let bundle: ProofBundle;
+        let unit: UnitBundleResult | undefined;
         try {
-          bundle = l.exportBundle(positions, { items: opts.items });
+          if (code !== undefined) {
+            unit = exportUnitBundle(l, code);
+            bundle = unit.bundle;
+          } else {
+            bundle = l.exportBundle(positions, { items });
+          }
         } catch (err) {
+          if (err instanceof QueryError) {
+            const badInput = err.code === 'TRACE_QUERY_BAD_CODE';
+            throw new CliExit(badInput ? EXIT.usage : EXIT.no, `drugtrace proof export: ${err.message}`, {
+              ok: false,
+              error: { code: err.code, message: err.message, details: err.details },
+            });
+          }
           ledgerExit(err, 'proof export');
         }
-        writeFileSync(opts.out, serializeBundle(bundle));
         const size = Number(bundle.checkpoint.split('\n')[1]);
+        if (opts.out === undefined) {
+          // The bundle is the result: one JSON document on stdout, with or without --json.
+          process.stdout.write(serializeBundle(bundle));
+          if (unit?.checkpointCreated && !out.json) process.stderr.write(`signed a new checkpoint at size ${size}\n`);
+          return;
+        }
+        writeFileSync(opts.out, serializeBundle(bundle));
+        if (unit) {
+          const s = unit.selection;
+          const summary = {
+            ok: true,
+            out: opts.out,
+            code: s.code,
+            events: s.events.length,
+            recalls: s.recalls.length,
+            positions: s.positions,
+            entries: bundle.entries.length,
+            items: bundle.entries.reduce((n, e) => n + (e.items?.length ?? 0), 0),
+            checkpointSize: size,
+            checkpointCreated: unit.checkpointCreated,
+            witnesses: bundle.log.witnesses?.length ?? 0,
+            origin: bundle.log.origin,
+          };
+          out.result(
+            summary,
+            () =>
+              `wrote ${opts.out}: ${s.code}, ${s.events.length} events in ${s.positions.length - s.recalls.length} capture entries` +
+              `${s.recalls.length ? ` and ${s.recalls.length} recall entr${s.recalls.length === 1 ? 'y' : 'ies'}` : ''}` +
+              ` (${bundle.entries.length} entries with the signer keys' registrations) against checkpoint size ${size}` +
+              `${unit!.checkpointCreated ? ' (signed now)' : ''}${summary.witnesses ? `, ${summary.witnesses} witness cosignature(s)` : ''}`,
+          );
+          return;
+        }
         const summary = { ok: true, out: opts.out, entries: bundle.entries.length, positions, checkpointSize: size, origin: bundle.log.origin };
         out.result(summary, () => `wrote ${opts.out}: ${bundle.entries.length} entries (${positions.length} requested, the rest prove signer keys) against checkpoint size ${size}`);
       } finally {

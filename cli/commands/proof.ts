@@ -11,10 +11,11 @@ import type { Command } from 'commander';
 import { CliExit, EXIT, output } from '../common.ts';
 import { nodeCrypto } from '../../ledger/crypto-node.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
-import { verifyBundle, type BundleReport } from '../../ledger/bundle.ts';
+import { verifyBundle, type BundleReport, type ProofBundle } from '../../ledger/bundle.ts';
 import { noteVerifierFromKey } from '../../ledger/note.ts';
 import { parseWitnessKey } from '../../ledger/witness.ts';
 import { registerProofExport } from './ledger.ts';
+import { provenHistory, type ProvenHistory } from '../../trace/proof-history.ts';
 
 interface VerifyOptions {
   operatorKey?: string[];
@@ -30,9 +31,28 @@ function usage(message: string, code: string, details: Record<string, unknown> =
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function humanReport(file: string, report: BundleReport): string {
+/** Each proven event and recall, one line each, in ledger order. */
+function humanHistory(history: ProvenHistory): string[] {
+  if (history.events.length === 0 && history.recalls.length === 0) return [];
+  const lines = [`proven history: ${history.events.length} event(s), ${history.recalls.length} recall(s), in ledger order`];
+  const rows = [
+    ...history.events.map((e) => ({
+      at: [e.position, e.item],
+      line:
+        `  #${e.position}.${e.item}  ${e.eventTime ?? '?'}  ${[e.eventType, e.action, e.bizStep, e.disposition ? `(${e.disposition})` : null].filter(Boolean).join(' ')}` +
+        `  by ${e.party}  ${e.hashId ?? '(not an EPCIS event)'}`,
+    })),
+    ...history.recalls.map((r) => ({
+      at: [r.position, -1],
+      line: `  #${r.position}    ${r.kind} of ${r.product ?? '?'} lot ${r.lot ?? '?'} by ${r.party}: ${r.reason ?? ''}`,
+    })),
+  ].sort((a, b) => a.at[0] - b.at[0] || a.at[1] - b.at[1]);
+  return [...lines, ...rows.map((r) => r.line)];
+}
+
+function humanReport(file: string, report: BundleReport, history: ProvenHistory = { events: [], recalls: [] }): string {
   const mark = { pass: 'ok  ', fail: 'FAIL', skip: 'skip' } as const;
-  const lines = report.checks.map((c) => `${mark[c.status]} ${c.check.padEnd(20)} ${c.message}${c.code ? ` [${c.code}]` : ''}`);
+  const lines = [...report.checks.map((c) => `${mark[c.status]} ${c.check.padEnd(20)} ${c.message}${c.code ? ` [${c.code}]` : ''}`), ...humanHistory(history)];
   const trust: string[] = [];
   if (!report.trust.operatorKeyPinned) trust.push('note: the operator key was taken from the bundle; pass --operator-key to pin it');
   if (!report.trust.witnessKeysPinned) trust.push('note: no witness keys pinned; pass --witness-key to require cosignatures');
@@ -82,7 +102,9 @@ export function verifyCommand(file: string, opts: VerifyOptions): void {
     if (!out.json) process.stdout.write(humanReport(file, report) + '\n');
     throw new CliExit(EXIT.no, out.json ? '' : `drugtrace proof verify: ${f.check} failed (${f.code})`, { file, ...report });
   }
-  out.result({ file, ...report }, () => humanReport(file, report));
+  // Verified: every event and recall in the bundle is signed and in the checkpointed log.
+  const history = provenHistory(value as ProofBundle, report);
+  out.result({ file, ...report, ...history }, () => humanReport(file, report, history));
 }
 
 export function register(program: Command): void {
