@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../cli/main.ts';
+import { runCli as run } from '../helpers/run-cli.ts';
 import { openSqlite } from '../../schemas/sqlite.ts';
 import { loadCheckScheme } from '../../codes/issuance/index.ts';
 import { validateCnCode } from '../../codes/cn/index.ts';
@@ -20,17 +20,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 async function addGs1(extra: string[] = []) {
   const r = await run(['product', 'add', '--name', 'A', '--gtin', '09506000134352', '--category', 'drug', '--db', db, '--json', ...extra]);

@@ -4,7 +4,7 @@ import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync, existsSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { main } from '../../cli/main.ts';
+import { runCli as run } from '../helpers/run-cli.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { toBase64 } from '../../ledger/bytes.ts';
 import { addParty, batchDocument, type TestParty } from './helpers.ts';
@@ -21,17 +21,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 function documentFile(doc: SignedDocument, name = 'doc.json'): string {
   const file = join(dir, name);
