@@ -1,0 +1,73 @@
+/**
+ * Bearer tokens per party (docs/api.md): 32 random bytes, base64url, shown once when issued.
+ * Only SHA-256 of the token is stored, so a copy of the database grants nothing.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { API_ROLES, type ApiRole } from '../schemas/tables/api.ts';
+import { ApiError } from './errors.ts';
+
+export { API_ROLES, type ApiRole };
+
+export interface Principal {
+  tokenId: string;
+  party: string;
+  role: ApiRole;
+}
+
+export interface IssuedToken extends Principal {
+  /** The bearer token itself: shown once, never stored. */
+  token: string;
+  createdAt: string;
+}
+
+const PARTY_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
+/** base64url of 32 bytes is 43 characters. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+function tokenHash(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** Issues a token for `party` with `role`; the caller shows `token` once. */
+export function issueToken(db: Database.Database, input: { party: string; role: string; label?: string }, now = new Date()): IssuedToken {
+  if (!(API_ROLES as readonly string[]).includes(input.role)) {
+    throw new ApiError(400, 'REQUEST_INVALID', `role ${JSON.stringify(input.role)} is not one of ${API_ROLES.join(', ')}`, { path: '/role', allowed: [...API_ROLES] });
+  }
+  if (!PARTY_ID.test(input.party)) {
+    throw new ApiError(400, 'REQUEST_INVALID', `party ${JSON.stringify(input.party)} is not 1 to 128 of letters, digits and . _ : @ / -`, { path: '/party' });
+  }
+  const token = randomBytes(32).toString('base64url');
+  const tokenId = randomBytes(6).toString('hex');
+  const createdAt = now.toISOString();
+  db.prepare('INSERT INTO api_tokens (id, token_hash, party, role, label, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    tokenId,
+    tokenHash(token),
+    input.party,
+    input.role,
+    input.label ?? null,
+    createdAt,
+  );
+  return { token, tokenId, party: input.party, role: input.role as ApiRole, createdAt };
+}
+
+/** The principal a token stands for, or null when it is malformed, unknown or revoked. */
+export function findToken(db: Database.Database, token: string): Principal | null {
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const hash = tokenHash(token);
+  const row = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?').get(hash) as
+    | { id: string; hash: Buffer; party: string; role: ApiRole; revokedAt: string | null }
+    | undefined;
+  // The index lookup already matched; the constant-time compare keeps the check honest if the lookup ever changes.
+  if (!row || row.revokedAt !== null || !timingSafeEqual(row.hash, hash)) return null;
+  return { tokenId: row.id, party: row.party, role: row.role };
+}
+
+export function revokeToken(db: Database.Database, tokenId: string, now = new Date()): boolean {
+  return db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), tokenId).changes === 1;
+}
+
+/** True when an unrevoked admin token exists (serve issues the first one on a fresh database). */
+export function hasAdminToken(db: Database.Database): boolean {
+  return db.prepare("SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1").get() !== undefined;
+}

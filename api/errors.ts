@@ -1,0 +1,141 @@
+/**
+ * One error shape for every 4xx/5xx answer: `{ error: { code, message, details? } }`. Domain
+ * errors keep their own stable codes and facts; this module only decides the HTTP status.
+ */
+import { GS1Error } from '../codes/gs1/errors.ts';
+import { DigitalLinkError } from '../codes/gs1/digital-link.ts';
+import { CnCodeError } from '../codes/cn/errors.ts';
+import { EpcError } from '../codes/epc/errors.ts';
+import { IdentifierError } from '../codes/identifier.ts';
+import { LedgerError } from '../ledger/entry.ts';
+import { EpcisError } from '../trace/epcis/errors.ts';
+import { LifecycleError } from '../trace/lifecycle.ts';
+import { TraceError } from '../trace/rules.ts';
+import { QueryError } from '../trace/queries/errors.ts';
+
+export type ApiErrorCode =
+  /** The request broke its route's JSON Schema (details.path, details.rule, details.violations). */
+  | 'REQUEST_INVALID'
+  /** The body is not JSON at all. */
+  | 'REQUEST_MALFORMED_JSON'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BODY_TOO_LARGE'
+  | 'NOT_FOUND'
+  /** No bearer token, or one that is unknown or revoked. */
+  | 'AUTH_REQUIRED'
+  | 'AUTH_INVALID_TOKEN'
+  /** The token's role may not use this route (details.role, details.allowed). */
+  | 'AUTH_FORBIDDEN'
+  /** The token's party is not the party that signed the submission (details.tokenParty, details.signer). */
+  | 'AUTH_SIGNER_MISMATCH'
+  /** The unit exists but the token's party never held it (details.party, details.code). */
+  | 'AUTH_NOT_VISIBLE'
+  | 'RATE_LIMITED'
+  /** The same Idempotency-Key was used before with a different request (details.key). */
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'INTERNAL';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** JSON Schema of the error body, shared by every route's 4xx/5xx responses. */
+export const ERROR_SCHEMA = {
+  $id: 'ApiError',
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable, machine-readable (docs/api.md)' },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+const TRACE_STATUS: Record<string, number> = {
+  TRACE_BAD_SUBMISSION: 400,
+  TRACE_BAD_RECALL: 400,
+  TRACE_BAD_REGISTRATION: 400,
+  TRACE_DUPLICATE_EVENT: 409,
+  TRACE_ALREADY_CORRECTED: 409,
+};
+
+const QUERY_STATUS: Record<string, number> = {
+  TRACE_QUERY_BAD_CODE: 400,
+  TRACE_QUERY_BAD_PARAMETER: 400,
+  TRACE_QUERY_AMBIGUOUS_LOT: 400,
+  TRACE_QUERY_UNKNOWN_CODE: 404,
+  TRACE_QUERY_UNKNOWN_LOT: 404,
+};
+
+const LEDGER_STATUS: Record<string, number> = {
+  LEDGER_MALFORMED_ENTRY: 400,
+  LEDGER_NOT_FOUND: 404,
+  LEDGER_UNKNOWN_CHECKPOINT: 404,
+  LEDGER_BAD_SIGNATURE: 422,
+  LEDGER_UNKNOWN_KEY: 422,
+  LEDGER_UNKNOWN_PARTY: 422,
+  LEDGER_KEY_REVOKED: 422,
+  LEDGER_KEY_ROTATED: 422,
+  LEDGER_NOT_AUTHORIZED: 403,
+  LEDGER_BAD_ITEMS_ROOT: 422,
+  LEDGER_BAD_ITEM: 422,
+  LEDGER_KEY_EXISTS: 409,
+  LEDGER_PARTY_EXISTS: 409,
+  LEDGER_NOT_INITIALIZED: 503,
+};
+
+/** Leaves out values that do not serialise (functions, undefined) and bounds big inputs. */
+function facts(record: Record<string, unknown>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (v === undefined || typeof v === 'function') continue;
+    out[k] = typeof v === 'string' && v.length > 500 ? `${v.slice(0, 500)}…` : v;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The domain message without the trailing "[CODE]" some classes append. */
+function plain(message: string): string {
+  return message.replace(/ \[[A-Z0-9_]+(, rule [^\]]*)?\]$/, '');
+}
+
+/** The status and body for any error a route threw; null for the ones only fastify knows. */
+export function domainError(err: unknown): { status: number; body: ErrorBody } | null {
+  const make = (status: number, code: string, message: string, details?: Record<string, unknown>) => ({
+    status,
+    body: { error: { code, message: plain(message), ...(details && facts(details) ? { details: facts(details) } : {}) } },
+  });
+  if (err instanceof ApiError) return make(err.statusCode, err.code, err.message, err.details);
+  if (err instanceof GS1Error) return make(400, err.code, err.message, { ai: err.ai, rule: err.rule, position: err.position });
+  if (err instanceof DigitalLinkError) return make(400, err.code, err.message, { ai: err.ai, position: err.position });
+  if (err instanceof CnCodeError || err instanceof EpcError) return make(400, err.code, err.message, { ...err.details });
+  if (err instanceof IdentifierError) return make(400, err.code, err.message);
+  if (err instanceof EpcisError) return make(400, err.code, err.message, { ...err.details });
+  if (err instanceof LifecycleError) return make(409, err.code, err.message, { unit: err.unit, action: err.action, currentStatus: err.currentStatus, rule: err.rule });
+  if (err instanceof TraceError) return make(TRACE_STATUS[err.code] ?? 422, err.code, err.message, { ...err.details });
+  if (err instanceof QueryError) return make(QUERY_STATUS[err.code] ?? 400, err.code, err.message, { ...err.details });
+  if (err instanceof LedgerError) {
+    const status = LEDGER_STATUS[err.code];
+    // Any other ledger code (a broken store, an operator key problem) is the operator's fault, not the client's.
+    if (status !== undefined) return make(status, err.code, err.message, { ...err.details });
+  }
+  return null;
+}

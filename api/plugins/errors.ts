@@ -1,0 +1,68 @@
+/**
+ * Every 4xx/5xx leaves the server as `{ error: { code, message, details? } }`: domain errors with
+ * their own codes (api/errors.ts), fastify's own (validation, body size, media type) under ours,
+ * and anything unexpected as 500 INTERNAL with the cause only in the log.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ApiError, domainError, type ErrorBody } from '../errors.ts';
+
+interface ValidationItem {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function validationBody(err: FastifyError & { validation: ValidationItem[]; validationContext?: string }): ErrorBody {
+  const where = err.validationContext ?? 'request';
+  const violations = err.validation.map((v) => {
+    const extra = v.params?.additionalProperty ?? v.params?.missingProperty;
+    const path = `${where}${v.instancePath ?? ''}${extra !== undefined ? `/${String(extra)}` : ''}`;
+    return { path, rule: v.keyword ?? 'schema', message: v.message ?? 'is invalid' };
+  });
+  const first = violations[0];
+  return {
+    error: {
+      code: 'REQUEST_INVALID',
+      message: first ? `${first.path}: ${first.message}` : err.message,
+      details: { path: first?.path, rule: first?.rule, violations },
+    },
+  };
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'REQUEST_INVALID' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'REQUEST_MALFORMED_JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'REQUEST_MALFORMED_JSON' },
+};
+
+export function errorsPlugin(app: FastifyInstance, options: { bodyLimit: number }): void {
+  app.setErrorHandler((err: FastifyError & { validation?: ValidationItem[]; validationContext?: string }, request, reply) => {
+    const mapped = domainError(err);
+    if (mapped) {
+      if (mapped.status >= 500) request.log.error({ err }, 'request failed');
+      return reply.status(mapped.status).send(mapped.body);
+    }
+    if (Array.isArray(err.validation)) return reply.status(400).send(validationBody(err as never));
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    if (known) {
+      const details = known.status === 413 ? { limit: options.bodyLimit } : undefined;
+      return reply.status(known.status).send({ error: { code: known.code, message: err.message, ...(details ? { details } : {}) } });
+    }
+    if (err instanceof SyntaxError && err.statusCode === 400) {
+      return reply.status(400).send({ error: { code: 'REQUEST_MALFORMED_JSON', message: `the body is not JSON: ${err.message}` } });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ error: { code: 'REQUEST_INVALID', message: err.message } });
+    }
+    request.log.error({ err }, 'internal error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; the server log has the cause' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new ApiError(404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, { method: request.method });
+    return reply.status(404).send({ error: { code: err.code, message: err.message, details: err.details } });
+  });
+}

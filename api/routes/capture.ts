@@ -1,0 +1,81 @@
+/**
+ * POST /v1/capture: a party's EPCIS 2.0 document, signed with its Ed25519 key, becomes one ledger
+ * entry (trace/capture.ts). The token's party must be the signer: a token cannot sign for another
+ * party, and a key cannot be used under another party's token. `Idempotency-Key` makes retries safe.
+ */
+import type { FastifyInstance } from 'fastify';
+import { captureDocument, type CaptureReceipt, type CaptureSubmission } from '../../trace/capture.ts';
+import type { ApiRole } from '../auth.ts';
+import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { IDEMPOTENCY_KEY_SCHEMA, idempotent } from '../plugins/idempotency.ts';
+
+export const CAPTURE_ROLES: readonly ApiRole[] = ['manufacturer', 'distributor', 'dispenser'];
+
+const RECEIPT_SCHEMA = {
+  type: 'object',
+  required: ['position', 'leafHash', 'entryHash', 'duplicate', 'events'],
+  properties: {
+    position: { type: 'integer', description: 'ledger position of the capture entry' },
+    leafHash: { type: 'string', description: 'RFC 9162 leaf hash of the entry (hex)' },
+    entryHash: { type: 'string', description: 'SHA-256 of the stored entry (hex)' },
+    duplicate: { type: 'boolean', description: 'the same signed document was captured before: nothing was written' },
+    events: {
+      type: 'array',
+      items: { type: 'object', required: ['index', 'hashId'], properties: { index: { type: 'integer' }, hashId: { type: 'string' } } },
+    },
+  },
+} as const;
+
+export function captureRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post<{ Body: CaptureSubmission; Headers: { 'idempotency-key'?: string } }>(
+    '/v1/capture',
+    {
+      onRequest: ctx.auth.require(CAPTURE_ROLES),
+      schema: {
+        tags: ['capture'],
+        summary: 'capture a signed EPCIS 2.0 document',
+        description: `${rolesNote(CAPTURE_ROLES)} The token's party must be signer.party. The signature is Ed25519 over the entry body derived from the document (trace/capture.ts signCapture).`,
+        security: BEARER,
+        headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY_SCHEMA } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['document', 'signer', 'claimedTime', 'signature'],
+          properties: {
+            document: { type: 'object', description: 'EPCIS 2.0 document (EPCISDocument JSON)' },
+            signer: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['party', 'keyId'],
+              properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
+            },
+            claimedTime: { type: 'string', format: 'date-time' },
+            signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature' },
+          },
+        },
+        response: { 200: RECEIPT_SCHEMA, 201: RECEIPT_SCHEMA, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const submission = request.body;
+      if (submission.signer.party !== principal.party) {
+        throw new ApiError(403, 'AUTH_SIGNER_MISMATCH', `the token is ${principal.party}'s but the document is signed as ${submission.signer.party}`, {
+          tokenParty: principal.party,
+          signer: submission.signer.party,
+        });
+      }
+      const result = idempotent<CaptureReceipt>(
+        ctx.db,
+        { party: principal.party, key: request.headers['idempotency-key'], route: 'POST /v1/capture', body: submission },
+        () => {
+          const receipt = captureDocument(ctx.ledger, submission);
+          return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
+        },
+      );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.status(result.statusCode).send(result.response);
+    },
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * The consumer's question, public: is this pack genuine, and may I use it? Only the minimal
+ * verdict (genuine, status, expiry, recall), never who holds it, where, or what it cost.
+ *
+ * GET /v1/verify/public/:code and the GS1 Digital Link resolver GET /01/:gtin/21/:serial answer
+ * JSON, or a small HTML page when the Accept header prefers text/html (a phone scanning the pack).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyUnit, type VerifyResult } from '../../trace/queries/index.ts';
+import { ERROR_RESPONSES, type ApiContext } from '../context.ts';
+
+export type PublicAnswer = 'genuine' | 'do_not_use' | 'unknown';
+
+export interface PublicVerdict {
+  code: string;
+  answer: PublicAnswer;
+  genuine: boolean;
+  /** Stored status (`expired` once past its date), null when the ledger does not know the code. */
+  status: string | null;
+  expiry: string | null;
+  recalled: boolean;
+  message: string;
+}
+
+const PUBLIC_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code', 'answer', 'genuine', 'status', 'expiry', 'recalled', 'message'],
+  properties: {
+    code: { type: 'string' },
+    answer: { type: 'string', enum: ['genuine', 'do_not_use', 'unknown'] },
+    genuine: { type: 'boolean' },
+    status: { type: ['string', 'null'] },
+    expiry: { type: ['string', 'null'] },
+    recalled: { type: 'boolean' },
+    message: { type: 'string' },
+  },
+} as const;
+
+/** What a patient may know: no custodian, location, lot or product owner. */
+export function publicVerdict(result: VerifyResult): PublicVerdict {
+  const base = { code: result.code, genuine: result.genuine, status: result.status, expiry: result.expiry, recalled: result.recalled };
+  if (!result.genuine) {
+    return { ...base, answer: 'unknown', message: 'This code is not known to the traceability ledger. Do not use the pack; show it to a pharmacist.' };
+  }
+  if (result.recalled) return { ...base, answer: 'do_not_use', message: 'This pack is genuine but its batch was recalled. Do not use it; return it to a pharmacy.' };
+  if (result.status === 'expired') return { ...base, answer: 'do_not_use', message: `This pack is genuine but expired on ${result.expiry}. Do not use it.` };
+  if (result.status === 'dispensed') return { ...base, answer: 'genuine', message: 'This pack is genuine and was dispensed by a pharmacy.' };
+  const blocking = result.reasons.filter((r) => r.code !== 'in_transit' && r.code !== 'container');
+  if (blocking.length > 0) return { ...base, answer: 'do_not_use', message: `This pack is genuine but recorded as ${result.status}. Do not use it; show it to a pharmacist.` };
+  return { ...base, answer: 'genuine', message: 'This pack is genuine.' };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function publicPage(v: PublicVerdict): string {
+  const colour = v.answer === 'genuine' ? '#1b7f3b' : v.answer === 'do_not_use' ? '#b3261e' : '#8a5a00';
+  const rows: Array<[string, string]> = [
+    ['Code', v.code],
+    ['Status', v.status ?? 'unknown'],
+    ['Expiry', v.expiry ?? '—'],
+    ['Recalled', v.recalled ? 'yes' : 'no'],
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>DrugTrace: pack check</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}h1{color:${colour}}th{text-align:left;padding-right:1rem}td{word-break:break-all}</style>
+</head><body>
+<h1>${escapeHtml(v.answer === 'genuine' ? 'Genuine' : v.answer === 'do_not_use' ? 'Do not use' : 'Unknown pack')}</h1>
+<p>${escapeHtml(v.message)}</p>
+<table>${rows.map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</table>
+</body></html>
+`;
+}
+
+/** True when the client prefers HTML to JSON (a browser), by the Accept header's order and q-values. */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let html = -1;
+  let json = -1;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? 1);
+    if (type === 'text/html') html = Math.max(html, q);
+    if (type === 'application/json') json = Math.max(json, q);
+  }
+  return html > 0 && html > json;
+}
+
+export function publicRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const answer = (code: string, request: FastifyRequest, reply: FastifyReply) => {
+    const verdict = publicVerdict(verifyUnit(ctx.ledger, code));
+    reply.header('vary', 'Accept');
+    if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(publicPage(verdict));
+    return reply.send(verdict);
+  };
+  const response = {
+    200: { description: 'the public verdict (JSON, or an HTML page when Accept prefers text/html)', ...PUBLIC_SCHEMA },
+    ...ERROR_RESPONSES,
+  };
+
+  app.get<{ Params: { code: string } }>(
+    '/v1/verify/public/:code',
+    {
+      schema: {
+        tags: ['public'],
+        summary: "a consumer's check of a pack: genuine, status, expiry, recall; no commercial data. Public.",
+        params: { type: 'object', required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 512 } } },
+        response,
+      },
+    },
+    async (request, reply) => answer(request.params.code, request, reply),
+  );
+
+  app.get<{ Params: { gtin: string; serial: string } }>(
+    '/01/:gtin/21/:serial',
+    {
+      schema: {
+        tags: ['public'],
+        summary: 'GS1 Digital Link resolver for a serialised pack (/01/{gtin}/21/{serial}). Public.',
+        params: {
+          type: 'object',
+          required: ['gtin', 'serial'],
+          properties: { gtin: { type: 'string', pattern: '^[0-9]{8,14}$' }, serial: { type: 'string', minLength: 1, maxLength: 20 } },
+        },
+        response,
+      },
+    },
+    // The path parameters arrive decoded; the Digital Link parser checks the GTIN digit and the serial's characters.
+    async (request, reply) => answer(`https://id.gs1.org/01/${request.params.gtin}/21/${encodeURIComponent(request.params.serial)}`, request, reply),
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * GET /v1/recalls/report?gtin=&lot=: the recall path of a lot (trace/queries/recall.ts), for a
+ * regulator or for the manufacturer that owns the product (by its registered GS1 prefixes).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Plan } from '../../trace/projections.ts';
+import { ownsProduct } from '../../trace/parties.ts';
+import { recallReport } from '../../trace/queries/index.ts';
+import type { ApiRole } from '../auth.ts';
+import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+
+export const RECALL_REPORT_ROLES: readonly ApiRole[] = ['regulator', 'manufacturer'];
+
+const REPORT_SCHEMA = {
+  type: 'object',
+  required: ['gtin', 'lot', 'at', 'total', 'byStatus', 'units'],
+  properties: {
+    gtin: { type: 'string' },
+    lot: { type: 'string' },
+    expiry: { type: ['string', 'null'] },
+    at: { type: 'string' },
+    recalls: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    total: { type: 'integer' },
+    byStatus: { type: 'object', additionalProperties: { type: 'integer' } },
+    recalledUnits: { type: 'integer' },
+    byParty: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    units: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    dispensed: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    unaccounted: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    graph: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: { gtin?: string; lot: string; at?: string; maxTransitDays?: number } }>(
+    '/v1/recalls/report',
+    {
+      onRequest: ctx.auth.require(RECALL_REPORT_ROLES),
+      schema: {
+        tags: ['recall'],
+        summary: 'recall path of a lot: every unit, where it went, where it is, what was dispensed, what is unaccounted for',
+        description: `${rolesNote(RECALL_REPORT_ROLES)} A manufacturer only for its own products (AUTH_FORBIDDEN otherwise).`,
+        security: BEARER,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['lot'],
+          properties: {
+            gtin: { type: 'string', pattern: '^[0-9]{14}$' },
+            lot: { type: 'string', minLength: 1, maxLength: 20 },
+            at: { type: 'string', format: 'date-time' },
+            maxTransitDays: { type: 'number', minimum: 0 },
+          },
+        },
+        response: { 200: REPORT_SCHEMA, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      const { gtin, lot, at, maxTransitDays } = request.query;
+      const report = recallReport(ctx.ledger, { gtin, lot, at, maxTransitDays });
+      if (principal.role !== 'regulator') {
+        const party = new Plan(ctx.db).party(principal.party);
+        if (!party || !ownsProduct(party, `https://id.gs1.org/01/${report.gtin}`)) {
+          throw new ApiError(403, 'AUTH_FORBIDDEN', `${principal.party} is not the owner of product ${report.gtin}`, { party: principal.party, gtin: report.gtin, role: principal.role });
+        }
+      }
+      return report;
+    },
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * The HTTP API (docs/api.md): one fastify app over one Ledger, built from small parts: the error
+ * shape, rate limits, auth, OpenAPI + Swagger UI, then one route module per area.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { createHash } from 'node:crypto';
+import { Ledger } from '../ledger/ledger.ts';
+import { ApiError, ERROR_SCHEMA } from './errors.ts';
+import type { ApiContext } from './context.ts';
+import { authPlugin, type AuthOptions } from './plugins/auth.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { healthRoutes } from './routes/health.ts';
+import { captureRoutes } from './routes/capture.ts';
+import { unitRoutes } from './routes/units.ts';
+import { publicRoutes } from './routes/public.ts';
+import { recallRoutes } from './routes/recalls.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The ledger, its connection and the auth guard the routes share. */
+    drugtrace: ApiContext;
+  }
+}
+
+export interface ServerOptions {
+  /** The SQLite ledger file (opened with Ledger.open; its operator key file signs checkpoints). */
+  dbFile: string;
+  /** fastify's logger option: false (default), true, or pino options. */
+  logger?: FastifyServerOptions['logger'];
+  /** Largest request body in bytes (default 8 MiB: a 1,000-event capture is well under 1 MiB). */
+  bodyLimit?: number;
+  /** Requests per client (its token, else its address) per window (default 1,000 per minute). */
+  rateLimit?: { max: number; timeWindowMs: number };
+  auth?: AuthOptions;
+}
+
+export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+
+/** The bearer token's hash, else the client address: one bucket per caller. */
+function rateKey(request: { headers: Record<string, unknown>; ip: string }): string {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? `t:${createHash('sha256').update(header).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+}
+
+/** Builds the app (not listening). The ledger closes when the app closes. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    // Unknown fields are refused, not silently dropped; types are not coerced in bodies.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // A path segment holding a Digital Link or URN can be long.
+    routerOptions: { maxParamLength: 1024 },
+  });
+  const ledger = Ledger.open(options.dbFile);
+  app.addHook('onClose', async () => ledger.close());
+
+  app.addSchema(ERROR_SCHEMA);
+  errorsPlugin(app, { bodyLimit });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimit?.max ?? 1000,
+    timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
+    keyGenerator: rateKey,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`, { max: context.max, retryAfter: context.after }),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'DrugTrace API', version: '0.1.0', description: 'Drug traceability: EPCIS capture, unit history, verify, recall, ledger proofs. Errors: { error: { code, message, details? } } (docs/api.md).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a party token (POST /v1/tokens, or the admin token drugtrace serve prints on a fresh database)' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  // Assets come from the package itself: the docs page works offline, with no CDN.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const auth = authPlugin(app, ledger.store.sqlite, options.auth);
+  const ctx: ApiContext = { ledger, db: ledger.store.sqlite, auth };
+  app.decorate('drugtrace', ctx);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  healthRoutes(app, ctx);
+  captureRoutes(app, ctx);
+  unitRoutes(app, ctx);
+  publicRoutes(app, ctx);
+  recallRoutes(app, ctx);
+  ledgerRoutes(app, ctx);
+  tokenRoutes(app, ctx);
+  return app;
+}

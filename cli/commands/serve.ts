@@ -1,0 +1,66 @@
+/**
+ * `drugtrace serve [--port N] [--host H] [--db FILE]`: the HTTP API over an existing ledger. On a
+ * database with no admin token it issues one and prints it once (only its hash is kept). Stops
+ * gracefully on SIGTERM/SIGINT: in-flight requests finish, then the ledger closes.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { buildServer } from '../../api/server.ts';
+import { hasAdminToken, issueToken } from '../../api/auth.ts';
+import { LedgerError } from '../../ledger/entry.ts';
+import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP API (OpenAPI at /openapi.json, Swagger UI at /docs) over an existing ledger')
+    .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--db <file>', 'SQLite database (default ./data/drugtrace.db)')
+    .option('--log', 'structured request logs (JSON) on stderr')
+    .option('--json', 'print one JSON document (url, docs, adminToken if issued) once listening')
+    .action(async (opts: { port: string; host: string; db?: string; log?: boolean; json?: boolean }) => {
+      const out = output(opts);
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new CliExit(EXIT.usage, `drugtrace serve: --port ${opts.port} is not a port number`, { ok: false, error: { code: 'CLI_BAD_PORT', message: `--port ${opts.port} is not a port number` } });
+      }
+      const file = resolveDbFile(opts.db);
+      if (!existsSync(file)) {
+        throw new CliExit(EXIT.usage, `drugtrace serve: ${file} holds no ledger; run drugtrace init (or drugtrace demo) first`, {
+          ok: false,
+          error: { code: 'LEDGER_NOT_INITIALIZED', message: `${file} holds no ledger`, details: { file } },
+        });
+      }
+      let app: Awaited<ReturnType<typeof buildServer>>;
+      try {
+        app = await buildServer({ dbFile: file, logger: opts.log ? { level: 'info', stream: process.stderr } : false });
+      } catch (err) {
+        if (err instanceof LedgerError) throw new CliExit(EXIT.usage, `drugtrace serve: ${err.code}: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
+        throw err;
+      }
+      const db = app.drugtrace.db;
+      const admin = hasAdminToken(db) ? null : issueToken(db, { party: 'operator', role: 'admin', label: 'first admin token, from drugtrace serve' }).token;
+      const address = await app.listen({ port, host: opts.host });
+      const url = address.replace(/\/$/, '');
+      out.result({ ok: true, url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, ...(admin ? { adminToken: admin } : {}) }, () =>
+        [
+          `DrugTrace API listening on ${url}`,
+          `API docs: ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
+          ...(admin ? [`Admin token (shown once; only its hash is stored): ${admin}`, `  issue party tokens with POST ${url}/v1/tokens`] : []),
+        ].join('\n'),
+      );
+      await new Promise<void>((resolveStop) => {
+        const stop = (signal: string) => {
+          out.info(`${signal}: finishing in-flight requests, then closing the ledger`);
+          process.off('SIGTERM', onTerm);
+          process.off('SIGINT', onInt);
+          app.close().then(() => resolveStop(), () => resolveStop());
+        };
+        const onTerm = () => stop('SIGTERM');
+        const onInt = () => stop('SIGINT');
+        process.on('SIGTERM', onTerm);
+        process.on('SIGINT', onInt);
+      });
+    });
+}
