@@ -291,3 +291,45 @@ describe('witness cosignatures', () => {
     }
   });
 });
+
+describe('every code of the demo chain', () => {
+  it('each unit and container exports a bundle that verifies and proves exactly its history', () => {
+    const codes = [...Object.values(demo.units).flat(), ...demo.cases.map((c) => c.code), ...demo.pallets.map((p) => p.code)];
+    expect(codes).toHaveLength(42 + 7 + 2);
+    for (const code of codes) {
+      const { bundle, selection } = exportUnitBundle(ledger, code);
+      const report = verifyBundle(copy(bundle), {}, nodeCrypto);
+      expect(failure(report), code).toBeUndefined();
+      const proven = provenHistory(bundle, report);
+      const history = unitHistory(ledger, code);
+      expect(proven.events.map((e) => [e.position, e.item, e.hashId]), code).toEqual(history.events.map((e) => [e.position, e.item, e.hashId]));
+      expect(proven.recalls.map((r) => r.position), code).toEqual(history.recalls.map((r) => r.position));
+      // nothing but the selection: item counts equal the history's events
+      expect(bundle.entries.reduce((n, e) => n + (e.items?.length ?? 0), 0), code).toBe(selection.events.length);
+    }
+  });
+});
+
+describe('without the operator key', () => {
+  it('uses a stored checkpoint that covers the history, and refuses (LEDGER_NOT_FOUND) when none does', () => {
+    const file = join(dir, 'keyless.db');
+    const fresh = runDemo(file);
+    const keyless = Ledger.open(file, { keyFile: join(dir, 'no-such-key') });
+    try {
+      expect(() => exportUnitBundle(keyless, fresh.lookAt.recalled)).toThrow(expect.objectContaining({ code: 'LEDGER_NOT_FOUND' }));
+      expect(keyless.latestCheckpoint()).toBeUndefined();
+      const withKey = Ledger.open(file);
+      try {
+        expect(withKey.checkpoint().size).toBe(36);
+        withKey.registerParty('after-the-checkpoint');
+      } finally {
+        withKey.close();
+      }
+      const result = exportUnitBundle(keyless, fresh.lookAt.recalled);
+      expect(result).toMatchObject({ checkpointSize: 36, checkpointCreated: false });
+      expect(verifyBundle(copy(result.bundle)).ok).toBe(true);
+    } finally {
+      keyless.close();
+    }
+  });
+});
