@@ -15,6 +15,7 @@ import { runDemo, type DemoResult } from '../../trace/demo.ts';
 import { unitHistory } from '../../trace/queries/index.ts';
 import { exportUnitBundle, selectUnitProof } from '../../trace/proofs.ts';
 import { provenHistory } from '../../trace/proof-history.ts';
+import { ACME_GTIN, CHAIN, gtin, sgtin, TraceWorld } from './helpers/chain.ts';
 
 let dir: string;
 let demo: DemoResult;
@@ -330,6 +331,41 @@ describe('without the operator key', () => {
       expect(verifyBundle(copy(result.bundle)).ok).toBe(true);
     } finally {
       keyless.close();
+    }
+  });
+});
+
+describe('lineage and withdrawals', () => {
+  it('a split pack’s half proves the whole pack’s events up to the split, and its lot’s withdrawal', () => {
+    const w = TraceWorld.create();
+    try {
+      const [A, D] = [CHAIN.acme.glns[0], CHAIN.dist.glns[0]];
+      const pack = sgtin(ACME_GTIN, 'BIG1');
+      const other = sgtin(ACME_GTIN, 'OTHER');
+      const splitGtin = gtin('0614141', '20000');
+      const halves = [sgtin(splitGtin, 'H1'), sgtin(splitGtin, 'H2')];
+      const e = w.events;
+      const commissioned = w.capture('acme', [e.commission([other], A, { lot: 'L8', expiry: '2027-01-31' }), e.commission([pack], A, { lot: 'L9', expiry: '2027-01-31' })]);
+      const split = w.capture('acme', [e.transform([pack], halves, A, { lot: 'L9', expiry: '2027-01-31' })]);
+      const shipped = w.capture('acme', [e.ship([other], A, D), e.ship(halves, A, D)]);
+      const withdrawn = w.recall('acme', splitGtin, 'L9', 'label misprint', true);
+      const { bundle, selection } = exportUnitBundle(w.ledger, halves[0]);
+      expect(selection.positions).toEqual([commissioned.position, split.position, shipped.position, withdrawn.position]);
+      expect(selection.items).toEqual({ [commissioned.position]: [1], [split.position]: [0], [shipped.position]: [1] });
+      for (const backend of [nobleCrypto, nodeCrypto]) {
+        const report = verifyBundle(copy(bundle), {}, backend);
+        expect(failure(report)).toBeUndefined();
+        const proven = provenHistory(bundle, report);
+        expect(proven.events.map((ev) => [ev.position, ev.item, ev.eventType])).toEqual([
+          [commissioned.position, 1, 'ObjectEvent'],
+          [split.position, 0, 'TransformationEvent'],
+          [shipped.position, 1, 'ObjectEvent'],
+        ]);
+        expect(proven.events[0].codes).toEqual([pack]);
+        expect(proven.recalls).toEqual([{ position: withdrawn.position, party: 'acme', kind: 'withdrawal', product: splitGtin, lot: 'L9', reason: 'label misprint' }]);
+      }
+    } finally {
+      w.close();
     }
   });
 });
