@@ -369,3 +369,25 @@ describe('lineage and withdrawals', () => {
     }
   });
 });
+
+describe('trace/proof-history.ts in a browser', () => {
+  it('imports no node: module, directly or through its imports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { dirname, resolve } = await import('node:path');
+    const seen = new Set<string>();
+    const nodeImports: string[] = [];
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const m of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)) {
+        const spec = m[1];
+        if (spec.startsWith('node:')) nodeImports.push(`${file}: ${spec}`);
+        else if (spec.startsWith('.')) walk(resolve(dirname(file), spec));
+      }
+    };
+    walk(resolve(import.meta.dirname, '../../trace/proof-history.ts'));
+    expect(seen.size).toBeGreaterThan(5);
+    expect(nodeImports).toEqual([]);
+  });
+});
