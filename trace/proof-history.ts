@@ -26,6 +26,10 @@ export interface ProvenEvent {
   disposition: string | null;
   /** The identifiers the event names, as written: epcList, parentID, childEPCs, input/outputEPCList. */
   codes: string[];
+  /** Set when this item is an error declaration: it declares the earlier event with the same hashId erroneous. */
+  errorDeclaration: { reason: string | null; declarationTime: string | null } | null;
+  /** Set on an event that a later proven declaration in the bundle declares erroneous: where that declaration is. */
+  declaredErroneousAt: { position: number; item: number } | null;
 }
 
 export interface ProvenRecall {
@@ -50,14 +54,14 @@ function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-function describeEvent(bytes: Uint8Array, context: unknown): Omit<ProvenEvent, 'position' | 'item' | 'party'> {
+function describeEvent(bytes: Uint8Array, context: unknown): Omit<ProvenEvent, 'position' | 'item' | 'party' | 'declaredErroneousAt'> {
   let event: Record<string, unknown>;
   try {
     const value: unknown = JSON.parse(fromUtf8(bytes));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
     event = value as Record<string, unknown>;
   } catch {
-    return { hashId: null, eventType: null, action: null, eventTime: null, bizStep: null, disposition: null, codes: [] };
+    return { hashId: null, eventType: null, action: null, eventTime: null, bizStep: null, disposition: null, codes: [], errorDeclaration: null };
   }
   let hashId: string | null;
   try {
@@ -82,7 +86,15 @@ function describeEvent(bytes: Uint8Array, context: unknown): Omit<ProvenEvent, '
     bizStep: bizStep === null ? null : (vocabularyTerm('bizStep', bizStep) ?? bizStep),
     disposition: disposition === null ? null : (vocabularyTerm('disposition', disposition) ?? disposition),
     codes,
+    errorDeclaration: errorDeclarationOf(event.errorDeclaration),
   };
+}
+
+function errorDeclarationOf(value: unknown): ProvenEvent['errorDeclaration'] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const d = value as Record<string, unknown>;
+  const reason = text(d.reason);
+  return { reason: reason === null ? null : (vocabularyTerm('errorReason', reason) ?? reason), declarationTime: text(d.declarationTime) };
 }
 
 /**
@@ -114,8 +126,14 @@ export function provenHistory(bundle: ProofBundle, report?: BundleReport): Prove
     if (body.kind !== 'capture') continue;
     for (const item of e.items ?? []) {
       if (item.data === undefined || (itemOk && !itemOk.has(`${e.index}.${item.index}`))) continue;
-      events.push({ position: e.index, item: item.index, party, ...describeEvent(fromBase64(item.data), body.payload.context) });
+      events.push({ position: e.index, item: item.index, party, ...describeEvent(fromBase64(item.data), body.payload.context), declaredErroneousAt: null });
     }
+  }
+  // A declaration names the event it corrects by hash; mark the earlier, plain event with that hash.
+  for (const d of events) {
+    if (!d.errorDeclaration || d.hashId === null) continue;
+    const target = events.find((e) => e.hashId === d.hashId && !e.errorDeclaration && (e.position < d.position || (e.position === d.position && e.item < d.item)));
+    if (target && !target.declaredErroneousAt) target.declaredErroneousAt = { position: d.position, item: d.item };
   }
   return { events, recalls };
 }

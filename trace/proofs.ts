@@ -9,6 +9,8 @@
  */
 import type { Ledger } from '../ledger/ledger.ts';
 import type { ProofBundle } from '../ledger/bundle.ts';
+import { fromUtf8 } from '../ledger/bytes.ts';
+import { eventHashId } from './epcis/event-hash.ts';
 import { QueryError } from './queries/errors.ts';
 import { unitHistory, type HistoryEntry, type UnitHistory } from './queries/history.ts';
 
@@ -17,8 +19,10 @@ export interface UnitProofSelection {
   code: string;
   /** Ledger positions of the capture entries holding the history's events, and of the lot's recalls, ascending. */
   positions: number[];
-  /** For each capture position, the item indexes of the history's events in it, ascending. */
+  /** For each capture position, the item indexes of the history's events (and of the declarations correcting them) in it, ascending. */
   items: Record<number, number[]>;
+  /** Error declarations of the history's erroneous events: where each is, and the Event Hash ID it declares. */
+  declarations: Array<{ position: number; item: number; declares: string }>;
   /** The history the selection came from (events in ledger order). */
   events: HistoryEntry[];
   recalls: UnitHistory['recalls'];
@@ -37,15 +41,50 @@ export function selectUnitProof(ledger: Ledger, code: string): UnitProofSelectio
     });
   }
   const byPosition = new Map<number, number[]>();
-  for (const e of history.events) {
-    const list = byPosition.get(e.position) ?? [];
-    if (!list.includes(e.item)) list.push(e.item);
-    byPosition.set(e.position, list);
-  }
+  const include = (position: number, item: number) => {
+    const list = byPosition.get(position) ?? [];
+    if (!list.includes(item)) list.push(item);
+    byPosition.set(position, list);
+  };
+  for (const e of history.events) include(e.position, e.item);
+  // An erroneous event is proven with its declaration, so the bundle does not show it as standing.
+  const declarations = findDeclarations(ledger, history.events);
+  for (const d of declarations) include(d.position, d.item);
   const items: Record<number, number[]> = {};
   for (const [position, list] of byPosition) items[position] = list.sort((a, b) => a - b);
   const positions = [...new Set([...byPosition.keys(), ...history.recalls.map((r) => r.position)])].sort((a, b) => a - b);
-  return { code: history.code, positions, items, events: history.events, recalls: history.recalls };
+  return { code: history.code, positions, items, declarations, events: history.events, recalls: history.recalls };
+}
+
+/**
+ * The declaring items of erroneous events: EPCIS writes a declaration as a copy of the erroneous
+ * event plus errorDeclaration, and the CBV hash leaves errorDeclaration out, so the declaring item
+ * in the entry at `erroneous.position` is the one with the erroneous event's hash.
+ */
+function findDeclarations(ledger: Ledger, events: HistoryEntry[]): UnitProofSelection['declarations'] {
+  const out: UnitProofSelection['declarations'] = [];
+  const hashesAt = new Map<number, Array<string | null>>();
+  for (const e of events) {
+    if (!e.erroneous) continue;
+    const position = e.erroneous.position;
+    let hashes = hashesAt.get(position);
+    if (!hashes) {
+      const context = ledger.get(position).entry.body.payload.context;
+      hashes = ledger.items(position).map((it) => {
+        try {
+          const event = JSON.parse(fromUtf8(it.bytes)) as Record<string, unknown>;
+          return event.errorDeclaration === undefined ? null : eventHashId(event, { documentContext: context });
+        } catch {
+          return null;
+        }
+      });
+      hashesAt.set(position, hashes);
+    }
+    hashes.forEach((hash, item) => {
+      if (hash === e.hashId) out.push({ position, item, declares: e.hashId });
+    });
+  }
+  return out;
 }
 
 export interface UnitBundleResult {

@@ -40,7 +40,9 @@ function humanHistory(history: ProvenHistory): string[] {
       at: [e.position, e.item],
       line:
         `  #${e.position}.${e.item}  ${e.eventTime ?? '?'}  ${[e.eventType, e.action, e.bizStep, e.disposition ? `(${e.disposition})` : null].filter(Boolean).join(' ')}` +
-        `  by ${e.party}  ${e.hashId ?? '(not an EPCIS event)'}`,
+        `  by ${e.party}  ${e.hashId ?? '(not an EPCIS event)'}` +
+        (e.errorDeclaration ? `  [error declaration${e.errorDeclaration.reason ? `: ${e.errorDeclaration.reason}` : ''}]` : '') +
+        (e.declaredErroneousAt ? `  [declared erroneous at #${e.declaredErroneousAt.position}.${e.declaredErroneousAt.item}]` : ''),
     })),
     ...history.recalls.map((r) => ({
       at: [r.position, -1],

@@ -16,6 +16,7 @@ import { unitHistory } from '../../trace/queries/index.ts';
 import { exportUnitBundle, selectUnitProof } from '../../trace/proofs.ts';
 import { provenHistory } from '../../trace/proof-history.ts';
 import { ACME_GTIN, CHAIN, gtin, sgtin, TraceWorld } from './helpers/chain.ts';
+import { eventHashId } from '../../trace/epcis/event-hash.ts';
 
 let dir: string;
 let demo: DemoResult;
@@ -389,5 +390,39 @@ describe('trace/proof-history.ts in a browser', () => {
     walk(resolve(import.meta.dirname, '../../trace/proof-history.ts'));
     expect(seen.size).toBeGreaterThan(5);
     expect(nodeImports).toEqual([]);
+  });
+});
+
+describe('corrections', () => {
+  it('an erroneous event comes with its declaration, and the proven history marks it', () => {
+    const w = TraceWorld.create();
+    try {
+      const [A, D, D2] = [CHAIN.acme.glns[0], CHAIN.dist.glns[0], CHAIN.dist2.glns[0]];
+      const u1 = sgtin(ACME_GTIN, 'X1');
+      const u2 = sgtin(ACME_GTIN, 'X2');
+      const u3 = sgtin(ACME_GTIN, 'X3');
+      const e = w.events;
+      const commissioned = w.capture('acme', [e.commission([u1, u2, u3], A)]);
+      const wrong = e.ship([u1], A, D2);
+      const shipped = w.capture('acme', [e.ship([u2], A, D), wrong]);
+      // the declaration is item 1, after an unrelated event; the corrective shipment item 2
+      const fix = w.capture('acme', [e.ship([u3], A, D2), e.declareErroneous(wrong), e.ship([u1], A, D)]);
+      const selection = selectUnitProof(w.ledger, u1);
+      expect(selection.declarations).toEqual([{ position: fix.position, item: 1, declares: shipped.events[1].hashId }]);
+      expect(selection.items).toEqual({ [commissioned.position]: [0], [shipped.position]: [1], [fix.position]: [1, 2] });
+      const { bundle } = exportUnitBundle(w.ledger, u1);
+      const report = verifyBundle(copy(bundle));
+      expect(failure(report)).toBeUndefined();
+      const proven = provenHistory(bundle, report);
+      expect(proven.events.map((ev) => [ev.position, ev.item, ev.declaredErroneousAt, ev.errorDeclaration?.reason ?? null])).toEqual([
+        [commissioned.position, 0, null, null],
+        [shipped.position, 1, { position: fix.position, item: 1 }, null],
+        [fix.position, 1, null, 'incorrect_data'],
+        [fix.position, 2, null, null],
+      ]);
+      expect(proven.events[2].hashId).toBe(eventHashId(wrong));
+    } finally {
+      w.close();
+    }
   });
 });
