@@ -59,6 +59,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     routerOptions: { maxParamLength: 1024 },
   });
   const ledger = Ledger.open(options.dbFile);
+  // Graceful close: answers still in flight tell the client to drop the connection, so a
+  // keep-alive socket does not hold the close open; then the ledger closes after the last request.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onClose', async () => ledger.close());
 
   app.addSchema(ERROR_SCHEMA);

@@ -59,13 +59,17 @@ export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request) => {
       const principal = request.principal!;
       const { gtin, lot, at, maxTransitDays } = request.query;
-      const report = recallReport(ctx.ledger, { gtin, lot, at, maxTransitDays });
-      if (principal.role !== 'regulator') {
+      const ownerCheck = (product: string) => {
+        if (principal.role === 'regulator') return;
         const party = new Plan(ctx.db).party(principal.party);
-        if (!party || !ownsProduct(party, `https://id.gs1.org/01/${report.gtin}`)) {
-          throw new ApiError(403, 'AUTH_FORBIDDEN', `${principal.party} is not the owner of product ${report.gtin}`, { party: principal.party, gtin: report.gtin, role: principal.role });
+        if (!party || !ownsProduct(party, `https://id.gs1.org/01/${product}`)) {
+          throw new ApiError(403, 'AUTH_FORBIDDEN', `${principal.party} is not the owner of product ${product}`, { party: principal.party, gtin: product, role: principal.role });
         }
-      }
+      };
+      // With the GTIN given, refuse before reading the lot, so a stranger cannot learn which lots exist.
+      if (gtin !== undefined) ownerCheck(gtin);
+      const report = recallReport(ctx.ledger, { gtin, lot, at, maxTransitDays });
+      ownerCheck(report.gtin);
       return report;
     },
   );

@@ -41,16 +41,8 @@ export function register(program: Command): void {
       }
       const db = app.drugtrace.db;
       const admin = hasAdminToken(db) ? null : issueToken(db, { party: 'operator', role: 'admin', label: 'first admin token, from drugtrace serve' }).token;
-      const address = await app.listen({ port, host: opts.host });
-      const url = address.replace(/\/$/, '');
-      out.result({ ok: true, url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, ...(admin ? { adminToken: admin } : {}) }, () =>
-        [
-          `DrugTrace API listening on ${url}`,
-          `API docs: ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
-          ...(admin ? [`Admin token (shown once; only its hash is stored): ${admin}`, `  issue party tokens with POST ${url}/v1/tokens`] : []),
-        ].join('\n'),
-      );
-      await new Promise<void>((resolveStop) => {
+      // Signal handlers go in before the URL is printed: a supervisor may stop us right after reading it.
+      const stopped = new Promise<void>((resolveStop) => {
         const stop = (signal: string) => {
           out.info(`${signal}: finishing in-flight requests, then closing the ledger`);
           process.off('SIGTERM', onTerm);
@@ -62,5 +54,15 @@ export function register(program: Command): void {
         process.on('SIGTERM', onTerm);
         process.on('SIGINT', onInt);
       });
+      const address = await app.listen({ port, host: opts.host });
+      const url = address.replace(/\/$/, '');
+      out.result({ ok: true, url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, ...(admin ? { adminToken: admin } : {}) }, () =>
+        [
+          `DrugTrace API listening on ${url}`,
+          `API docs: ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
+          ...(admin ? [`Admin token (shown once; only its hash is stored): ${admin}`, `  issue party tokens with POST ${url}/v1/tokens`] : []),
+        ].join('\n'),
+      );
+      await stopped;
     });
 }

@@ -310,6 +310,11 @@ describe('GET /v1/recalls/report', () => {
     expect(other.json.error).toMatchObject({ code: 'AUTH_FORBIDDEN', details: { party: 'mah-elsewhere', gtin: demo.lookAt.recallLot.gtin } });
   });
 
+  it('refuses a non-owner before looking the lot up, so it cannot learn which lots exist', async () => {
+    const r = await call('GET', `/v1/recalls/report?gtin=${demo.lookAt.recallLot.gtin}&lot=NOPE1`, { token: tokens.otherManufacturer });
+    expect([r.status, r.json.error.code]).toEqual([403, 'AUTH_FORBIDDEN']);
+  });
+
   it('answers 404 TRACE_QUERY_UNKNOWN_LOT for a lot never commissioned', async () => {
     const r = await call('GET', `/v1/recalls/report?gtin=${demo.lookAt.recallLot.gtin}&lot=NOPE1`, { token: tokens.regulator });
     expect(r.status).toBe(404);
@@ -503,13 +508,27 @@ describe('OpenAPI and Swagger UI', () => {
 });
 
 describe('closing', () => {
-  it('closes the ledger when the app closes, after answering the requests in flight', async () => {
+  it('closes the ledger when the app closes, after answering the request in flight', async () => {
     const other = await buildServer({ dbFile: join(dir, 'demo.db') });
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    other.get('/slow', async () => {
+      entered();
+      await released;
+      return { size: other.drugtrace.ledger.size() };
+    });
     const url = (await other.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
-    const inFlight = call('GET', `/v1/recalls/report?lot=A2601`, { url, token: issueToken(other.drugtrace.db, { party: 'nmpa', role: 'regulator' }).token });
-    await new Promise((r) => setTimeout(r, 20));
-    await other.close();
-    expect((await inFlight).status).toBe(200);
+    const inFlight = call('GET', '/slow', { url });
+    await inHandler;
+    const closing = other.close();
+    // The handler goes on only after close() has begun: the ledger must still be open for it.
+    setTimeout(release, 50);
+    await closing;
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.json.size).toBeGreaterThan(0);
     expect(other.drugtrace.db.open).toBe(false);
   });
 });
