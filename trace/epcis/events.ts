@@ -221,6 +221,21 @@ function bad(code: 'EPCIS_BAD_FIELD' | 'EPCIS_MISSING_FIELD' | 'EPCIS_BAD_IDENTI
  * EPCIS_BAD_IDENTIFIER, naming the path and the reason. Other URIs are kept as written.
  */
 export function canonicalEpcisIdentifier(value: string, path = ''): string {
+  let canonical = canonicalForms.get(value);
+  if (canonical === undefined) {
+    canonical = canonicalFormOf(value, path);
+    // Bounded: codes recur across documents (commission, pack, ship…), but memory must not grow with the ledger.
+    if (canonicalForms.size >= CANONICAL_CACHE_SIZE) canonicalForms.clear();
+    canonicalForms.set(value, canonical);
+  }
+  return canonical;
+}
+
+const CANONICAL_CACHE_SIZE = 65_536;
+/** Successful canonicalisations only (refusals name their path, so they are never cached). */
+const canonicalForms = new Map<string, string>();
+
+function canonicalFormOf(value: string, path: string): string {
   const text = value.trim();
   if (text === '') throw bad('EPCIS_BAD_IDENTIFIER', path, 'empty identifier', value);
   const viaCodes = (input: string): string => {

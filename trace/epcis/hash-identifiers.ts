@@ -360,6 +360,21 @@ export function constrainedDigitalLink(uri: string): string | undefined {
  * canonical Digital Link URIs; everything else (other URIs, free text) is returned unchanged.
  */
 export function hashIdentifierForm(value: string): string {
+  let form = hashForms.get(value);
+  if (form === undefined) {
+    form = hashFormOf(value);
+    // Bounded: a capture stream names each code in many documents, but memory must not grow with the ledger.
+    if (hashForms.size >= HASH_FORM_CACHE_SIZE) hashForms.clear();
+    hashForms.set(value, form);
+  }
+  return form;
+}
+
+const HASH_FORM_CACHE_SIZE = 65_536;
+/** hashIdentifierForm is pure: the same text always gives the same form. */
+const hashForms = new Map<string, string>();
+
+function hashFormOf(value: string): string {
   if (value.startsWith('urn:epc:')) return epcUriToDigitalLink(value) ?? value;
   if (/^https?:\/\//i.test(value)) return constrainedDigitalLink(value) ?? value;
   return value;
