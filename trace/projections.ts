@@ -53,7 +53,18 @@ interface DbUnit {
   dispensed_at: string | null;
   commissioned_at: number;
   updated_at: number;
+  last_event_at: string | null;
+  custody_trail: string | null;
 }
+
+/** trace_units.last_event_at and custody_trail: derived from the code's trace_unit_events rows. */
+interface Trail {
+  lastEventAt: string | null;
+  custodyTrail: string | null;
+}
+
+/** Index rows of these steps name a party on the unit's custody path (recall report). */
+const CUSTODY_STEPS: ReadonlySet<string> = new Set(['commissioning', 'receiving']);
 
 function unitFromDb(r: DbUnit): UnitRow {
   return {
@@ -97,6 +108,9 @@ function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
   };
 }
 
+/** Below this many codes an event's rows are read one by one. */
+const PREFETCH_MIN = 8;
+
 /** The tables in a fixed order (dump, clear). */
 export const TRACE_TABLES = [
   'trace_parties',
@@ -138,7 +152,12 @@ interface UnitEventRow {
 function prepareStatements(db: Database.Database) {
   return {
     unit: db.prepare('SELECT * FROM trace_units WHERE code = ?'),
-    children: db.prepare('SELECT code FROM trace_units WHERE parent = ?').pluck(),
+    // Whole rows: the caller reads each child next (one query instead of one per child).
+    children: db.prepare('SELECT * FROM trace_units WHERE parent = ?'),
+    unitsIn: db.prepare('SELECT * FROM trace_units WHERE code IN (SELECT value FROM json_each(?))'),
+    trailsIn: db.prepare(
+      "SELECT code, max(event_time) AS lastEventAt, group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS custodyTrail FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) GROUP BY code",
+    ),
     party: db.prepare('SELECT party, role, name FROM trace_parties WHERE party = ?'),
     partyPrefixes: db.prepare('SELECT kind, prefix FROM trace_party_prefixes WHERE party = ?'),
     locationOwner: db.prepare('SELECT party FROM trace_party_locations WHERE location = ?').pluck(),
@@ -152,6 +171,11 @@ function prepareStatements(db: Database.Database) {
     item: db.prepare('SELECT bytes FROM ledger_items WHERE entry_position = ? AND item_index = ?').pluck(),
     entry: db.prepare('SELECT bytes FROM ledger_entries WHERE position = ?').pluck(),
     lotUnits: db.prepare('SELECT code FROM trace_units WHERE product = ? AND lot = ? ORDER BY code').pluck(),
+    // Same definition as the columns: what a code without a trace_units row already has in the index.
+    trailOf: db.prepare(
+      "SELECT max(event_time) AS lastEventAt, group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS custodyTrail FROM trace_unit_events WHERE code = ?",
+    ),
+    setTrail: db.prepare('UPDATE trace_units SET last_event_at = ?, custody_trail = ? WHERE code = ?'),
 
     insertEvent: db.prepare(
       'INSERT INTO trace_events (hash_id, position, item, event_id, event_type, action, biz_step, disposition, event_time, party, biz_location, read_point, erroneous_at, erroneous_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -162,10 +186,10 @@ function prepareStatements(db: Database.Database) {
     ),
     // Same parameter order in both: every column, then the code.
     upsertUnit: db.prepare(
-      'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, last_event_at, custody_trail, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     updateUnit: db.prepare(
-      'UPDATE trace_units SET kind = ?, status = ?, recalled = ?, product = ?, lot = ?, expiry = ?, custodian = ?, location = ?, parent = ?, shipped_to = ?, status_before = ?, dispensed_party = ?, dispensed_location = ?, dispensed_at = ?, commissioned_at = ?, updated_at = ? WHERE code = ?',
+      'UPDATE trace_units SET kind = ?, status = ?, recalled = ?, product = ?, lot = ?, expiry = ?, custodian = ?, location = ?, parent = ?, shipped_to = ?, status_before = ?, dispensed_party = ?, dispensed_location = ?, dispensed_at = ?, commissioned_at = ?, updated_at = ?, last_event_at = ?, custody_trail = ? WHERE code = ?',
     ),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -223,6 +247,9 @@ export class Plan {
   /** Codes read from trace_units: written back with UPDATE (cheaper than a replace). */
   private readonly stored = new Set<string>();
   private readonly read = new Map<string, UnitRow | null>();
+  /** last_event_at / custody_trail of the rows read, and the current values of codes this plan indexed. */
+  private readonly storedTrails = new Map<string, Trail>();
+  private readonly trails = new Map<string, Trail>();
   private readonly childAdds = new Map<string, Set<string>>();
   private readonly events: Array<[string, number, number, string | null, string, string | null, string | null, string | null, string, string, string | null, string | null, number | null, string | null]> = [];
   private readonly pendingEvents = new Map<string, EventRef & { row: number; event: EpcisEvent }>();
@@ -251,10 +278,38 @@ export class Plan {
     const cached = this.read.get(code);
     if (cached !== undefined) return cached;
     const row = this.s.unit.get(code) as DbUnit | undefined;
-    const unit = row ? unitFromDb(row) : null;
-    if (row) this.stored.add(code);
-    this.read.set(code, unit);
+    if (row) return this.remember(row);
+    this.read.set(code, null);
+    return null;
+  }
+
+  private remember(row: DbUnit): UnitRow {
+    const known = this.read.get(row.code);
+    if (known) return known;
+    const unit = unitFromDb(row);
+    this.stored.add(row.code);
+    this.storedTrails.set(row.code, { lastEventAt: row.last_event_at, custodyTrail: row.custody_trail });
+    this.read.set(row.code, unit);
     return unit;
+  }
+
+  /**
+   * Reads the stored rows (and, for codes without one, their index trail) of many codes in two
+   * queries, ahead of an event that touches them all (commissioning a batch, packing a case).
+   */
+  prefetch(codes: readonly string[]): void {
+    const wanted = codes.filter((c) => !this.units.has(c) && !this.read.has(c));
+    if (wanted.length < PREFETCH_MIN) return;
+    const list = JSON.stringify(wanted);
+    for (const row of this.s.unitsIn.all(list) as DbUnit[]) this.remember(row);
+    const missing = wanted.filter((c) => !this.read.has(c));
+    if (missing.length === 0) return;
+    const trails = new Map((this.s.trailsIn.all(JSON.stringify(missing)) as Array<Trail & { code: string }>).map((t) => [t.code, t]));
+    for (const code of missing) {
+      this.read.set(code, null);
+      const t = trails.get(code);
+      this.storedTrails.set(code, { lastEventAt: t?.lastEventAt ?? null, custodyTrail: t?.custodyTrail ?? null });
+    }
   }
 
   setUnit(row: UnitRow): void {
@@ -270,7 +325,10 @@ export class Plan {
       seen.add(code);
       if (this.unit(code)?.parent === parent) out.push(code);
     };
-    for (const code of this.s.children.all(parent) as string[]) consider(code);
+    for (const row of this.s.children.all(parent) as DbUnit[]) {
+      this.remember(row);
+      consider(row.code);
+    }
     for (const code of this.childAdds.get(parent) ?? []) consider(code);
     return out;
   }
@@ -417,6 +475,21 @@ export class Plan {
 
   addUnitEvent(row: UnitEventRow): void {
     this.unitEvents.push(row);
+    const t = this.trail(row.code);
+    if (t.lastEventAt === null || row.eventTime > t.lastEventAt) t.lastEventAt = row.eventTime;
+    if (row.bizStep !== null && CUSTODY_STEPS.has(row.bizStep)) t.custodyTrail = t.custodyTrail === null ? row.party : `${t.custodyTrail} ${row.party}`;
+  }
+
+  /** The code's current trail: this plan's rows on top of what is stored (a row's columns, else the index). */
+  private trail(code: string): Trail {
+    let t = this.trails.get(code);
+    if (!t) {
+      const known = this.storedTrails.get(code);
+      // No row read: a new code, or one whose row an earlier correction deleted while its index rows stayed.
+      t = known ? { ...known } : { ...(this.s.trailOf.get(code) as Trail) };
+      this.trails.set(code, t);
+    }
+    return t;
   }
 
   openInterval(parent: string, child: string, position: number, item: number): void {
@@ -500,28 +573,35 @@ export class Plan {
     }
     for (const l of this.lineage) s.insertLineage.run(l);
     for (const [code, u] of this.units) {
-      if (u === null) s.deleteUnit.run(code);
-      else
-        (this.stored.has(code) ? s.updateUnit : s.upsertUnit).run(
-          u.kind,
-          u.status,
-          u.recalled ? 1 : 0,
-          u.product,
-          u.lot,
-          u.expiry,
-          u.custodian,
-          u.location,
-          u.parent,
-          u.shippedTo,
-          u.statusBefore,
-          u.dispensedParty,
-          u.dispensedLocation,
-          u.dispensedAt,
-          u.commissionedAt,
-          u.updatedAt,
-          u.code,
-        );
+      if (u === null) {
+        s.deleteUnit.run(code);
+        continue;
+      }
+      const t = this.trail(code);
+      (this.stored.has(code) ? s.updateUnit : s.upsertUnit).run(
+        u.kind,
+        u.status,
+        u.recalled ? 1 : 0,
+        u.product,
+        u.lot,
+        u.expiry,
+        u.custodian,
+        u.location,
+        u.parent,
+        u.shippedTo,
+        u.statusBefore,
+        u.dispensedParty,
+        u.dispensedLocation,
+        u.dispensedAt,
+        u.commissionedAt,
+        u.updatedAt,
+        t.lastEventAt,
+        t.custodyTrail,
+        u.code,
+      );
     }
+    // Codes indexed without a state change (quantity rows): keep a stored row's columns in step.
+    for (const [code, t] of this.trails) if (!this.units.has(code) && this.unit(code)) s.setTrail.run(t.lastEventAt, t.custodyTrail, code);
     for (const op of this.tail) op();
   }
 }
@@ -714,6 +794,7 @@ export function planEvent(plan: Plan, event: EpcisEvent, position: number, item:
   const ctx: StepContext = { event, position, item, party, location, toParty: destination.party, replay: false };
   const bizStep = bizStepWord(event);
   const disposition = dispositionWord(event);
+  plan.prefetch(targets.map((t) => t.code));
   const seen = new Set<string>();
   let shippedUnits = 0;
   const recorded = new Set<string>();

@@ -85,9 +85,17 @@ export const traceUnits = sqliteTable(
     commissionedAt: integer('commissioned_at').notNull(),
     /** Position of the last event that touched the unit. */
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * Derived from the code's trace_unit_events rows and kept at capture so a recall report reads
+     * one row per unit: the latest event_time of any row (null when none), and the parties of its
+     * commissioning and receiving rows in (position, item) order, space-separated (null when none).
+     */
+    lastEventAt: text('last_event_at'),
+    custodyTrail: text('custody_trail'),
   },
   (t) => [
-    index('trace_units_lot').on(t.product, t.lot),
+    // code last: a lot's units come out in code order without a sort (recall report, lot recalls).
+    index('trace_units_lot').on(t.product, t.lot, t.code),
     index('trace_units_parent').on(t.parent),
     index('trace_units_custodian').on(t.custodian),
     check('trace_units_status_known', inList('status', UNIT_STATUSES)),

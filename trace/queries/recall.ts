@@ -107,9 +107,7 @@ export const DEFAULT_MAX_TRANSIT_DAYS = 7;
 const LEFT_CHAIN: ReadonlySet<string> = new Set(['dispensed', 'exported', 'sample', 'destroyed']);
 
 const UNITS_SQL = `SELECT u.code, u.status, u.recalled, u.expiry, u.custodian, u.location, u.shipped_to,
-  u.dispensed_party, u.dispensed_location, u.dispensed_at,
-  (SELECT max(ue.event_time) || ' ' || coalesce(group_concat(CASE WHEN ue.biz_step IN ('commissioning', 'receiving') THEN ue.party END, ' ' ORDER BY ue.position, ue.item), '')
-     FROM trace_unit_events ue WHERE ue.code = u.code) AS trail
+  u.dispensed_party, u.dispensed_location, u.dispensed_at, u.last_event_at, u.custody_trail
   FROM trace_units u WHERE u.product = ? AND u.lot = ? AND u.kind = 'unit' ORDER BY u.code`;
 
 type UnitTuple = [
@@ -123,7 +121,8 @@ type UnitTuple = [
   dispensedParty: string | null,
   dispensedLocation: string | null,
   dispensedAt: string | null,
-  trail: string | null,
+  lastEventAt: string | null,
+  custodyTrail: string | null,
 ];
 
 /** A GTIN in any of its lengths (8, 12, 13, 14 digits, check digit valid) as GTIN-14. */
@@ -192,13 +191,12 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
   const atDay = at.slice(0, 10);
 
   for (const t of statement(db, UNITS_SQL).raw(true).iterate(product, lot) as IterableIterator<UnitTuple>) {
-    const [code, stored, recalledFlag, unitExpiry, custodian, location, shippedTo, dParty, dLocation, dAt, trail] = t;
+    const [code, stored, recalledFlag, unitExpiry, custodian, location, shippedTo, dParty, dLocation, dAt, lastEventAt, custodyTrail] = t;
     const recalled = recalledFlag === 1;
     // effectiveStatus of trace/lifecycle.ts, inlined: this loop runs once per unit of the lot.
     const status: UnitStatus | 'expired' = (stored === 'active' || stored === 'received') && unitExpiry !== null && atDay > unitExpiry ? 'expired' : stored;
-    const space = trail === null ? -1 : trail.indexOf(' ');
-    const lastEventAt = trail === null || space <= 0 ? null : trail.slice(0, space);
-    const parties = trail === null || space < 0 ? '' : trail.slice(space + 1);
+    // Kept by the projections at capture (trace_units.custody_trail): one row per unit, no index scan.
+    const parties = custodyTrail ?? '';
     let known = paths.get(parties);
     if (!known) {
       const path: string[] = [];

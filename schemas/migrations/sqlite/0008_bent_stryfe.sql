@@ -1,0 +1,2 @@
+DROP INDEX `trace_units_lot`;--> statement-breakpoint
+CREATE INDEX `trace_units_lot` ON `trace_units` (`product`,`lot`,`code`);
