@@ -33,6 +33,8 @@ export type ApiErrorCode =
   | 'RATE_LIMITED'
   /** The same Idempotency-Key was used before with a different request (details.key). */
   | 'IDEMPOTENCY_KEY_REUSED'
+  /** The server is closing: no new requests (the ones in flight finish). */
+  | 'SERVICE_CLOSING'
   | 'INTERNAL';
 
 export class ApiError extends Error {

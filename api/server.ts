@@ -57,6 +57,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // A path segment holding a Digital Link or URN can be long.
     routerOptions: { maxParamLength: 1024 },
+    // fastify's own 503 while closing has another body shape; the onRequest hook below answers instead.
+    return503OnClosing: false,
   });
   const ledger = Ledger.open(options.dbFile);
   // Graceful close: answers still in flight tell the client to drop the connection, so a
@@ -64,6 +66,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ApiError(503, 'SERVICE_CLOSING', 'the server is shutting down; retry on another instance or later');
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     if (closing) reply.header('connection', 'close');
