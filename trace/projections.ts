@@ -154,6 +154,7 @@ function prepareStatements(db: Database.Database) {
     unit: db.prepare('SELECT * FROM trace_units WHERE code = ?'),
     // Whole rows: the caller reads each child next (one query instead of one per child).
     children: db.prepare('SELECT * FROM trace_units WHERE parent = ?'),
+    childrenIn: db.prepare('SELECT * FROM trace_units WHERE parent IN (SELECT value FROM json_each(?))'),
     unitsIn: db.prepare('SELECT * FROM trace_units WHERE code IN (SELECT value FROM json_each(?))'),
     trailsIn: db.prepare(
       "SELECT code, max(event_time) AS lastEventAt, group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS custodyTrail FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) GROUP BY code",
@@ -318,6 +319,11 @@ export class Plan {
 
   /** The codes inside `parent` now (one level). */
   children(parent: string): string[] {
+    return this.childrenAmong(parent, this.s.children.all(parent) as DbUnit[]);
+  }
+
+  /** `parent`'s children from its stored child rows, under this plan's packing and unpacking. */
+  private childrenAmong(parent: string, rows: readonly DbUnit[]): string[] {
     const out: string[] = [];
     const seen = new Set<string>();
     const consider = (code: string) => {
@@ -325,7 +331,7 @@ export class Plan {
       seen.add(code);
       if (this.unit(code)?.parent === parent) out.push(code);
     };
-    for (const row of this.s.children.all(parent) as DbUnit[]) {
+    for (const row of rows) {
       this.remember(row);
       consider(row.code);
     }
@@ -336,15 +342,29 @@ export class Plan {
   /** Everything inside `container` now, at any depth, outermost first. */
   contents(container: string): string[] {
     const out: string[] = [];
-    const queue = [container];
     const seen = new Set<string>([container]);
-    while (queue.length > 0) {
-      for (const child of this.children(queue.shift()!)) {
-        if (seen.has(child)) continue;
-        seen.add(child);
-        out.push(child);
-        queue.push(child);
+    // Level by level: one query for the stored children of a whole level (most of them units with none).
+    let level = [container];
+    while (level.length > 0) {
+      const rowsByParent = new Map<string, DbUnit[]>();
+      if (level.length >= PREFETCH_MIN) {
+        for (const row of this.s.childrenIn.all(JSON.stringify(level)) as DbUnit[]) {
+          let rows = rowsByParent.get(row.parent!);
+          if (!rows) rowsByParent.set(row.parent!, (rows = []));
+          rows.push(row);
+        }
       }
+      const next: string[] = [];
+      for (const parent of level) {
+        const rows = level.length >= PREFETCH_MIN ? (rowsByParent.get(parent) ?? []) : (this.s.children.all(parent) as DbUnit[]);
+        for (const child of this.childrenAmong(parent, rows)) {
+          if (seen.has(child)) continue;
+          seen.add(child);
+          out.push(child);
+          next.push(child);
+        }
+      }
+      level = next;
     }
     return out;
   }
