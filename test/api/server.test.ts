@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../api/server.ts';
 import { issueToken, revokeToken, type ApiRole } from '../../api/auth.ts';
-import { runDemo, type DemoResult } from '../../trace/demo.ts';
+import { DEMO_PARTIES, runDemo, type DemoResult } from '../../trace/demo.ts';
 import { signCapture } from '../../trace/capture.ts';
 import { sha256 } from '../../ledger/crypto-node.ts';
 import { fromBase64 } from '../../ledger/bytes.ts';
@@ -201,6 +201,48 @@ describe('POST /v1/capture', () => {
     const key = await call('POST', '/v1/capture', { token: tokens.dispenser, body: good, headers: { 'idempotency-key': 'x'.repeat(201) } });
     expect(key.status).toBe(400);
     expect(key.json.error).toMatchObject({ code: 'REQUEST_INVALID', details: { path: 'headers/idempotency-key' } });
+  });
+});
+
+describe('POST /v1/capture — malformed input leaves the ledger unchanged', () => {
+  it('answers each malformed request with its stable code and the same checkpoint afterwards', async () => {
+    const checkpoint = (await call('GET', '/v1/checkpoint')).text;
+    const good = signedAs('pharmacy-3', epcisDocument([dispenseEvent(demo.units.A2602[8])]));
+    const cases: Array<[string, Parameters<typeof call>[2], number, string]> = [
+      ['bad JSON', { raw: '{' }, 400, 'REQUEST_MALFORMED_JSON'],
+      ['empty JSON body', { raw: '' }, 400, 'REQUEST_MALFORMED_JSON'],
+      ['not JSON at all', { raw: 'document=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['an array', { body: [good] }, 400, 'REQUEST_INVALID'],
+      ['unknown field', { body: { ...good, note: 'hi' } }, 400, 'REQUEST_INVALID'],
+      ['document as a number', { body: { ...good, document: 7 } }, 400, 'REQUEST_INVALID'],
+      ['no events', { body: { ...good, document: epcisDocument([]) } }, 400, 'TRACE_BAD_SUBMISSION'],
+      ['an invalid code in the event', { body: { ...good, document: epcisDocument([dispenseEvent('https://id.gs1.org/01/09521234000014/21/1')]) } }, 400, 'EPCIS_'],
+      ['signature not base64', { body: { ...good, signature: 'not base64!' } }, 400, 'REQUEST_INVALID'],
+      ['an unknown key id', { body: { ...good, signer: { party: 'pharmacy-3', keyId: 'nope' } } }, 422, 'LEDGER_UNKNOWN_KEY'],
+    ];
+    for (const [name, options, status, code] of cases) {
+      const r = await call('POST', '/v1/capture', { token: tokens.dispenser, ...options });
+      expect(r.status, name).toBe(status);
+      expect(r.json.error.code.startsWith(code), `${name}: ${r.json.error.code}`).toBe(true);
+    }
+    expect((await call('GET', '/v1/checkpoint')).text).toBe(checkpoint);
+  });
+
+  it('keeps idempotency keys per party: the same key from two parties are two requests', async () => {
+    const before = await ledgerSize();
+    const inStock = app.drugtrace.db
+      .prepare("SELECT custodian, code FROM trace_units WHERE custodian LIKE 'pharmacy-%' AND kind = 'unit' AND status IN ('active', 'received') AND recalled = 0 ORDER BY code DESC")
+      .all() as Array<{ custodian: string; code: string }>;
+    const p3 = inStock.find((u) => u.custodian === 'pharmacy-3');
+    const other = inStock.find((u) => u.custodian !== 'pharmacy-3');
+    expect(p3 && other).toBeTruthy();
+    const otherSite = DEMO_PARTIES.find((p) => p.id === other!.custodian)!.location;
+    const otherToken = issueToken(app.drugtrace.db, { party: other!.custodian, role: 'dispenser' }).token;
+    const a = await call('POST', '/v1/capture', { token: tokens.dispenser, body: signedAs('pharmacy-3', epcisDocument([dispenseEvent(p3!.code)])), headers: { 'idempotency-key': 'shared-key' } });
+    const b = await call('POST', '/v1/capture', { token: otherToken, body: signedAs(other!.custodian, epcisDocument([dispenseEvent(other!.code, otherSite)])), headers: { 'idempotency-key': 'shared-key' } });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(b.json.position).toBe(a.json.position + 1);
+    expect(await ledgerSize()).toBe(before + 2);
   });
 });
 
