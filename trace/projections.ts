@@ -185,12 +185,9 @@ function prepareStatements(db: Database.Database) {
     insertUnitEvent: db.prepare(
       'INSERT INTO trace_unit_events (code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    // Same parameter order in both: every column, then the code.
+    // Every column (UNIT_COLUMNS order), then the code.
     upsertUnit: db.prepare(
       'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, last_event_at, custody_trail, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    updateUnit: db.prepare(
-      'UPDATE trace_units SET kind = ?, status = ?, recalled = ?, product = ?, lot = ?, expiry = ?, custodian = ?, location = ?, parent = ?, shipped_to = ?, status_before = ?, dispensed_party = ?, dispensed_location = ?, dispensed_at = ?, commissioned_at = ?, updated_at = ?, last_event_at = ?, custody_trail = ? WHERE code = ?',
     ),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -211,6 +208,68 @@ function prepareStatements(db: Database.Database) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 const statementCache = new WeakMap<Database.Database, Statements>();
+
+/** trace_units columns in the order of unitValues (the code excluded). */
+const UNIT_COLUMNS = [
+  'kind',
+  'status',
+  'recalled',
+  'product',
+  'lot',
+  'expiry',
+  'custodian',
+  'location',
+  'parent',
+  'shipped_to',
+  'status_before',
+  'dispensed_party',
+  'dispensed_location',
+  'dispensed_at',
+  'commissioned_at',
+  'updated_at',
+  'last_event_at',
+  'custody_trail',
+] as const;
+
+function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
+  return [
+    u.kind,
+    u.status,
+    u.recalled ? 1 : 0,
+    u.product,
+    u.lot,
+    u.expiry,
+    u.custodian,
+    u.location,
+    u.parent,
+    u.shippedTo,
+    u.statusBefore,
+    u.dispensedParty,
+    u.dispensedLocation,
+    u.dispensedAt,
+    u.commissionedAt,
+    u.updatedAt,
+    t.lastEventAt,
+    t.custodyTrail,
+  ];
+}
+
+const partialUpdates = new WeakMap<Database.Database, Map<number, Database.Statement>>();
+
+/**
+ * An UPDATE of only the columns in `mask` (bit i = UNIT_COLUMNS[i]): an event changes a few
+ * columns, and SQLite rewrites an index entry for every indexed column an UPDATE sets.
+ */
+function partialUpdate(db: Database.Database, mask: number): Database.Statement {
+  let byMask = partialUpdates.get(db);
+  if (!byMask) partialUpdates.set(db, (byMask = new Map()));
+  let stmt = byMask.get(mask);
+  if (!stmt) {
+    const set = UNIT_COLUMNS.filter((_, i) => mask & (1 << i)).map((c) => `${c} = ?`);
+    byMask.set(mask, (stmt = db.prepare(`UPDATE trace_units SET ${set.join(', ')} WHERE code = ?`)));
+  }
+  return stmt;
+}
 
 function statementsFor(db: Database.Database): Statements {
   let s = statementCache.get(db);
@@ -597,28 +656,21 @@ export class Plan {
         s.deleteUnit.run(code);
         continue;
       }
-      const t = this.trail(code);
-      (this.stored.has(code) ? s.updateUnit : s.upsertUnit).run(
-        u.kind,
-        u.status,
-        u.recalled ? 1 : 0,
-        u.product,
-        u.lot,
-        u.expiry,
-        u.custodian,
-        u.location,
-        u.parent,
-        u.shippedTo,
-        u.statusBefore,
-        u.dispensedParty,
-        u.dispensedLocation,
-        u.dispensedAt,
-        u.commissionedAt,
-        u.updatedAt,
-        t.lastEventAt,
-        t.custodyTrail,
-        u.code,
-      );
+      const values = unitValues(u, this.trail(code));
+      if (!this.stored.has(code)) {
+        s.upsertUnit.run(...values, code);
+        continue;
+      }
+      // Only what changed since the row was read; an unchanged row is not written at all.
+      const before = unitValues(this.read.get(code)!, this.storedTrails.get(code)!);
+      let mask = 0;
+      const changed: Array<string | number | null> = [];
+      for (let i = 0; i < values.length; i++) {
+        if (values[i] === before[i]) continue;
+        mask |= 1 << i;
+        changed.push(values[i]);
+      }
+      if (mask !== 0) partialUpdate(this.db, mask).run(...changed, code);
     }
     // Codes indexed without a state change (quantity rows): keep a stored row's columns in step.
     for (const [code, t] of this.trails) if (!this.units.has(code) && this.unit(code)) s.setTrail.run(t.lastEventAt, t.custodyTrail, code);
