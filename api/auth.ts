@@ -25,6 +25,15 @@ const PARTY_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
 /** base64url of 32 bytes is 43 characters. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
+const lookups = new WeakMap<Database.Database, Database.Statement>();
+
+/** The token lookup, prepared once per connection: it runs on every guarded request. */
+function lookupStatement(db: Database.Database): Database.Statement {
+  let stmt = lookups.get(db);
+  if (!stmt) lookups.set(db, (stmt = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?')));
+  return stmt;
+}
+
 function tokenHash(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
@@ -55,7 +64,7 @@ export function issueToken(db: Database.Database, input: { party: string; role: 
 export function findToken(db: Database.Database, token: string): Principal | null {
   if (!TOKEN_SHAPE.test(token)) return null;
   const hash = tokenHash(token);
-  const row = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?').get(hash) as
+  const row = lookupStatement(db).get(hash) as
     | { id: string; hash: Buffer; party: string; role: ApiRole; revokedAt: string | null }
     | undefined;
   // The index lookup already matched; the constant-time compare keeps the check honest if the lookup ever changes.

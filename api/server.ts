@@ -34,8 +34,8 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Largest request body in bytes (default 8 MiB: a 1,000-event capture is well under 1 MiB). */
   bodyLimit?: number;
-  /** Requests per client (its token, else its address) per window (default 1,000 per minute). */
-  rateLimit?: { max: number; timeWindowMs: number };
+  /** Requests per client (its token, else its address) per window (default 1,000 per minute); false: none (benchmarks). */
+  rateLimit?: { max: number; timeWindowMs: number } | false;
   auth?: AuthOptions;
 }
 
@@ -64,29 +64,33 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Graceful close: answers still in flight tell the client to drop the connection, so a
   // keep-alive socket does not hold the close open; then the ledger closes after the last request.
   let closing = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
-  app.addHook('onRequest', async () => {
-    if (closing) throw new ApiError(503, 'SERVICE_CLOSING', 'the server is shutting down; retry on another instance or later');
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(closing ? new ApiError(503, 'SERVICE_CLOSING', 'the server is shutting down; retry on another instance or later') : undefined);
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.addHook('onClose', async () => ledger.close());
 
   app.addSchema(ERROR_SCHEMA);
   errorsPlugin(app, { bodyLimit });
 
-  await app.register(rateLimit, {
-    global: true,
-    max: options.rateLimit?.max ?? 1000,
-    timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
-    keyGenerator: rateKey,
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`, { max: context.max, retryAfter: context.after }),
-  });
+  if (options.rateLimit !== false) {
+    await app.register(rateLimit, {
+      global: true,
+      max: options.rateLimit?.max ?? 1000,
+      timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
+      keyGenerator: rateKey,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`, { max: context.max, retryAfter: context.after }),
+    });
+  }
 
   await app.register(swagger, {
     openapi: {
