@@ -108,6 +108,10 @@ function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
   };
 }
 
+const UNIT_EVENT_COLUMNS = 'code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom';
+const UNIT_EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const UNIT_EVENT_BATCH = 64;
+
 /** Below this many codes an event's rows are read one by one. */
 const PREFETCH_MIN = 8;
 
@@ -182,9 +186,9 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO trace_events (hash_id, position, item, event_id, event_type, action, biz_step, disposition, event_time, party, biz_location, read_point, erroneous_at, erroneous_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     markErroneous: db.prepare('UPDATE trace_events SET erroneous_at = ?, erroneous_reason = ? WHERE hash_id = ?'),
-    insertUnitEvent: db.prepare(
-      'INSERT INTO trace_unit_events (code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insertUnitEvent: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${UNIT_EVENT_ROW}`),
+    // Many index rows per statement: a case or pallet event writes hundreds.
+    insertUnitEvents: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Every column (UNIT_COLUMNS order), then the code.
     upsertUnit: db.prepare(
       'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, last_event_at, custody_trail, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -642,7 +646,20 @@ export class Plan {
     for (const op of this.deletes) op();
     for (const e of this.events) s.insertEvent.run(e);
     for (const e of this.erroneous) s.markErroneous.run(e);
-    for (const r of this.unitEvents) s.insertUnitEvent.run(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+    const unitEvents = this.unitEvents;
+    let next = 0;
+    for (; next + UNIT_EVENT_BATCH <= unitEvents.length; next += UNIT_EVENT_BATCH) {
+      const params: unknown[] = [];
+      for (let i = next; i < next + UNIT_EVENT_BATCH; i++) {
+        const r = unitEvents[i];
+        params.push(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+      }
+      s.insertUnitEvents.run(params);
+    }
+    for (; next < unitEvents.length; next++) {
+      const r = unitEvents[next];
+      s.insertUnitEvent.run(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+    }
     for (const op of this.containerOps) op();
     for (const i of this.openIntervals) s.openContainer.run(i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem);
     for (const r of this.shipments) s.insertShipment.run(r);
