@@ -196,6 +196,7 @@ function prepareStatements(db: Database.Database) {
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
     closeContainer: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child = ? AND parent = ? AND to_position IS NULL'),
+    closeContainers: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child IN (SELECT value FROM json_each(?)) AND parent = ? AND to_position IS NULL'),
     deleteOpenedBy: db.prepare('DELETE FROM trace_containers WHERE from_position = ? AND from_item = ?'),
     reopenClosedBy: db.prepare('UPDATE trace_containers SET to_position = NULL, to_item = NULL WHERE to_position = ? AND to_item = ?'),
     insertShipment: db.prepare('INSERT INTO trace_shipments (position, item, hash_id, from_party, to_party, to_location, shipped_at, code_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -321,7 +322,8 @@ export class Plan {
   private readonly erroneous: Array<[number, string | null, string]> = [];
   private readonly erroneousRefs = new Set<string>();
   private readonly unitEvents: UnitEventRow[] = [];
-  private readonly containerOps: Array<() => void> = [];
+  /** Stored open intervals to close, by the unpacking event and parent: (position, item, parent) → children. */
+  private readonly closes = new Map<string, { position: number; item: number; parent: string; children: string[] }>();
   private readonly openIntervals: Array<{ parent: string; child: string; fromPosition: number; fromItem: number; toPosition: number | null; toItem: number | null }> = [];
   private readonly shipments: unknown[][] = [];
   private readonly lots = new Map<string, { expiry: string | null; party: string; position: number }>();
@@ -588,7 +590,11 @@ export class Plan {
       pending.toPosition = position;
       pending.toItem = item;
     } else {
-      this.containerOps.push(() => this.s.closeContainer.run(position, item, child, parent));
+      // A stored (child, parent) interval is closed at most once per entry, so closes commute: batch them per event.
+      const key = `${position}/${item}/${parent}`;
+      let close = this.closes.get(key);
+      if (!close) this.closes.set(key, (close = { position, item, parent, children: [] }));
+      close.children.push(child);
     }
   }
 
@@ -660,7 +666,10 @@ export class Plan {
       const r = unitEvents[next];
       s.insertUnitEvent.run(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
     }
-    for (const op of this.containerOps) op();
+    for (const c of this.closes.values()) {
+      if (c.children.length === 1) s.closeContainer.run(c.position, c.item, c.children[0], c.parent);
+      else s.closeContainers.run(c.position, c.item, JSON.stringify(c.children), c.parent);
+    }
     for (const i of this.openIntervals) s.openContainer.run(i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem);
     for (const r of this.shipments) s.insertShipment.run(r);
     for (const [key, lot] of this.lots) {
