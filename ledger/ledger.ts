@@ -320,6 +320,25 @@ export class Ledger implements KeyView {
     return appendDocument(this.store, this.q, this.itemStatements, doc, this.now(), false);
   }
 
+  /**
+   * Checks, without writing, that `doc` is signed by a key its signer may use at the next position,
+   * and returns that key. Layers that evaluate a document before appending it (the trace rules)
+   * call this first, so forged input is refused as forged and never evaluated. Within the same
+   * transaction as the append, the answer cannot change in between.
+   */
+  authenticate(doc: SignedDocument): KeyRecord {
+    if (doc === null || typeof doc !== 'object') throw new LedgerError('LEDGER_MALFORMED_ENTRY', 'document: not an object');
+    const body = parseBody(doc.body);
+    const signature = signatureBytes(doc.signature);
+    const message = signingMessageForHash(sha256(Buffer.from(canonicalJson(body), 'utf8')));
+    const position = this.size();
+    const key = signerKey(dbKeyView(this.q), body, position);
+    if (!nodeEd25519.verify(key.publicKey, message, signature)) {
+      throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`, { position, party: key.party, keyId: key.keyId });
+    }
+    return key;
+  }
+
   /** Signs with the operator key and appends a key management entry. */
   private operatorEntry(kind: EntryKind, payload: JsonObject): Receipt {
     const secret = this.requireSecret();

@@ -232,6 +232,20 @@ describe('keys', () => {
     expect(codeOf(() => ledger.revokeKey('acme', 'ffffffffffffffff'))).toBe('LEDGER_UNKNOWN_KEY');
   });
 
+  it('authenticates a document without writing it: the signer key at the next position, or the refusal append would give', () => {
+    const acme = addParty(ledger, 'acme');
+    const doc = batchDocument(acme, 1, 3);
+    const size = ledger.size();
+    expect(ledger.authenticate(doc)).toMatchObject({ party: 'acme', keyId: acme.keyId, status: 'active' });
+    expect(ledger.size()).toBe(size);
+    const forged = { ...doc, signature: batchDocument(acme, 2, 3).signature };
+    expect(codeOf(() => ledger.authenticate(forged))).toBe('LEDGER_BAD_SIGNATURE');
+    expect(codeOf(() => ledger.authenticate({ ...doc, body: { ...doc.body, signer: { party: 'acme', keyId: 'ffffffffffffffff' } } }))).toBe('LEDGER_UNKNOWN_KEY');
+    ledger.revokeKey('acme', acme.keyId);
+    expect(codeOf(() => ledger.authenticate(doc))).toBe('LEDGER_KEY_REVOKED');
+    expect(codeOf(() => ledger.authenticate(null as unknown as SignedDocument))).toBe('LEDGER_MALFORMED_ENTRY');
+  });
+
   it('refuses to rotate or revoke the operator key through an entry', () => {
     expect(codeOf(() => ledger.revokeKey('operator', ledger.operatorKeyId))).toBe('LEDGER_OPERATOR_KEY');
     expect(codeOf(() => ledger.rotateKey('operator', ledger.operatorKeyId, ed25519.publicKey(ed25519.generateSecretKey())))).toBe('LEDGER_OPERATOR_KEY');
