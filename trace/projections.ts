@@ -314,6 +314,7 @@ export class Plan {
   private readonly read = new Map<string, UnitRow | null>();
   /** last_event_at / custody_trail of the rows read, and the current values of codes this plan indexed. */
   private readonly storedTrails = new Map<string, Trail>();
+  private readonly childRows = new Map<string, DbUnit[]>();
   private readonly trails = new Map<string, Trail>();
   private readonly childAdds = new Map<string, Set<string>>();
   private readonly events: Array<[string, number, number, string | null, string, string | null, string | null, string | null, string, string, string | null, string | null, number | null, string | null]> = [];
@@ -384,7 +385,35 @@ export class Plan {
 
   /** The codes inside `parent` now (one level). */
   children(parent: string): string[] {
-    return this.childrenAmong(parent, this.s.children.all(parent) as DbUnit[]);
+    return this.childrenAmong(parent, this.storedChildren([parent]).get(parent)!);
+  }
+
+  /**
+   * The stored child rows of each parent: read once per plan (stored rows do not change until
+   * write), many parents in one query.
+   */
+  private storedChildren(parents: readonly string[]): Map<string, DbUnit[]> {
+    const out = new Map<string, DbUnit[]>();
+    const missing: string[] = [];
+    for (const p of parents) {
+      const rows = this.childRows.get(p);
+      if (rows) out.set(p, rows);
+      else missing.push(p);
+    }
+    if (missing.length === 0) return out;
+    for (const p of missing) {
+      const rows: DbUnit[] = [];
+      this.childRows.set(p, rows);
+      out.set(p, rows);
+    }
+    if (missing.length === 1) out.get(missing[0])!.push(...(this.s.children.all(missing[0]) as DbUnit[]));
+    else for (const row of this.s.childrenIn.all(JSON.stringify(missing)) as DbUnit[]) out.get(row.parent!)!.push(row);
+    return out;
+  }
+
+  /** Reads the stored children of every code an event expands, in one query. */
+  prefetchChildren(codes: readonly string[]): void {
+    if (codes.length >= PREFETCH_MIN) this.storedChildren(codes);
   }
 
   /** `parent`'s children from its stored child rows, under this plan's packing and unpacking. */
@@ -411,18 +440,10 @@ export class Plan {
     // Level by level: one query for the stored children of a whole level (most of them units with none).
     let level = [container];
     while (level.length > 0) {
-      const rowsByParent = new Map<string, DbUnit[]>();
-      if (level.length >= PREFETCH_MIN) {
-        for (const row of this.s.childrenIn.all(JSON.stringify(level)) as DbUnit[]) {
-          let rows = rowsByParent.get(row.parent!);
-          if (!rows) rowsByParent.set(row.parent!, (rows = []));
-          rows.push(row);
-        }
-      }
+      const rowsByParent = this.storedChildren(level);
       const next: string[] = [];
       for (const parent of level) {
-        const rows = level.length >= PREFETCH_MIN ? (rowsByParent.get(parent) ?? []) : (this.s.children.all(parent) as DbUnit[]);
-        for (const child of this.childrenAmong(parent, rows)) {
+        for (const child of this.childrenAmong(parent, rowsByParent.get(parent)!)) {
           if (seen.has(child)) continue;
           seen.add(child);
           out.push(child);
@@ -893,6 +914,7 @@ export function planEvent(plan: Plan, event: EpcisEvent, position: number, item:
   const bizStep = bizStepWord(event);
   const disposition = dispositionWord(event);
   plan.prefetch(targets.map((t) => t.code));
+  plan.prefetchChildren(targets.filter((t) => t.expand).map((t) => t.code));
   const seen = new Set<string>();
   let shippedUnits = 0;
   const recorded = new Set<string>();
