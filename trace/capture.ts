@@ -100,6 +100,9 @@ export function captureDocument(ledger: Ledger, submission: CaptureSubmission): 
       const receipt = ledger.append(signed);
       return { position: receipt.position, leafHash: receipt.leafHash, entryHash: receipt.entryHash, duplicate: true, events: eventsOut };
     }
+    // Who signed comes before what they say: a forged or revoked-key document is refused as such
+    // and its events are never evaluated against the projections.
+    ledger.authenticate(signed);
     const position = ledger.size();
     const plan = new Plan(db);
     planCapture(plan, body.signer.party, events, position);

@@ -79,6 +79,15 @@ describe('captureDocument', () => {
     expect(w.counts()).toEqual(before);
   });
 
+  it('checks the signature before the rules: a forged document the rules would refuse is refused as forged', () => {
+    const sub = w.submission('acme', [w.events.commission([units[0]], A)]);
+    // Shipping a code that was never commissioned would be TRACE_NOT_COMMISSIONED if it were evaluated.
+    (sub.document as Json).epcisBody.eventList[0] = w.events.ship([units[1]], A, P1);
+    const before = w.counts();
+    expect(() => captureDocument(w.ledger, sub)).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_SIGNATURE' }));
+    expect(w.counts()).toEqual(before);
+  });
+
   it('follows the whole chain: commission, pack, ship, receive, unpack, ship, receive, dispense', () => {
     const e = w.events;
     shipPallet();
