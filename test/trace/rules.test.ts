@@ -267,12 +267,23 @@ describe('capture refuses, naming the code, the rule and the state, and writes n
     w.capture('dist', [w.events.commission([sgtin(gtin('0614142', '00001'), '9')], D)]);
   });
 
-  it('a document signed by a party that is not registered (TRACE_UNKNOWN_PARTY)', () => {
+  it('a document signed by a party the ledger does not know (LEDGER_UNKNOWN_KEY, before any rule)', () => {
     const secretKey = ed25519.generateSecretKey();
     const before = w.counts();
     const sub = signCapture(epcisDocument([w.events.commission([unit('1')], A)]), { party: 'mallory', keyId: 'k1', secretKey });
     const err = refusal(() => captureDocument(w.ledger, sub));
-    expect([err.code, err.details.party]).toEqual(['TRACE_UNKNOWN_PARTY', 'mallory']);
+    expect([err.code, err.details.party]).toEqual(['LEDGER_UNKNOWN_KEY', 'mallory']);
+    expect(w.counts()).toEqual(before);
+  });
+
+  it('a document signed by a ledger party that is not registered for trace (TRACE_UNKNOWN_PARTY)', () => {
+    const secretKey = ed25519.generateSecretKey();
+    w.ledger.registerParty('auditor');
+    const { keyId } = w.ledger.registerKey('auditor', ed25519.publicKey(secretKey));
+    const before = w.counts();
+    const sub = signCapture(epcisDocument([w.events.commission([unit('1')], A)]), { party: 'auditor', keyId, secretKey });
+    const err = refusal(() => captureDocument(w.ledger, sub));
+    expect([err.code, err.details.party]).toEqual(['TRACE_UNKNOWN_PARTY', 'auditor']);
     expect(w.counts()).toEqual(before);
   });
 
