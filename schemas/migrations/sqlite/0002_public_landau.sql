@@ -1,1 +1,0 @@
-ALTER TABLE `ledger_meta` ADD `checkpoint_size` integer DEFAULT 0 NOT NULL;

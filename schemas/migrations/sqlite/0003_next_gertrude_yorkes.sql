@@ -1,1 +1,0 @@
-ALTER TABLE `ledger_checkpoints` ADD `previous_size` integer DEFAULT 0 NOT NULL;

@@ -1,1 +1,0 @@
-ALTER TABLE `trace_recalls` ADD `kind` text NOT NULL;
