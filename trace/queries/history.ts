@@ -8,6 +8,7 @@
  * event times of late captures can run backwards.
  */
 import type { UnitStatus } from '../lifecycle.ts';
+import type { UnitRow } from '../projections.ts';
 import { canonicalCode, comparePlace, connectionOf, statement, type QuerySource } from './db.ts';
 
 export type EventRole = 'epc' | 'parent' | 'child' | 'input' | 'output' | 'quantity';
@@ -52,18 +53,8 @@ export interface LineageLink {
   item: number;
 }
 
-export interface UnitSummary {
-  kind: 'unit' | 'container';
-  status: UnitStatus;
-  recalled: boolean;
-  product: string | null;
-  lot: string | null;
-  expiry: string | null;
-  custodian: string | null;
-  location: string | null;
-  parent: string | null;
-  shippedTo: string | null;
-}
+/** The current state of a unit as a history shows it: the projection's row, less bookkeeping. */
+export type UnitSummary = Pick<UnitRow, 'kind' | 'status' | 'recalled' | 'product' | 'lot' | 'expiry' | 'custodian' | 'location' | 'parent' | 'shippedTo'>;
 
 export interface UnitHistory {
   /** The canonical identifier the input named. */
