@@ -7,7 +7,6 @@
  * Ledger order, not event time, is the order: it is the order the capture rules applied, and
  * event times of late captures can run backwards.
  */
-import type { UnitStatus } from '../lifecycle.ts';
 import type { UnitRow } from '../projections.ts';
 import { canonicalCode, comparePlace, connectionOf, statement, type QuerySource } from './db.ts';
 
