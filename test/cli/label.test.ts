@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
+import { captureOutput } from '../helpers/run-cli.ts';
 import { scanImage } from '../../scanner/node.ts';
 
 const UNIT = '(01)09506000134352(17)261231(10)ABC123(21)XYZ99';
@@ -10,23 +11,11 @@ const SSCC = '(00)106141411234567897';
 const CN = '81234560123456789012';
 const DL = 'https://id.gs1.org/01/09506000134352/21/XYZ99';
 
-let stdout: string;
-let stderr: string;
+const io = captureOutput();
 let dir: string;
 beforeEach(() => {
-  stdout = '';
-  stderr = '';
   dir = mkdtempSync(join(tmpdir(), 'drugtrace-label-'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
 });
-afterEach(() => vi.restoreAllMocks());
 
 describe('drugtrace label', () => {
   it('writes one PNG that scans back to the code', async () => {
@@ -34,13 +23,13 @@ describe('drugtrace label', () => {
     expect(await main(['label', UNIT, '--format', 'png', '--out', out])).toBe(0);
     const [s] = await scanImage(new Uint8Array(readFileSync(out)));
     expect(s.ok && s.identifier.kind === 'gs1' && s.identifier.bracketed).toBe(UNIT);
-    expect(stdout).toContain('datamatrix label for');
+    expect(io.stdout).toContain('datamatrix label for');
   });
 
   it('--json reports the files written, one JSON document', async () => {
     const out = join(dir, 'sscc.svg');
     expect(await main(['label', SSCC, '--format', 'svg', '--out', out, '--json'])).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({ ok: true, format: 'svg', count: 1, files: [{ file: out, codes: [SSCC], symbologies: ['gs1-128'] }] });
+    expect(JSON.parse(io.stdout)).toEqual({ ok: true, format: 'svg', count: 1, files: [{ file: out, codes: [SSCC], symbologies: ['gs1-128'] }] });
     expect(readFileSync(out, 'utf8')).toMatch(/^<svg /);
   });
 
@@ -74,7 +63,7 @@ describe('drugtrace label', () => {
   it('exits 1 with the GS1 error for an invalid code and writes nothing', async () => {
     const out = join(dir, 'bad.png');
     expect(await main(['label', UNIT, '(01)09506000134353', '--format', 'png', '--out', out, '--json'])).toBe(1);
-    const doc = JSON.parse(stdout);
+    const doc = JSON.parse(io.stdout);
     expect(doc.ok).toBe(false);
     expect(doc.error).toMatchObject({ code: 'GS1_CHECK_DIGIT', ai: '01' });
     expect(existsSync(out)).toBe(false);
@@ -83,7 +72,7 @@ describe('drugtrace label', () => {
 
   it('exits 1 with LABEL_SYMBOLOGY_MISMATCH for a code the symbology cannot carry', async () => {
     expect(await main(['label', CN, '--format', 'png', '--symbology', 'gs1-128', '--out', join(dir, 'x.png'), '--json'])).toBe(1);
-    expect(JSON.parse(stdout).error.code).toBe('LABEL_SYMBOLOGY_MISMATCH');
+    expect(JSON.parse(io.stdout).error.code).toBe('LABEL_SYMBOLOGY_MISMATCH');
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
 
 export interface CliRun {
@@ -19,4 +19,21 @@ export async function runCli(args: string[]): Promise<CliRun> {
   } finally {
     vi.restoreAllMocks();
   }
+}
+
+/**
+ * For test files that call main() directly: captures stdout and stderr around every test of the
+ * file (registering its own beforeEach/afterEach) and exposes what was written so far; a test
+ * that runs several commands may reset `io.stdout = ''` between them.
+ */
+export function captureOutput(): { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '' };
+  beforeEach(() => {
+    io.stdout = '';
+    io.stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((io.stdout += chunk.toString()), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((io.stderr += chunk.toString()), true));
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return io;
 }
