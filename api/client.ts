@@ -23,7 +23,7 @@ export type ClientErrorCode = string;
 export class ApiClientError extends Error {
   override readonly name = 'ApiClientError';
   constructor(
-    /** The server's stable code (docs/api.md), or CLIENT_NETWORK / CLIENT_BAD_RESPONSE / CLIENT_BAD_URL. */
+    /** The server's stable code (docs/api.md), or CLIENT_NETWORK / CLIENT_BAD_RESPONSE / CLIENT_BAD_URL / CLIENT_BAD_REQUEST. */
     readonly code: ClientErrorCode,
     message: string,
     /** HTTP status; 0 when no answer came. */
@@ -152,7 +152,16 @@ export class DrugTraceClient {
   /** Sends a signed submission (see signAndCapture). Retrying with the same idempotencyKey returns the first receipt. */
   async capture(submission: CaptureSubmission, options: { idempotencyKey?: string } = {}): Promise<CaptureResult> {
     const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
-    const res = await this.request('POST', '/v1/capture', { body: submission, headers: { 'idempotency-key': idempotencyKey } });
+    // The server takes the document as a JSON object; a submission signed over its text is the same capture.
+    let body = submission;
+    if (typeof submission.document === 'string') {
+      try {
+        body = { ...submission, document: JSON.parse(submission.document) };
+      } catch {
+        throw new ApiClientError('CLIENT_BAD_REQUEST', 'the submission\'s document is text that is not JSON', 0);
+      }
+    }
+    const res = await this.request('POST', '/v1/capture', { body, headers: { 'idempotency-key': idempotencyKey } });
     const receipt = (await res.json()) as CaptureReceipt;
     return { ...receipt, idempotencyKey, replayed: res.headers.get('idempotent-replayed') === 'true' };
   }

@@ -1,7 +1,8 @@
 /** `drugtrace history CODE`: the full history of one unit, its containers' events included. */
 import type { Command } from 'commander';
-import { QueryError, unitHistory, type HistoryEntry } from '../../trace/queries/index.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { QueryError, unitHistory, type HistoryEntry, type UnitHistory } from '../../trace/queries/index.ts';
+import { ApiClientError, DrugTraceClient } from '../../api/client.ts';
+import { CliExit, EXIT, output, type Output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 
 const USAGE_QUERY_CODES = new Set(['TRACE_QUERY_BAD_CODE', 'TRACE_QUERY_BAD_PARAMETER', 'TRACE_QUERY_AMBIGUOUS_LOT']);
@@ -15,6 +16,51 @@ export function queryExit(err: unknown, command: string): never {
     });
   }
   throw err;
+}
+
+export interface ServerOptions {
+  server?: string;
+  token?: string;
+}
+
+/** Adds --server and --token (or DRUGTRACE_SERVER / DRUGTRACE_TOKEN) to a command. */
+export function serverOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'ask this DrugTrace API server instead of a local database (or DRUGTRACE_SERVER)')
+    .option('--token <token>', 'bearer token for --server (or DRUGTRACE_TOKEN)');
+}
+
+/** The API client when the command runs against a server (option or environment), else undefined. */
+export function serverClient(opts: ServerOptions, command: string): DrugTraceClient | undefined {
+  const server = opts.server ?? process.env.DRUGTRACE_SERVER;
+  if (!server) return undefined;
+  const token = opts.token ?? process.env.DRUGTRACE_TOKEN;
+  try {
+    return new DrugTraceClient({ baseUrl: server, token: token || undefined });
+  } catch (err) {
+    return serverExit(err, command);
+  }
+}
+
+const USAGE_SERVER_STATUSES = new Set([401, 403, 413, 415, 429]);
+
+/**
+ * A server's refusal, mapped as the local mode maps it: malformed input, auth and transport
+ * problems exit 2; a well-formed question answered "no" (unknown code, lifecycle refusal) exits 1.
+ */
+export function serverExit(err: unknown, command: string): never {
+  if (!(err instanceof ApiClientError)) throw err;
+  const usage =
+    err.status === 0 ||
+    err.status >= 500 ||
+    USAGE_SERVER_STATUSES.has(err.status) ||
+    USAGE_QUERY_CODES.has(err.code) ||
+    err.code.startsWith('REQUEST_') ||
+    err.code.startsWith('CLIENT_');
+  throw new CliExit(usage ? EXIT.usage : EXIT.no, `drugtrace ${command}: ${err.code}${err.status ? ` (HTTP ${err.status})` : ''}: ${err.message}`, {
+    ok: false,
+    error: { code: err.code, message: err.message, details: err.details, status: err.status },
+  });
 }
 
 /** The last path segment of a party, location or code is what people read; the rest is noise. */
@@ -32,40 +78,55 @@ export function formatEntry(e: HistoryEntry): string {
 }
 
 export function register(program: Command): void {
-  program
+  const history = program
     .command('history')
     .description('full history of one unit: its events, its containers\' events while inside, its lineage')
     .argument('<code>', 'the unit: Digital Link, GS1 element string, EPC URN or CN code')
     .option('--db <file>', 'SQLite database file')
-    .option('--json', 'print one JSON document')
-    .action((code: string, opts: { db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const ledger = openLedger(opts.db, 'history');
+    .option('--json', 'print one JSON document');
+  serverOptions(history).action(async (code: string, opts: { db?: string; json?: boolean } & ServerOptions) => {
+    const out = output(opts);
+    const client = serverClient(opts, 'history');
+    if (client) {
+      let answer: UnitHistory;
       try {
-        let history;
-        try {
-          history = unitHistory(ledger, code);
-        } catch (err) {
-          queryExit(err, 'history');
-        }
-        if (history.events.length === 0) {
-          throw new CliExit(EXIT.no, `drugtrace history: no event recorded for ${history.code}`, { ok: false, ...history });
-        }
-        out.result({ ok: true, ...history }, () => {
-          const u = history.unit;
-          const head = u
-            ? `${history.code}\n  status ${u.status}${u.recalled && u.status !== 'recalled' ? ' (recalled)' : ''}, custodian ${u.custodian ?? '-'}` +
-              `${u.lot ? `, lot ${u.lot}` : ''}${u.expiry ? `, expiry ${u.expiry}` : ''}${u.parent ? `, inside ${short(u.parent)}` : ''}`
-            : history.code;
-          const lineage = [
-            ...history.lineage.inputs.map((l) => `  made from ${short(l.code)} at #${l.position}.${l.item}`),
-            ...history.lineage.outputs.map((l) => `  made into ${short(l.code)} at #${l.position}.${l.item}`),
-          ];
-          const recalls = history.recalls.map((r) => `  lot ${r.kind === 'withdrawal' ? 'withdrawn' : 'recalled'} by ${r.party} at ledger #${r.position}: ${r.reason}`);
-          return [head, ...lineage, ...recalls, `${history.events.length} events (ledger position.item):`, ...history.events.map((e) => '  ' + formatEntry(e))].join('\n');
-        });
-      } finally {
-        ledger.close();
+        answer = await client.unitHistory(code);
+      } catch (err) {
+        serverExit(err, 'history');
       }
-    });
+      printHistory(out, answer);
+      return;
+    }
+    const ledger = openLedger(opts.db, 'history');
+    try {
+      let history;
+      try {
+        history = unitHistory(ledger, code);
+      } catch (err) {
+        queryExit(err, 'history');
+      }
+      printHistory(out, history);
+    } finally {
+      ledger.close();
+    }
+  });
+}
+
+function printHistory(out: Output, history: UnitHistory): void {
+  if (history.events.length === 0) {
+    throw new CliExit(EXIT.no, `drugtrace history: no event recorded for ${history.code}`, { ok: false, ...history });
+  }
+  out.result({ ok: true, ...history }, () => {
+    const u = history.unit;
+    const head = u
+      ? `${history.code}\n  status ${u.status}${u.recalled && u.status !== 'recalled' ? ' (recalled)' : ''}, custodian ${u.custodian ?? '-'}` +
+        `${u.lot ? `, lot ${u.lot}` : ''}${u.expiry ? `, expiry ${u.expiry}` : ''}${u.parent ? `, inside ${short(u.parent)}` : ''}`
+      : history.code;
+    const lineage = [
+      ...history.lineage.inputs.map((l) => `  made from ${short(l.code)} at #${l.position}.${l.item}`),
+      ...history.lineage.outputs.map((l) => `  made into ${short(l.code)} at #${l.position}.${l.item}`),
+    ];
+    const recalls = history.recalls.map((r) => `  lot ${r.kind === 'withdrawal' ? 'withdrawn' : 'recalled'} by ${r.party} at ledger #${r.position}: ${r.reason}`);
+    return [head, ...lineage, ...recalls, `${history.events.length} events (ledger position.item):`, ...history.events.map((e) => '  ' + formatEntry(e))].join('\n');
+  });
 }

@@ -10,7 +10,7 @@ import { recallPayload, recordRecall } from '../../trace/capture.ts';
 import { DEFAULT_MAX_TRANSIT_DAYS, gtin14, recallReport, type RecallReport } from '../../trace/queries/index.ts';
 import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output } from '../common.ts';
-import { queryExit } from './history.ts';
+import { queryExit, serverClient, serverExit, serverOptions, type ServerOptions } from './history.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 
@@ -127,7 +127,7 @@ function registerRecord(recall: Command): void {
 export function register(program: Command): void {
   const recall = program.command('recall').description('lot recalls: record one, report where a lot went');
   registerRecord(recall);
-  recall
+  const report = recall
     .command('report')
     .description('recall path of a lot: every unit, where it went, who holds it, what was dispensed, what is unaccounted')
     .requiredOption('--lot <lot>', 'lot number')
@@ -136,21 +136,36 @@ export function register(program: Command): void {
     .option('--max-transit-days <n>', `days in transit after which a unit is unaccounted for (default ${DEFAULT_MAX_TRANSIT_DAYS})`)
     .option('--csv', 'print one CSV row per unit')
     .option('--db <file>', 'SQLite database file')
-    .option('--json', 'print one JSON document')
-    .action((opts: { lot: string; gtin?: string; at?: string; maxTransitDays?: string; csv?: boolean; db?: string; json?: boolean }) => {
-      const usage = (message: string, option: string, value: unknown): never => {
-        throw new CliExit(EXIT.usage, `drugtrace recall report: ${message}`, { ok: false, error: { code: 'CLI_BAD_OPTION', message, details: { option, value } } });
-      };
-      if (opts.csv && opts.json) usage('--csv and --json exclude each other', '--csv', true);
-      if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) usage(`--at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, '--at', opts.at);
-      let maxTransitDays: number | undefined;
-      if (opts.maxTransitDays !== undefined) {
-        maxTransitDays = Number(opts.maxTransitDays);
-        if (!/^\d+(\.\d+)?$/.test(opts.maxTransitDays)) usage(`--max-transit-days ${JSON.stringify(opts.maxTransitDays)} is not a number of days`, '--max-transit-days', opts.maxTransitDays);
+    .option('--json', 'print one JSON document');
+  serverOptions(report).action(async (opts: { lot: string; gtin?: string; at?: string; maxTransitDays?: string; csv?: boolean; db?: string; json?: boolean } & ServerOptions) => {
+    const usage = (message: string, option: string, value: unknown): never => {
+      throw new CliExit(EXIT.usage, `drugtrace recall report: ${message}`, { ok: false, error: { code: 'CLI_BAD_OPTION', message, details: { option, value } } });
+    };
+    if (opts.csv && opts.json) usage('--csv and --json exclude each other', '--csv', true);
+    if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) usage(`--at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, '--at', opts.at);
+    let maxTransitDays: number | undefined;
+    if (opts.maxTransitDays !== undefined) {
+      maxTransitDays = Number(opts.maxTransitDays);
+      if (!/^\d+(\.\d+)?$/.test(opts.maxTransitDays)) usage(`--max-transit-days ${JSON.stringify(opts.maxTransitDays)} is not a number of days`, '--max-transit-days', opts.maxTransitDays);
+    }
+    const out = output(opts);
+    let report: RecallReport;
+    const client = serverClient(opts, 'recall report');
+    if (client) {
+      let gtin: string | undefined;
+      try {
+        // The server takes a GTIN-14 only; the local mode's other spellings are normalised here.
+        gtin = opts.gtin === undefined ? undefined : gtin14(opts.gtin);
+      } catch (err) {
+        queryExit(err, 'recall report');
       }
-      const out = output(opts);
+      try {
+        report = await client.recallReport({ lot: opts.lot, gtin, at: opts.at, maxTransitDays });
+      } catch (err) {
+        serverExit(err, 'recall report');
+      }
+    } else {
       const ledger = openLedger(opts.db, 'recall report');
-      let report: RecallReport;
       try {
         report = recallReport(ledger, { lot: opts.lot, gtin: opts.gtin, at: opts.at, maxTransitDays });
       } catch (err) {
@@ -158,10 +173,11 @@ export function register(program: Command): void {
       } finally {
         ledger.close();
       }
-      if (opts.csv) {
-        process.stdout.write(recallCsv(report) + '\n');
-        return;
-      }
-      out.result({ ok: true, ...report }, () => recallText(report));
-    });
+    }
+    if (opts.csv) {
+      process.stdout.write(recallCsv(report) + '\n');
+      return;
+    }
+    out.result({ ok: true, ...report }, () => recallText(report));
+  });
 }

@@ -1,8 +1,8 @@
 /** `drugtrace verify CODE`: the dispenser's verdict. Exit 0 only when it is ok to dispense. */
 import type { Command } from 'commander';
-import { verifyUnit } from '../../trace/queries/index.ts';
+import { verifyUnit, type VerifyResult } from '../../trace/queries/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
-import { queryExit } from './history.ts';
+import { queryExit, serverClient, serverExit, serverOptions, type ServerOptions } from './history.ts';
 import { openLedger } from './ledger.ts';
 
 const VERDICT_TEXT = {
@@ -12,23 +12,31 @@ const VERDICT_TEXT = {
 } as const;
 
 export function register(program: Command): void {
-  program
+  const verify = program
     .command('verify')
     .description("the dispenser's verdict on one pack: genuine, status, expiry, recall, custodian")
     .argument('<code>', 'the pack: Digital Link, GS1 element string, EPC URN or CN code')
     .option('--at <time>', 'judge expiry at this ISO 8601 time (default now)')
     .option('--db <file>', 'SQLite database file')
-    .option('--json', 'print one JSON document')
-    .action((code: string, opts: { db?: string; json?: boolean; at?: string }) => {
-      const out = output(opts);
-      if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) {
-        throw new CliExit(EXIT.usage, `drugtrace verify: --at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, {
-          ok: false,
-          error: { code: 'CLI_BAD_OPTION', message: '--at is not an ISO 8601 time', details: { option: '--at', value: opts.at } },
-        });
+    .option('--json', 'print one JSON document');
+  serverOptions(verify).action(async (code: string, opts: { db?: string; json?: boolean; at?: string } & ServerOptions) => {
+    const out = output(opts);
+    if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) {
+      throw new CliExit(EXIT.usage, `drugtrace verify: --at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, {
+        ok: false,
+        error: { code: 'CLI_BAD_OPTION', message: '--at is not an ISO 8601 time', details: { option: '--at', value: opts.at } },
+      });
+    }
+    let result: VerifyResult;
+    const client = serverClient(opts, 'verify');
+    if (client) {
+      try {
+        result = await client.verifyUnit(code, opts.at);
+      } catch (err) {
+        serverExit(err, 'verify');
       }
+    } else {
       const ledger = openLedger(opts.db, 'verify');
-      let result;
       try {
         result = verifyUnit(ledger, code, opts.at);
       } catch (err) {
@@ -36,18 +44,19 @@ export function register(program: Command): void {
       } finally {
         ledger.close();
       }
-      const text = () =>
-        [
-          `${VERDICT_TEXT[result.verdict]}: ${result.code}`,
-          ...result.reasons.map((r) => `  - ${r.message}`),
-          result.genuine
-            ? `  status ${result.status}${result.recalled ? ', recalled' : ''}, lot ${result.lot ?? '-'}, expiry ${result.expiry ?? '-'}, custodian ${result.custodian ?? '-'}`
-            : `  issuance record: ${result.issuance}`,
-        ].join('\n');
-      if (result.verdict !== 'ok_to_dispense') {
-        if (!opts.json) process.stdout.write(text() + '\n');
-        throw new CliExit(EXIT.no, '', { ok: false, ...result });
-      }
-      out.result({ ok: true, ...result }, text);
-    });
+    }
+    const text = () =>
+      [
+        `${VERDICT_TEXT[result.verdict]}: ${result.code}`,
+        ...result.reasons.map((r) => `  - ${r.message}`),
+        result.genuine
+          ? `  status ${result.status}${result.recalled ? ', recalled' : ''}, lot ${result.lot ?? '-'}, expiry ${result.expiry ?? '-'}, custodian ${result.custodian ?? '-'}`
+          : `  issuance record: ${result.issuance}`,
+      ].join('\n');
+    if (result.verdict !== 'ok_to_dispense') {
+      if (!opts.json) process.stdout.write(text() + '\n');
+      throw new CliExit(EXIT.no, '', { ok: false, ...result });
+    }
+    out.result({ ok: true, ...result }, text);
+  });
 }

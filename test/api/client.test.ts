@@ -125,7 +125,7 @@ describe('DrugTraceClient over a real server', () => {
     const first = await dispenser.signAndCapture(dispenseDocument(demo.lookAt.okToDispense), keys.get('pharmacy-3')!, { claimedTime: '2026-03-21T10:00:00Z' });
     expect(first.idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
     expect(first).toMatchObject({ position: before, duplicate: false, replayed: false, events: [{ index: 0 }] });
-    // A retry re-signs (a new claimedTime, so another body) yet must not write twice: the key decides.
+    // A retry sends the same signed submission (ed25519 is deterministic, claimedTime is the same) with the same key.
     const submission = signCapture(dispenseDocument(demo.lookAt.okToDispense), keys.get('pharmacy-3')!, '2026-03-21T10:00:00Z');
     const retry = await dispenser.capture(submission, { idempotencyKey: first.idempotencyKey });
     expect(retry).toEqual({ ...first, replayed: true });
@@ -180,6 +180,14 @@ describe('errors', () => {
   it('an answer without the API error shape: CLIENT_BAD_RESPONSE with the status', async () => {
     const proxy = new DrugTraceClient({ baseUrl: 'http://example.invalid', fetch: async () => new Response('<html>Bad Gateway</html>', { status: 502 }) });
     expect(await caught(proxy.health())).toMatchObject({ code: 'CLIENT_BAD_RESPONSE', status: 502, details: { body: '<html>Bad Gateway</html>' } });
+  });
+
+  it('a submission whose document is text that is not JSON: CLIENT_BAD_REQUEST, nothing sent', async () => {
+    let sent = 0;
+    const counting = new DrugTraceClient({ baseUrl: base, fetch: async (...a) => (sent++, fetch(...a)) });
+    const submission = { document: '{not json', signer: { party: 'pharmacy-3', keyId: 'k' }, claimedTime: '2026-03-21T10:00:00Z', signature: 'AA==' };
+    expect(await caught(counting.capture(submission))).toMatchObject({ code: 'CLIENT_BAD_REQUEST', status: 0 });
+    expect(sent).toBe(0);
   });
 
   it('a base URL that is not http(s): CLIENT_BAD_URL', () => {
