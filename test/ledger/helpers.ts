@@ -1,5 +1,7 @@
 /** Fixtures for the ledger store tests: parties with keys, deterministic batch documents. */
-import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
+import { ed25519, nodeCrypto, sha256 } from '../../ledger/crypto-node.ts';
+import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
+import { MemoryWitnessStore, Witness } from '../../ledger/witness.ts';
 import { signDocument, type EntryKind, type JsonObject, type SignedDocument } from '../../ledger/entry.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { utf8 } from '../../ledger/bytes.ts';
@@ -56,4 +58,25 @@ export function codeOf(fn: () => unknown): string {
   } catch (err) {
     return (err as { code?: string }).code ?? String(err);
   }
+}
+
+/** A witness that follows `ledger`'s log, with a fresh key and a fixed clock. */
+export function witnessFor(ledger: Ledger): Witness {
+  return new Witness({
+    name: 'witness.example/w1',
+    secretKey: ed25519.generateSecretKey(),
+    backend: nodeCrypto,
+    logs: [{ origin: ledger.origin, operatorKeys: [formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey)] }],
+    store: new MemoryWitnessStore(),
+    now: () => 1_790_000_000,
+  });
+}
+
+/** Signs a checkpoint of the ledger as it is, has a new witness cosign it, and stores the cosignature. */
+export async function cosignLatestCheckpoint(ledger: Ledger): Promise<{ size: number; witness: Witness }> {
+  const cp = ledger.checkpoint();
+  const witness = witnessFor(ledger);
+  const cosigned = await witness.cosign({ checkpoint: cp.note, proof: [] });
+  ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, cosigned.line);
+  return { size: cp.size, witness };
 }

@@ -12,10 +12,10 @@ import { nobleCrypto } from '../../ledger/crypto-noble.ts';
 import { serializeBundle, verifyBundle } from '../../ledger/bundle.ts';
 import { utf8 } from '../../ledger/bytes.ts';
 import { openCheckpoint } from '../../ledger/checkpoint.ts';
-import { ed25519NoteVerifier, formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
-import { MemoryWitnessStore, parseWitnessKey, verifyCosignatures, Witness } from '../../ledger/witness.ts';
+import { ed25519NoteVerifier } from '../../ledger/note.ts';
+import { parseWitnessKey, verifyCosignatures } from '../../ledger/witness.ts';
 import { signStoredCheckpoint } from '../../ledger/checkpoint-store.ts';
-import { addParty, batchDocument, codeOf, crypto, item, plainDocument } from './helpers.ts';
+import { addParty, batchDocument, codeOf, cosignLatestCheckpoint, crypto, item, plainDocument, witnessFor } from './helpers.ts';
 
 let ledger: Ledger;
 const fixedNow = () => new Date('2026-11-27T12:00:00.000Z');
@@ -298,16 +298,6 @@ describe('proofs', () => {
 });
 
 describe('checkpoints', () => {
-  function witnessFor(l: Ledger) {
-    return new Witness({
-      name: 'witness.example/w1',
-      secretKey: ed25519.generateSecretKey(),
-      backend: nodeCrypto,
-      logs: [{ origin: l.origin, operatorKeys: [formatVerifierKey(sha256, l.origin, SIGNATURE_TYPE_ED25519, l.operatorPublicKey)] }],
-      store: new MemoryWitnessStore(),
-      now: () => 1_790_000_000,
-    });
-  }
 
   it('signs a C2SP checkpoint of the current size, once per size', () => {
     const acme = addParty(ledger, 'acme');
@@ -387,16 +377,7 @@ describe('exportBundle', () => {
     const rotated = ledger.rotateKey('acme', acme.keyId, ed25519.publicKey(newSecret));
     const second = ledger.append(batchDocument({ party: 'acme', keyId: rotated.keyId, secret: newSecret }, 2, 3));
     ledger.revokeKey('acme', rotated.keyId, 'retired');
-    const cp = ledger.checkpoint();
-    const witness = new Witness({
-      name: 'witness.example/w1',
-      secretKey: ed25519.generateSecretKey(),
-      backend: nodeCrypto,
-      logs: [{ origin: ledger.origin, operatorKeys: [formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey)] }],
-      store: new MemoryWitnessStore(),
-    });
-    const cosigned = await witness.cosign({ checkpoint: cp.note, proof: [] });
-    ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, cosigned.line);
+    const { witness } = await cosignLatestCheckpoint(ledger);
 
     const bundle = ledger.exportBundle([first.position, second.position]);
     // genesis, acme's key registration, the rotation (registers the new key), both documents, the revocation

@@ -12,11 +12,8 @@ import Database from 'better-sqlite3';
 import { openSqlite } from '../../schemas/sqlite.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { verifyLedger, type VerifyFailure } from '../../ledger/verify.ts';
-import { ed25519, nodeCrypto } from '../../ledger/crypto-node.ts';
-import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
-import { MemoryWitnessStore, Witness } from '../../ledger/witness.ts';
-import { sha256 } from '../../ledger/crypto-node.ts';
-import { addParty, batchDocument, plainDocument } from './helpers.ts';
+import { ed25519 } from '../../ledger/crypto-node.ts';
+import { addParty, batchDocument, cosignLatestCheckpoint, plainDocument } from './helpers.ts';
 
 let dir: string;
 let template: string;
@@ -38,17 +35,7 @@ async function buildTemplate(file: string): Promise<void> {
   ledger.revokeKey('beta', beta.keyId, 'key lost');
   ledger.append(batchDocument(acme2, 4, 6));
   ledger.append(batchDocument(acme2, 5, 1));
-  const cp = ledger.checkpoint();
-  const witness = new Witness({
-    name: 'witness.example/w1',
-    secretKey: ed25519.generateSecretKey(),
-    backend: nodeCrypto,
-    logs: [{ origin: ledger.origin, operatorKeys: [formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey)] }],
-    store: new MemoryWitnessStore(),
-    now: () => 1_790_000_000,
-  });
-  const cosigned = await witness.cosign({ checkpoint: cp.note, proof: [] });
-  ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, cosigned.line);
+  await cosignLatestCheckpoint(ledger);
   ledger.append(batchDocument(acme2, 6, 2));
   ledger.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();

@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ledger } from '../../ledger/ledger.ts';
-import { nodeCrypto, ed25519, sha256 } from '../../ledger/crypto-node.ts';
+import { nodeCrypto, sha256 } from '../../ledger/crypto-node.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { parseEntryBytes } from '../../ledger/entry.ts';
 import { serializeBundle, verifyBundle, type BundleReport, type ProofBundle } from '../../ledger/bundle.ts';
 import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
-import { MemoryWitnessStore, Witness } from '../../ledger/witness.ts';
 import { runDemo, type DemoResult } from '../../trace/demo.ts';
 import { unitHistory } from '../../trace/queries/index.ts';
 import { exportUnitBundle, selectUnitProof } from '../../trace/proofs.ts';
+import { cosignLatestCheckpoint } from '../ledger/helpers.ts';
 import { provenHistory } from '../../trace/proof-history.ts';
 import { ACME_GTIN, CHAIN, gtin, sgtin, TraceWorld } from './helpers/chain.ts';
 import { eventHashId } from '../../trace/epcis/event-hash.ts';
@@ -271,20 +271,11 @@ describe('tampering with a unit bundle', () => {
 
 describe('witness cosignatures', () => {
   it('a stored cosigned checkpoint covering the history is kept, and its cosignatures travel in the bundle', async () => {
-    const cp = ledger.checkpoint();
-    const witness = new Witness({
-      name: 'witness.example/w1',
-      secretKey: ed25519.generateSecretKey(),
-      backend: nodeCrypto,
-      logs: [{ origin: ledger.origin, operatorKeys: [formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey)] }],
-      store: new MemoryWitnessStore(),
-    });
-    const cosigned = await witness.cosign({ checkpoint: cp.note, proof: [] });
-    ledger.addCosignature(cp.size, { name: witness.name, publicKey: witness.publicKey }, cosigned.line);
+    const { size, witness } = await cosignLatestCheckpoint(ledger);
     ledger.registerParty('later-still');
     const result = exportUnitBundle(ledger, recalledCode);
     expect(result.checkpointCreated).toBe(false);
-    expect(result.checkpointSize).toBe(cp.size);
+    expect(result.checkpointSize).toBe(size);
     expect(result.bundle.log.witnesses).toEqual([witness.vkey]);
     for (const backend of [nobleCrypto, nodeCrypto]) {
       const report = verifyBundle(copy(result.bundle), { trustedWitnessKeys: [witness.vkey] }, backend);
