@@ -180,6 +180,20 @@ function aggregationEvent(p: DemoParty, action: 'ADD' | 'DELETE', parent: string
   };
 }
 
+/** The owning parties and locations a transfer goes from and to (CBV source/destination types). */
+function sourceAndDestination(from: DemoParty, to: DemoParty) {
+  return {
+    sourceList: [
+      { type: 'owning_party', source: from.partyUri },
+      { type: 'location', source: from.location },
+    ],
+    destinationList: [
+      { type: 'owning_party', destination: to.partyUri },
+      { type: 'location', destination: to.location },
+    ],
+  };
+}
+
 function shipEvent(from: DemoParty, to: DemoParty, codes: readonly string[], time: string, disposition = 'in_transit') {
   return {
     type: 'ObjectEvent',
@@ -190,14 +204,7 @@ function shipEvent(from: DemoParty, to: DemoParty, codes: readonly string[], tim
     bizStep: 'shipping',
     disposition,
     readPoint: { id: from.location },
-    sourceList: [
-      { type: 'owning_party', source: from.partyUri },
-      { type: 'location', source: from.location },
-    ],
-    destinationList: [
-      { type: 'owning_party', destination: to.partyUri },
-      { type: 'location', destination: to.location },
-    ],
+    ...sourceAndDestination(from, to),
   };
 }
 
@@ -211,14 +218,7 @@ function receiveEvent(from: DemoParty, to: DemoParty, codes: readonly string[], 
     bizStep: 'receiving',
     disposition,
     ...where(to),
-    sourceList: [
-      { type: 'owning_party', source: from.partyUri },
-      { type: 'location', source: from.location },
-    ],
-    destinationList: [
-      { type: 'owning_party', destination: to.partyUri },
-      { type: 'location', destination: to.location },
-    ],
+    ...sourceAndDestination(from, to),
   };
 }
 
