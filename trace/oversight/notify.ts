@@ -1,8 +1,13 @@
 /**
- * In-process notices from the oversight domain (new alerts, recall campaign changes) to whoever
- * listens: the API's server-sent event streams and webhooks. One hub per database connection, so
- * several ledgers in one process (tests) never hear each other. Notices are sent after the data
- * they describe is committed; a listener that throws does not affect the writer.
+ * Notices from the oversight domain (new alerts, recall campaigns) to whoever listens: the API's
+ * server-sent event streams and webhooks. Every notice is first stored (`oversight_notices`, with
+ * an increasing id: the SSE event id a stream resumes after, and what a webhook delivery refers
+ * to), then told to the in-process listeners of that database connection — one hub per
+ * connection, so several ledgers in one process (tests) never hear each other. Notices are sent
+ * after the data they describe is committed; a listener that throws does not affect the writer.
+ *
+ * Audience: `party` names the one party a notice is for (a holder of recalled units); a notice
+ * without a party is for the regulators' feed (alerts, campaign summaries).
  */
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
@@ -10,7 +15,11 @@ import type Database from 'better-sqlite3';
 export type NoticeType = 'alert' | 'recall';
 
 export interface OversightNotice {
+  /** Stored id, increasing: the SSE event id. */
+  id: number;
   type: NoticeType;
+  /** The party the notice is for; null for the regulators' feed. */
+  party: string | null;
   /** ISO time the notice was sent. */
   at: string;
   /** The stored record the notice is about (an alert, a recall campaign update). */
@@ -18,6 +27,12 @@ export interface OversightNotice {
 }
 
 export type NoticeListener = (notice: OversightNotice) => void;
+
+export interface NoticeOptions {
+  /** The one party the notice is for (default: the regulators' feed). */
+  party?: string | null;
+  at?: Date;
+}
 
 const hubs = new WeakMap<Database.Database, EventEmitter>();
 
@@ -32,9 +47,15 @@ function hubOf(db: Database.Database): EventEmitter {
   return hub;
 }
 
-/** Sends a notice to every listener on this connection; listener failures are swallowed. */
-export function publishNotice(db: Database.Database, type: NoticeType, data: Record<string, unknown>, at = new Date()): void {
-  const notice: OversightNotice = { type, at: at.toISOString(), data };
+/**
+ * Stores a notice and sends it to every listener on this connection; listener failures are
+ * swallowed. The 4th argument is the send time (a Date) or `{ party, at }`.
+ */
+export function publishNotice(db: Database.Database, type: NoticeType, data: Record<string, unknown>, options: Date | NoticeOptions = {}): OversightNotice {
+  const { party = null, at = new Date() } = options instanceof Date ? { at: options } : options;
+  const iso = at.toISOString();
+  const id = Number(db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?)').run(type, party, JSON.stringify(data), iso).lastInsertRowid);
+  const notice: OversightNotice = { id, type, party, at: iso, data };
   for (const listener of hubOf(db).listeners('notice') as NoticeListener[]) {
     try {
       listener(notice);
@@ -42,6 +63,7 @@ export function publishNotice(db: Database.Database, type: NoticeType, data: Rec
       // A broken listener (a closed stream, a failing webhook queue) must not fail the write that was already committed.
     }
   }
+  return notice;
 }
 
 /** Listens to every notice on this connection; returns the function that stops listening. */
@@ -49,4 +71,32 @@ export function onNotice(db: Database.Database, listener: NoticeListener): () =>
   const hub = hubOf(db);
   hub.on('notice', listener);
   return () => hub.off('notice', listener);
+}
+
+interface NoticeRow {
+  id: number;
+  type: NoticeType;
+  party: string | null;
+  data: string;
+  created_at: string;
+}
+
+/**
+ * Stored notices of one type after `afterId`, in id order: for a party, those addressed to it; for
+ * the regulators' feed (`party` null), every notice of the type. At most `limit`.
+ */
+export function noticesAfter(db: Database.Database, type: NoticeType, afterId: number, audience: { party: string | null; all?: boolean }, limit = 1000): OversightNotice[] {
+  const rows = (
+    audience.all
+      ? db.prepare('SELECT * FROM oversight_notices WHERE type = ? AND id > ? ORDER BY id LIMIT ?').all(type, afterId, limit)
+      : audience.party === null
+        ? db.prepare('SELECT * FROM oversight_notices WHERE type = ? AND id > ? AND party IS NULL ORDER BY id LIMIT ?').all(type, afterId, limit)
+        : db.prepare('SELECT * FROM oversight_notices WHERE type = ? AND id > ? AND party = ? ORDER BY id LIMIT ?').all(type, afterId, audience.party, limit)
+  ) as NoticeRow[];
+  return rows.map((r) => ({ id: r.id, type: r.type, party: r.party, at: r.created_at, data: JSON.parse(r.data) as Record<string, unknown> }));
+}
+
+/** The newest stored notice id (0 when none): where a stream without Last-Event-ID starts. */
+export function lastNoticeId(db: Database.Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(id), 0) FROM oversight_notices').pluck().get() as number) ?? 0;
 }
