@@ -14,6 +14,7 @@ import { applyAction, LifecycleError, type LifecycleAction, type UnitLifecycle, 
 import { bizStepWord, directTargets, dispositionWord, TraceError, type CodeRole, type DirectTarget } from './rules.ts';
 import { locationKeys, ownsProduct, partyFromPayload, productOf, type TraceParty } from './parties.ts';
 import { isContainerCode } from './aggregation.ts';
+import { recallScope } from './oversight/campaign-payload.ts';
 
 export interface UnitRow {
   code: string;
@@ -1075,16 +1076,27 @@ export function recallFromPayload(payload: JsonObject): RecallPayload | null {
 }
 
 /**
- * A lot recall or withdrawal: every unit of the lot that the action allows is changed; the rest
- * (destroyed, already withdrawn…) keep their state. Returns how many units changed.
+ * A recall or withdrawal (a campaign of lots and/or unit codes, or the older single-lot entry):
+ * every unit it names that the action allows is changed; the rest (destroyed, already
+ * withdrawn…) keep their state. Codes that are no unit of this ledger are skipped (the campaign
+ * refuses them before signing reaches the ledger). Returns how many units changed.
  */
 export function planRecall(plan: Plan, body: EntryBody, position: number): number {
-  const recall = recallFromPayload(body.payload);
-  if (!recall) return 0;
+  const scope = recallScope(body.payload);
+  if (!scope) return 0;
   const s = plan.statements;
-  const action = recall.withdrawal ? 'withdraw' : 'recall';
+  const action = scope.withdrawal ? 'withdraw' : 'recall';
+  const codes = new Set<string>();
+  for (const { product, lot } of scope.lots) for (const code of s.lotUnits.all(product, lot) as string[]) codes.add(code);
+  const products = new Set(scope.lots.map((l) => l.product));
+  for (const code of scope.codes) {
+    const unit = plan.unit(code);
+    if (!unit || unit.kind !== 'unit') continue;
+    codes.add(code);
+    if (unit.product) products.add(unit.product);
+  }
   let count = 0;
-  for (const code of s.lotUnits.all(recall.product, recall.lot) as string[]) {
+  for (const code of codes) {
     const unit = plan.unit(code)!;
     try {
       const lc = applyAction(lifecycleOf(unit), action, { code, party: body.signer.party, location: unit.location ?? '', at: body.claimedTime });
@@ -1094,7 +1106,10 @@ export function planRecall(plan: Plan, body: EntryBody, position: number): numbe
       if (!(err instanceof LifecycleError)) throw err;
     }
   }
-  plan.later(() => s.insertRecall.run(position, recall.withdrawal ? 'withdrawal' : 'recall', body.signer.party, recall.product, recall.lot, recall.reason, count));
+  // One row per entry: product and lot when the campaign is about one product / one lot only.
+  const product = products.size === 1 ? [...products][0] : null;
+  const lot = scope.lots.length === 1 && scope.codes.length === 0 ? scope.lots[0].lot : null;
+  plan.later(() => s.insertRecall.run(position, scope.withdrawal ? 'withdrawal' : 'recall', body.signer.party, product, lot, scope.reason, count));
   return count;
 }
 
