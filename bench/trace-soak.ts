@@ -1,0 +1,220 @@
+/**
+ * Trace ingest soak: captures --events EPCIS events (default 10,000,000) through the real capture
+ * path (captureDocument: schema validation, event hashes, rules, container expansion, signed
+ * ledger append, projections; one transaction per document) in documents of about --doc-events
+ * events (default 1,000), and samples the process's RSS after every document.
+ *
+ * The workload is the standard three-tier chain of bench/trace.bench.ts, generated round by round
+ * so memory does not grow with the count: each round is --round-pallets pallets of 1,000 units
+ * (10 cases of 100, SSCCs; the manufacturer's document of a round of 10 pallets holds 140 events
+ * naming 10,000 units) — the manufacturer commissions, packs cases and pallets and ships them
+ * to two distributors, which receive, break the pallets down and ship the cases to five
+ * pharmacies, which receive, unpack and dispense half the units one event each. Each party's
+ * events of a round go in documents of at most --doc-events events, signed by the party (signing
+ * is timed apart from capture: it is the client's work).
+ *
+ * Progress goes to --log (default data/trace-soak.log) as one JSON line every --every seconds
+ * (default 10) and at the end; SIGINT/SIGTERM stop it after the current document with a final
+ * line. The database (default data/trace-soak.db) is kept for bench/trace-history.ts.
+ *
+ * Usage: npx tsx bench/trace-soak.ts [--events 10000000] [--doc-events 1000] [--round-pallets 10]
+ *        [--max-db-gib 30]
+ *        [--db data/trace-soak.db] [--log data/trace-soak.log] [--every 10]
+ */
+import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Ledger } from '../ledger/ledger.ts';
+import { ed25519 } from '../ledger/crypto-node.ts';
+import { gs1CheckDigit } from '../codes/gs1/linters.ts';
+import { captureDocument, signCapture } from '../trace/capture.ts';
+import { registerTraceParty } from '../trace/parties.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const TARGET_EVENTS = Number(arg('events', '10000000'));
+const DOC_EVENTS = Number(arg('doc-events', '1000'));
+const ROUND_PALLETS = Number(arg('round-pallets', '10'));
+/** Stops cleanly when the database (with its WAL) grows past this many GiB: the disk is shared. */
+const MAX_DB_GIB = Number(arg('max-db-gib', '30'));
+const DB = arg('db', 'data/trace-soak.db');
+const LOG = arg('log', 'data/trace-soak.log');
+const EVERY_MS = Number(arg('every', '10')) * 1000;
+const UNITS_PER_CASE = 100;
+const CASES_PER_PALLET = 10;
+const DISPENSE = 0.5;
+
+const withCheck = (digits: string) => digits + String(gs1CheckDigit(digits));
+const DL = 'https://id.gs1.org';
+const GTIN = withCheck('0952123400001');
+const DISTRIBUTORS = ['dist-1', 'dist-2'];
+const PHARMACIES = ['pharmacy-1', 'pharmacy-2', 'pharmacy-3', 'pharmacy-4', 'pharmacy-5'];
+
+interface Party {
+  id: string;
+  gln: string;
+  keyId: string;
+  secretKey: Uint8Array;
+}
+
+type Event = Record<string, unknown>;
+
+for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) if (existsSync(f)) rmSync(f);
+mkdirSync(dirname(DB), { recursive: true });
+mkdirSync(dirname(LOG), { recursive: true });
+
+const ledger = Ledger.init(DB, { origin: 'bench.example/soak' });
+const parties = new Map<string, Party>();
+{
+  const specs: Array<{ id: string; role: 'manufacturer' | 'distributor' | 'pharmacy'; gln: string }> = [{ id: 'mah', role: 'manufacturer', gln: withCheck('952123400000') }];
+  DISTRIBUTORS.forEach((id, d) => specs.push({ id, role: 'distributor', gln: withCheck(`95213${d + 1}0000000`.slice(0, 12)) }));
+  PHARMACIES.forEach((id, p) => specs.push({ id, role: 'pharmacy', gln: withCheck(`95214${p + 1}0000000`.slice(0, 12)) }));
+  for (const spec of specs) {
+    const secretKey = ed25519.generateSecretKey();
+    const { keyId } = registerTraceParty(
+      ledger,
+      { party: spec.id, role: spec.role, name: spec.id, locations: [spec.gln], prefixes: spec.role === 'manufacturer' ? ['9521234'] : [] },
+      ed25519.publicKey(secretKey),
+    );
+    parties.set(spec.id, { id: spec.id, gln: spec.gln, keyId: keyId!, secretKey });
+  }
+}
+
+let clock = Date.parse('2026-03-01T00:00:00.000Z');
+let ssccSerial = 0;
+const tick = () => new Date((clock += 1000)).toISOString();
+const loc = (party: string) => `${DL}/414/${parties.get(party)!.gln}`;
+const sscc = () => `${DL}/00/${withCheck('0' + '9521234' + String(++ssccSerial).padStart(9, '0'))}`;
+const event = (party: string, fields: Event): Event => {
+  const where = loc(party);
+  return { eventTime: tick(), eventTimeZoneOffset: '+00:00', readPoint: { id: where }, bizLocation: { id: where }, ...fields };
+};
+const ship = (from: string, to: string, epcs: string[]) =>
+  event(from, {
+    type: 'ObjectEvent',
+    epcList: epcs,
+    action: 'OBSERVE',
+    bizStep: 'shipping',
+    disposition: 'in_transit',
+    destinationList: [
+      { type: 'owning_party', destination: `${DL}/417/${parties.get(to)!.gln}` },
+      { type: 'location', destination: loc(to) },
+    ],
+  });
+const aggregation = (party: string, action: 'ADD' | 'DELETE', parent: string, children: string[]) =>
+  event(party, { type: 'AggregationEvent', parentID: parent, childEPCs: children, action, bizStep: action === 'ADD' ? 'packing' : 'unpacking' });
+const receive = (party: string, epcs: string[]) => event(party, { type: 'ObjectEvent', epcList: epcs, action: 'OBSERVE', bizStep: 'receiving', disposition: 'in_progress' });
+
+/** One round's documents, in an order the rules accept: manufacturer, then distributors, then pharmacies. */
+function round(r: number): Array<{ party: string; events: Event[] }> {
+  const lot = `S${r}`;
+  const byParty = new Map<string, Event[]>([['mah', []], ...DISTRIBUTORS.map((d) => [d, []] as [string, Event[]]), ...PHARMACIES.map((p) => [p, []] as [string, Event[]])]);
+  const dispensing = new Map<string, Event[]>(PHARMACIES.map((p) => [p, []]));
+  const pallets: Array<{ units: string[]; cases: string[]; pallet: string; dist: string; pharmacy: string }> = [];
+  for (let p = 0; p < ROUND_PALLETS; p++) {
+    const base = p * UNITS_PER_CASE * CASES_PER_PALLET;
+    const units = Array.from({ length: UNITS_PER_CASE * CASES_PER_PALLET }, (_, i) => `${DL}/01/${GTIN}/21/${lot}-${base + i}`);
+    pallets.push({ units, cases: Array.from({ length: CASES_PER_PALLET }, () => sscc()), pallet: sscc(), dist: DISTRIBUTORS[p % 2], pharmacy: PHARMACIES[p % 5] });
+  }
+  const caseUnits = (units: string[], i: number) => units.slice(i * UNITS_PER_CASE, (i + 1) * UNITS_PER_CASE);
+  for (const { units, cases, pallet, dist } of pallets) {
+    byParty.get('mah')!.push(
+      event('mah', {
+        type: 'ObjectEvent',
+        epcList: units,
+        action: 'ADD',
+        bizStep: 'commissioning',
+        disposition: 'active',
+        ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': '2028-12-31' },
+      }),
+      ...cases.map((c, i) => aggregation('mah', 'ADD', c, caseUnits(units, i))),
+      aggregation('mah', 'ADD', pallet, cases),
+      ship('mah', dist, [pallet]),
+    );
+  }
+  for (const { cases, pallet, dist, pharmacy } of pallets) byParty.get(dist)!.push(receive(dist, [pallet]), aggregation(dist, 'DELETE', pallet, cases), ship(dist, pharmacy, cases));
+  for (const { units, cases, pharmacy } of pallets) {
+    byParty.get(pharmacy)!.push(receive(pharmacy, cases), ...cases.map((c, i) => aggregation(pharmacy, 'DELETE', c, caseUnits(units, i))));
+    for (const u of units.slice(0, Math.round(units.length * DISPENSE))) {
+      dispensing.get(pharmacy)!.push(event(pharmacy, { type: 'ObjectEvent', epcList: [u], action: 'OBSERVE', bizStep: 'dispensing', disposition: 'dispensed' }));
+    }
+  }
+  for (const p of PHARMACIES) byParty.get(p)!.push(...dispensing.get(p)!);
+  const docs: Array<{ party: string; events: Event[] }> = [];
+  for (const [party, events] of byParty) for (let i = 0; i < events.length; i += DOC_EVENTS) docs.push({ party, events: events.slice(i, i + DOC_EVENTS) });
+  return docs;
+}
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+const started = Date.now();
+let events = 0;
+let documents = 0;
+let units = 0;
+let captureMs = 0;
+let signMs = 0;
+let rssMax = 0;
+let lastLog = started;
+let lastEvents = 0;
+let stop = false;
+let diskLimit = false;
+process.on('SIGINT', () => (stop = true));
+process.on('SIGTERM', () => (stop = true));
+
+function dbBytes(): number {
+  return [DB, `${DB}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
+}
+
+function log(kind: 'progress' | 'done' | 'stopped' | 'disk-limit'): number {
+  const now = Date.now();
+  const mem = process.memoryUsage();
+  const line = {
+    kind,
+    at: new Date(now).toISOString(),
+    elapsedS: Math.round((now - started) / 1000),
+    events,
+    documents,
+    units,
+    rssMiB: mib(mem.rss),
+    rssMaxMiB: mib(rssMax),
+    heapUsedMiB: mib(mem.heapUsed),
+    externalMiB: mib(mem.external),
+    captureEventsPerS: Math.round(events / (captureMs / 1000 || 1)),
+    wallEventsPerS: Math.round(events / ((now - started) / 1000 || 1)),
+    intervalEventsPerS: Math.round((events - lastEvents) / ((now - lastLog) / 1000 || 1)),
+    signS: Math.round(signMs / 1000),
+    captureS: Math.round(captureMs / 1000),
+    dbMiB: mib(dbBytes()),
+  };
+  lastLog = now;
+  lastEvents = events;
+  appendFileSync(LOG, JSON.stringify(line) + '\n');
+  return line.dbMiB;
+}
+
+appendFileSync(LOG, JSON.stringify({ kind: 'start', at: new Date(started).toISOString(), targetEvents: TARGET_EVENTS, docEvents: DOC_EVENTS, roundPallets: ROUND_PALLETS, db: DB, node: process.version, pid: process.pid }) + '\n');
+outer: for (let r = 0; events < TARGET_EVENTS; r++) {
+  for (const { party, events: list } of round(r)) {
+    if (stop) break outer;
+    const p = parties.get(party)!;
+    const t0 = performance.now();
+    const document = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: tick(), epcisBody: { eventList: list } };
+    const submission = signCapture(document, { party: p.id, keyId: p.keyId, secretKey: p.secretKey }, tick());
+    const t1 = performance.now();
+    captureDocument(ledger, submission);
+    const t2 = performance.now();
+    signMs += t1 - t0;
+    captureMs += t2 - t1;
+    events += list.length;
+    documents++;
+    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+    if (Date.now() - lastLog >= EVERY_MS && log('progress') > MAX_DB_GIB * 1024) {
+      diskLimit = true;
+      break outer;
+    }
+  }
+  units += ROUND_PALLETS * UNITS_PER_CASE * CASES_PER_PALLET;
+}
+log(diskLimit ? 'disk-limit' : stop ? 'stopped' : 'done');
+ledger.close();
