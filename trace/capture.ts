@@ -84,11 +84,56 @@ export function signCapture(document: unknown, signer: Signer & { secretKey: Uin
  * first receipt with `duplicate: true`.
  */
 export function captureDocument(ledger: Ledger, submission: CaptureSubmission): CaptureReceipt {
+  if (observers.size === 0) return captureOnce(ledger, submission);
+  let prepared: PreparedCapture | undefined;
+  let receipt: CaptureReceipt;
+  try {
+    receipt = captureOnce(ledger, submission, (p) => (prepared = p));
+  } catch (err) {
+    tell((o) => o.refused?.(ledger, submission, err, prepared));
+    throw err;
+  }
+  if (!receipt.duplicate) tell((o) => o.committed?.(ledger, receipt, prepared!));
+  return receipt;
+}
+
+/**
+ * Told about captures after captureDocument returns (oversight detectors): `committed` for each new
+ * entry, `refused` for each refusal (with the parsed events when the document got that far).
+ * Observers never change or block a capture: what they throw is swallowed. Called synchronously;
+ * when the capture ran inside an outer transaction, the observer must wait for its commit itself.
+ */
+export interface CaptureObserver {
+  committed?(ledger: Ledger, receipt: CaptureReceipt, prepared: PreparedCapture): void;
+  refused?(ledger: Ledger, submission: CaptureSubmission, error: unknown, prepared: PreparedCapture | undefined): void;
+}
+
+const observers = new Set<CaptureObserver>();
+
+/** Adds a capture observer (process-wide); returns the function that removes it. */
+export function observeCaptures(observer: CaptureObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+function tell(call: (o: CaptureObserver) => void): void {
+  for (const o of observers) {
+    try {
+      call(o);
+    } catch {
+      // An observer's failure is its own; the capture's answer stands.
+    }
+  }
+}
+
+function captureOnce(ledger: Ledger, submission: CaptureSubmission, onPrepared?: (prepared: PreparedCapture) => void): CaptureReceipt {
   if (!submission || typeof submission !== 'object' || !submission.signer || typeof submission.signature !== 'string' || typeof submission.claimedTime !== 'string') {
     throw new TraceError('TRACE_BAD_SUBMISSION', 'a capture submission needs document, signer {party, keyId}, claimedTime and signature', { rule: 'captures are signed' });
   }
   // Always derived again from the document: the server trusts nothing the client computed.
-  const { body, items, events } = prepareCapture(submission.document, submission.signer, submission.claimedTime);
+  const prepared = prepareCapture(submission.document, submission.signer, submission.claimedTime);
+  onPrepared?.(prepared);
+  const { body, items, events } = prepared;
   const eventsOut = events.map((e) => ({ index: e.index, hashId: e.hashId }));
   const db = ledger.store.sqlite;
   const byBodyHash = db.prepare('SELECT position FROM ledger_entries WHERE body_hash = ?').pluck();
