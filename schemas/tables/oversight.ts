@@ -4,7 +4,7 @@
  * what the server keeps about telling people.
  */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // ---- Recalls and live monitoring: notices, webhooks, deliveries ----
 
@@ -84,3 +84,95 @@ export const oversightDeliveryAttempts = sqliteTable('oversight_delivery_attempt
   error: text('error'),
   durationMs: integer('duration_ms').notNull(),
 });
+
+// ---- Detectors, alerts, review (trace/oversight/) ----
+
+/**
+ * Detector filings, read from the ledger's `detector_filing` entries (written in the same
+ * transaction as the entry): which detector versions may run, with which parameters.
+ */
+export const oversightFilings = sqliteTable(
+  'oversight_filings',
+  {
+    /** Ledger position of the filing entry. */
+    position: integer('position').primaryKey(),
+    detector: text('detector').notNull(),
+    version: text('version').notNull(),
+    signer: text('signer').notNull(),
+    /** JSON object: the parameters the detector runs with. */
+    parameters: text('parameters').notNull(),
+    /** JSON object: seed, data set hash, counts, precision, recall. */
+    validation: text('validation').notNull(),
+    filedAt: text('filed_at').notNull(),
+  },
+  (t) => [index('oversight_filings_detector').on(t.detector, t.version, t.position)],
+);
+
+/**
+ * What the ledger does not hold but detectors need: refused captures (a dispense of a recalled
+ * unit, an event on a code never commissioned) and verifies (public, with a sale reference).
+ */
+export const oversightObservations = sqliteTable(
+  'oversight_observations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** refused_event | public_verify */
+    kind: text('kind').notNull(),
+    code: text('code').notNull(),
+    /** The party that submitted or asked (null for the public). */
+    party: text('party'),
+    /** ISO 8601: the event time or the request time. */
+    at: text('at').notNull(),
+    /** JSON object: error code, action, sale reference, location, event hash… */
+    data: text('data').notNull(),
+  },
+  (t) => [index('oversight_observations_code').on(t.code, t.id), index('oversight_observations_at').on(t.at)],
+);
+
+export const ALERT_STATUSES = ['open', 'confirmed', 'dismissed'] as const;
+
+/** Alerts raised by filed detectors; one per (detector, key), so re-runs add nothing twice. */
+export const oversightAlerts = sqliteTable(
+  'oversight_alerts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    detector: text('detector').notNull(),
+    version: text('version').notNull(),
+    /** Ledger position of the filing the detector ran under. */
+    filing: integer('filing').notNull(),
+    /** What makes this finding itself (e.g. the code), unique per detector. */
+    key: text('key').notNull(),
+    /** The code, party or event the alert is about. */
+    subject: text('subject').notNull(),
+    severity: text('severity').notNull(),
+    summary: text('summary').notNull(),
+    /** JSON object: the detector's figures. */
+    details: text('details').notNull(),
+    /** JSON object: { positions: [{position, item?}], observations: [id] }. */
+    evidence: text('evidence').notNull(),
+    /** ISO: when what the alert is about happened. */
+    observedAt: text('observed_at').notNull(),
+    createdAt: text('created_at').notNull(),
+    status: text('status', { enum: ALERT_STATUSES }).notNull().default('open'),
+    reviewPosition: integer('review_position'),
+    reviewer: text('reviewer'),
+    reviewParty: text('review_party'),
+    reviewReason: text('review_reason'),
+    reviewedAt: text('reviewed_at'),
+  },
+  (t) => [
+    uniqueIndex('oversight_alerts_key').on(t.detector, t.key),
+    index('oversight_alerts_status').on(t.status, t.id),
+    check('oversight_alerts_status_known', sql.raw(`status IN (${ALERT_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+  ],
+);
+
+/** The parties an alert is about (they may see it). */
+export const oversightAlertParties = sqliteTable(
+  'oversight_alert_parties',
+  {
+    alertId: integer('alert_id').notNull(),
+    party: text('party').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.party] }), index('oversight_alert_parties_party').on(t.party, t.alertId)],
+);
