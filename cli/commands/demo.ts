@@ -9,6 +9,7 @@ import { Ledger, defaultKeyFile } from '../../ledger/ledger.ts';
 import { DEMO_ORIGIN, runDemo, type DemoResult } from '../../trace/demo.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { defaultPartyKeyFile, writePartyKeyFile } from './party.ts';
+import { demoGuideFile, writeDemoGuide } from '../demo-session.ts';
 
 function guide(r: DemoResult): string {
   const db = `--db ${r.dbFile}`;
@@ -56,6 +57,8 @@ export function register(program: Command): void {
         // Saved where `drugtrace capture --party ID` looks, so the demo parties can record more events.
         onPartyKey: (key) => writePartyKeyFile(defaultPartyKeyFile(file, key.party), key),
       });
+      // Kept next to the database, so `drugtrace serve --demo` (npm start) can serve this chain and say where to look.
+      writeDemoGuide(result);
       out.result({ ok: true, ...result }, () => guide(result));
     });
 }
@@ -79,5 +82,5 @@ function removeDemoLedger(file: string): void {
       error: { code: 'CLI_NOT_A_DEMO_LEDGER', message: `${file} is not a demo ledger`, details: { file, origin: origin ?? null } },
     });
   }
-  for (const path of [file, `${file}-wal`, `${file}-shm`, defaultKeyFile(file), `${file}.keys`]) rmSync(path, { recursive: true, force: true });
+  for (const path of [file, `${file}-wal`, `${file}-shm`, defaultKeyFile(file), `${file}.keys`, demoGuideFile(file)]) rmSync(path, { recursive: true, force: true });
 }

@@ -2,6 +2,10 @@
  * `drugtrace serve [--port N] [--host H] [--db FILE]`: the HTTP API over an existing ledger. On a
  * database with no admin token it issues one and prints it once (only its hash is kept). Stops
  * gracefully on SIGTERM/SIGINT: in-flight requests finish, then the ledger closes.
+ *
+ * `drugtrace serve --demo` (`npm start`): the same over the demo supply chain, built in --db
+ * (default ./data/demo.db) on the first run and reused after, printing where to look and demo
+ * tokens (cli/demo-session.ts).
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -9,6 +13,7 @@ import { buildServer } from '../../api/server.ts';
 import { hasAdminToken, issueToken } from '../../api/auth.ts';
 import { LedgerError } from '../../ledger/entry.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { DEFAULT_DEMO_DB, demoGuideText, demoLinks, issueDemoTokens, prepareDemo, type DemoToken } from '../demo-session.ts';
 
 export function register(program: Command): void {
   program
@@ -16,16 +21,19 @@ export function register(program: Command): void {
     .description('HTTP API (OpenAPI at /openapi.json, Swagger UI at /docs) over an existing ledger')
     .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--db <file>', 'SQLite database (default ./data/drugtrace.db)')
+    .option('--db <file>', `SQLite database (default ./data/drugtrace.db; with --demo ${DEFAULT_DEMO_DB})`)
+    .option('--demo', 'serve the demo supply chain: built in --db on the first run, reused after; prints where to look and demo tokens')
     .option('--log', 'structured request logs (JSON) on stderr')
-    .option('--json', 'print one JSON document (url, docs, adminToken if issued) once listening')
-    .action(async (opts: { port: string; host: string; db?: string; log?: boolean; json?: boolean }) => {
+    .option('--json', 'print one JSON document (url, docs, adminToken if issued, demo links and tokens) once listening')
+    .action(async (opts: { port: string; host: string; db?: string; demo?: boolean; log?: boolean; json?: boolean }) => {
       const out = output(opts);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CliExit(EXIT.usage, `drugtrace serve: --port ${opts.port} is not a port number`, { ok: false, error: { code: 'CLI_BAD_PORT', message: `--port ${opts.port} is not a port number` } });
       }
-      const file = resolveDbFile(opts.db);
+      const file = resolveDbFile(opts.db ?? (opts.demo ? DEFAULT_DEMO_DB : undefined));
+      // Progress goes to stderr even with --json: the build takes a few seconds.
+      const demo = opts.demo ? prepareDemo(file, (line) => process.stderr.write(line + '\n')) : undefined;
       if (!existsSync(file)) {
         throw new CliExit(EXIT.usage, `drugtrace serve: ${file} holds no ledger; run drugtrace init (or drugtrace demo) first`, {
           ok: false,
@@ -40,7 +48,14 @@ export function register(program: Command): void {
         throw err;
       }
       const db = app.drugtrace.db;
-      const admin = hasAdminToken(db) ? null : issueToken(db, { party: 'operator', role: 'admin', label: 'first admin token, from drugtrace serve' }).token;
+      let demoTokens: DemoToken[] | undefined;
+      let admin: string | null;
+      if (demo) {
+        demoTokens = issueDemoTokens(db, demo.demo);
+        admin = demoTokens.find((t) => t.role === 'admin')!.token;
+      } else {
+        admin = hasAdminToken(db) ? null : issueToken(db, { party: 'operator', role: 'admin', label: 'first admin token, from drugtrace serve' }).token;
+      }
       // Signal handlers go in before the URL is printed: a supervisor may stop us right after reading it.
       const stopped = new Promise<void>((resolveStop) => {
         const stop = (signal: string) => {
@@ -54,13 +69,29 @@ export function register(program: Command): void {
         process.on('SIGTERM', onTerm);
         process.on('SIGINT', onInt);
       });
-      const address = await app.listen({ port, host: opts.host });
+      let address: string;
+      try {
+        address = await app.listen({ port, host: opts.host });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL' && code !== 'EACCES') throw err;
+        await app.close();
+        throw new CliExit(EXIT.usage, `drugtrace serve: cannot listen on ${opts.host}:${port} (${code}); pass another --port (0 picks a free one)`, {
+          ok: false,
+          error: { code: 'CLI_CANNOT_LISTEN', message: `cannot listen on ${opts.host}:${port}`, details: { host: opts.host, port, reason: code } },
+        });
+      }
       const url = address.replace(/\/$/, '');
-      out.result({ ok: true, url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, ...(admin ? { adminToken: admin } : {}) }, () =>
+      const links = demo ? demoLinks(url, demo.built, demo.demo, demoTokens!) : undefined;
+      out.result({ ok: true, url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, ...(admin ? { adminToken: admin } : {}), ...(links ? { demo: links } : {}) }, () =>
         [
           `DrugTrace API listening on ${url}`,
           `API docs: ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
-          ...(admin ? [`Admin token (shown once; only its hash is stored): ${admin}`, `  issue party tokens with POST ${url}/v1/tokens`] : []),
+          ...(links
+            ? ['', demoGuideText(url, links, demo!.demo)]
+            : admin
+              ? [`Admin token (shown once; only its hash is stored): ${admin}`, `  issue party tokens with POST ${url}/v1/tokens`]
+              : []),
         ].join('\n'),
       );
       await stopped;
