@@ -60,19 +60,47 @@ export function issueToken(db: Database.Database, input: { party: string; role: 
   return { token, tokenId, party: input.party, role: input.role as ApiRole, createdAt };
 }
 
+/**
+ * Recently found tokens per connection: the lookup (SHA-256 plus an indexed read) runs on every
+ * guarded request, so a valid token is remembered for TOKEN_CACHE_TTL_MS. revokeToken forgets it
+ * at once in this process; a revocation made by another process is seen within the TTL. Unknown
+ * tokens are never cached, and the cache is emptied when it grows past TOKEN_CACHE_MAX.
+ */
+export const TOKEN_CACHE_TTL_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
+const tokenCaches = new WeakMap<Database.Database, Map<string, { principal: Principal; until: number }>>();
+
+function tokenCache(db: Database.Database): Map<string, { principal: Principal; until: number }> {
+  let cache = tokenCaches.get(db);
+  if (!cache) tokenCaches.set(db, (cache = new Map()));
+  return cache;
+}
+
 /** The principal a token stands for, or null when it is malformed, unknown or revoked. */
 export function findToken(db: Database.Database, token: string): Principal | null {
+  const cache = tokenCache(db);
+  const hit = cache.get(token);
+  const now = Date.now();
+  if (hit && hit.until > now) return hit.principal;
   if (!TOKEN_SHAPE.test(token)) return null;
   const hash = tokenHash(token);
   const row = lookupStatement(db).get(hash) as
     | { id: string; hash: Buffer; party: string; role: ApiRole; revokedAt: string | null }
     | undefined;
   // The index lookup already matched; the constant-time compare keeps the check honest if the lookup ever changes.
-  if (!row || row.revokedAt !== null || !timingSafeEqual(row.hash, hash)) return null;
-  return { tokenId: row.id, party: row.party, role: row.role };
+  if (!row || row.revokedAt !== null || !timingSafeEqual(row.hash, hash)) {
+    cache.delete(token);
+    return null;
+  }
+  const principal: Principal = { tokenId: row.id, party: row.party, role: row.role };
+  if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
+  cache.set(token, { principal, until: now + TOKEN_CACHE_TTL_MS });
+  return principal;
 }
 
 export function revokeToken(db: Database.Database, tokenId: string, now = new Date()): boolean {
+  const cache = tokenCaches.get(db);
+  if (cache) for (const [token, entry] of cache) if (entry.principal.tokenId === tokenId) cache.delete(token);
   return db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), tokenId).changes === 1;
 }
 
