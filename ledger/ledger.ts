@@ -44,6 +44,7 @@ import {
   signDocument,
   signingMessageForHash,
   splitPath,
+  type EntryBody,
   type EntryKind,
   type JsonObject,
   type MerkleHashers,
@@ -654,12 +655,29 @@ function applyKeyChanges(q: Queries, changes: KeyChange[]): void {
   }
 }
 
-function receiptOf(position: number, leaf: Uint8Array, entryHash: Uint8Array, duplicate: boolean): Receipt {
+export function receiptOf(position: number, leaf: Uint8Array, entryHash: Uint8Array, duplicate: boolean): Receipt {
   return { position, leafHash: toHex(leaf), entryHash: toHex(entryHash), duplicate };
 }
 
-/** The append path, shared by Ledger.append and Ledger.init (genesis). */
-function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<number, Statement>, doc: SignedDocument, receivedAt: Date, genesis: boolean): Receipt {
+/** A document checked and hashed before the write lock: body, signature, items and their tree. */
+export interface PreparedDocument {
+  body: EntryBody;
+  signatureText: string;
+  signature: Uint8Array;
+  bodyJson: string;
+  bodyHash: Uint8Array;
+  message: Uint8Array;
+  items: Uint8Array[];
+  itemHashes: Uint8Array[];
+  /** Each item's inclusion path to itemsRoot, concatenated (empty without items). */
+  paths: Uint8Array[];
+}
+
+/**
+ * Everything about a document that needs no store: its shape, sizes, item hashes and the items'
+ * root against the signed itemsRoot. Every store adapter runs this before taking its write lock.
+ */
+export function prepareDocument(doc: SignedDocument): PreparedDocument {
   if (doc === null || typeof doc !== 'object') throw new LedgerError('LEDGER_MALFORMED_ENTRY', 'document: not an object');
   const body = parseBody(doc.body);
   const signature = signatureBytes(doc.signature);
@@ -671,7 +689,6 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
   const bodyHash = sha256(bodyUtf8);
   const message = signingMessageForHash(bodyHash);
 
-  // Hash the items and build their tree before taking the write lock.
   const items = doc.items ?? [];
   if (body.itemsRoot === undefined) {
     if (items.length > 0) throw new LedgerError('LEDGER_MALFORMED_ENTRY', `document has ${items.length} items but its body has no itemsRoot`, { field: 'body.itemsRoot' });
@@ -696,43 +713,82 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
     }
     paths = tree.paths;
   }
+  return { body, signatureText: doc.signature, signature, bodyJson, bodyHash, message, items, itemHashes, paths };
+}
+
+/** What appending a prepared document at the next position writes (besides items and Merkle nodes). */
+export interface SequencedEntry {
+  position: number;
+  key: KeyRecord;
+  changes: KeyChange[];
+  /** Set by the genesis entry: the log's origin. */
+  origin?: string;
+  bytes: Uint8Array;
+  leaf: Uint8Array;
+  entryHash: Uint8Array;
+  /** The prev_hash column: the previous entry's hash, 32 zero bytes at position 0. */
+  prevHash: Uint8Array;
+}
+
+/**
+ * The entry a prepared document becomes at `position` after `last` (the newest stored entry's hash),
+ * under the key state `view` at that position: the signer's key and the key changes it makes
+ * (typed refusals from ledger/keys.ts), the signature checked (unless `verified` is the public key
+ * it was already checked against), and the stored bytes and hashes. Called under the write lock.
+ */
+export function sequenceDocument(
+  doc: PreparedDocument,
+  position: number,
+  last: Uint8Array | undefined,
+  view: KeyView,
+  receivedAt: Date,
+  genesis: boolean,
+  verified?: Uint8Array,
+): SequencedEntry {
+  const { body } = doc;
+  let key: KeyRecord;
+  let changes: KeyChange[];
+  let origin: string | undefined;
+  if (position === 0) {
+    if (!genesis) throw new LedgerError('LEDGER_NOT_INITIALIZED', 'this ledger has no genesis entry; create it with Ledger.init');
+    const g = genesisKey(sha256, body);
+    key = g.record;
+    origin = g.origin;
+    changes = [{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }];
+  } else {
+    key = signerKey(view, body, position);
+    changes = keyChanges(sha256, view, body, position);
+  }
+  if (!(verified && equalBytes(verified, key.publicKey)) && !nodeEd25519.verify(key.publicKey, doc.message, doc.signature)) {
+    throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`, { position, party: key.party, keyId: key.keyId });
+  }
+  const prev = last ? toHex(last) : GENESIS_PREV;
+  const bytes = entryBytesAround(doc.bodyJson, position, prev, receivedAt.toISOString(), doc.signatureText);
+  return { position, key, changes, origin, bytes, leaf: leafHash(sha256, bytes), entryHash: sha256(bytes), prevHash: last ?? Buffer.alloc(32) };
+}
+
+/** The append path, shared by Ledger.append and Ledger.init (genesis). */
+function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<number, Statement>, doc: SignedDocument, receivedAt: Date, genesis: boolean): Receipt {
+  // Hash the items and build their tree before taking the write lock.
+  const prepared = prepareDocument(doc);
+  const { body, bodyHash, signature, message, items, itemHashes, paths } = prepared;
 
   const write = store.sqlite.transaction((): Receipt => {
     // A repeat of a stored document (its items checked above) returns the first receipt; checked
     // under the write lock so two writers cannot both store it.
     const existing = q.byBodyHash.get(bodyHash) as { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
-    if (existing) return duplicateReceipt(q, existing, body.signer, doc.signature, signature, message);
+    if (existing) return duplicateReceipt(dbKeyView(q), existing, body.signer, doc.signature, signature, message);
     const last = q.last.get() as { position: number; entry_hash: Buffer } | undefined;
     const position = last ? last.position + 1 : 0;
-    const view = dbKeyView(q);
-    let key: KeyRecord;
-    let changes: KeyChange[];
-    let origin: string | undefined;
-    if (position === 0) {
-      if (!genesis) throw new LedgerError('LEDGER_NOT_INITIALIZED', 'this ledger has no genesis entry; create it with Ledger.init');
-      const g = genesisKey(sha256, body);
-      key = g.record;
-      origin = g.origin;
-      changes = [{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }];
-    } else {
-      key = signerKey(view, body, position);
-      changes = keyChanges(sha256, view, body, position);
-    }
-    if (!nodeEd25519.verify(key.publicKey, message, signature)) {
-      throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`, { position, party: key.party, keyId: key.keyId });
-    }
-    const prev = last ? toHex(last.entry_hash) : GENESIS_PREV;
-    const bytes = entryBytesAround(bodyJson, position, prev, receivedAt.toISOString(), doc.signature);
-    const leaf = leafHash(sha256, bytes);
-    const entryHash = sha256(bytes);
-    q.insertEntry.run(position, body.kind, body.signer.party, body.signer.keyId, bodyHash, last ? last.entry_hash : Buffer.alloc(32), entryHash, leaf, bytes);
-    for (const node of completedNodes(sha256, position, leaf, { node: (level, index) => q.node.get(level, index) as Uint8Array })) {
+    const e = sequenceDocument(prepared, position, last?.entry_hash, dbKeyView(q), receivedAt, genesis);
+    q.insertEntry.run(position, body.kind, body.signer.party, body.signer.keyId, bodyHash, e.prevHash, e.entryHash, e.leaf, e.bytes);
+    for (const node of completedNodes(sha256, position, e.leaf, { node: (level, index) => q.node.get(level, index) as Uint8Array })) {
       q.insertNode.run(node.level, node.index, node.hash);
     }
     insertItems(store, itemStatements, position, itemHashes, items, paths);
-    applyKeyChanges(q, changes);
-    if (origin !== undefined) q.insertMeta.run(origin, key.keyId, key.publicKey);
-    return receiptOf(position, leaf, entryHash, false);
+    applyKeyChanges(q, e.changes);
+    if (e.origin !== undefined) q.insertMeta.run(e.origin, e.key.keyId, e.key.publicKey);
+    return receiptOf(position, e.leaf, e.entryHash, false);
   });
   return write.immediate();
 }
@@ -763,9 +819,9 @@ function insertItems(store: SqliteStore, cache: Map<number, Statement>, position
 }
 
 /** The same body again: return the first receipt, once the new signature is known to be good. */
-function duplicateReceipt(
-  q: Queries,
-  existing: { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer },
+export function duplicateReceipt(
+  keys: Pick<KeyView, 'key'>,
+  existing: { position: number; bytes: Uint8Array; leaf_hash: Uint8Array; entry_hash: Uint8Array },
   signer: { party: string; keyId: string },
   signatureText: string,
   signature: Uint8Array,
@@ -773,8 +829,8 @@ function duplicateReceipt(
 ): Receipt {
   const stored = parseEntryBytes(existing.bytes);
   if (stored.signature !== signatureText) {
-    const row = q.key.get(signer.party, signer.keyId) as KeyRow | undefined;
-    if (!row || !nodeEd25519.verify(row.public_key, message, signature)) {
+    const key = keys.key(signer.party, signer.keyId);
+    if (!key || !nodeEd25519.verify(key.publicKey, message, signature)) {
       throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${signer.party}/${signer.keyId}`, { position: existing.position });
     }
   }
