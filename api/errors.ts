@@ -12,6 +12,10 @@ import { EpcisError } from '../trace/epcis/errors.ts';
 import { LifecycleError } from '../trace/lifecycle.ts';
 import { TraceError } from '../trace/rules.ts';
 import { QueryError } from '../trace/queries/errors.ts';
+import { CampaignError } from '../trace/oversight/campaign-payload.ts';
+import { IssuanceError } from '../codes/issuance/errors.ts';
+import { WitnessError } from '../ledger/witness.ts';
+import { NoteError } from '../ledger/note.ts';
 
 export type ApiErrorCode =
   /** The request broke its route's JSON Schema (details.path, details.rule, details.violations). */
@@ -35,6 +39,17 @@ export type ApiErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   /** The server is closing: no new requests (the ones in flight finish). */
   | 'SERVICE_CLOSING'
+  /** A dispense or undo-dispense submission whose document does not hold exactly one event (details.events). */
+  | 'DISPENSE_NOT_ONE_EVENT'
+  /** … whose event means another lifecycle action than the route's (details.expected, details.action). */
+  | 'DISPENSE_WRONG_ACTION'
+  /** … whose event does not name exactly the unit of the path, alone, in its epcList (details.code, details.named). */
+  | 'DISPENSE_WRONG_CODE'
+  /** No such party, token or product (details name which). */
+  | 'PARTY_NOT_FOUND'
+  | 'TOKEN_NOT_FOUND'
+  /** A witness cosignature names a key whose name is not the token's party (details.witness, details.party). */
+  | 'WITNESS_NOT_SELF'
   | 'INTERNAL';
 
 export class ApiError extends Error {
@@ -87,6 +102,14 @@ const QUERY_STATUS: Record<string, number> = {
   TRACE_QUERY_UNKNOWN_LOT: 404,
 };
 
+/** Recall campaigns (docs/oversight.md); unlisted RECALL_* codes are 422. */
+const CAMPAIGN_STATUS: Record<string, number> = {
+  RECALL_BAD_CAMPAIGN: 400,
+  RECALL_NOT_OWN_PRODUCT: 403,
+  RECALL_UNKNOWN_CAMPAIGN: 404,
+  RECALL_ALREADY_RECALLED: 409,
+};
+
 const LEDGER_STATUS: Record<string, number> = {
   LEDGER_MALFORMED_ENTRY: 400,
   LEDGER_NOT_FOUND: 404,
@@ -102,6 +125,16 @@ const LEDGER_STATUS: Record<string, number> = {
   LEDGER_KEY_EXISTS: 409,
   LEDGER_PARTY_EXISTS: 409,
   LEDGER_NOT_INITIALIZED: 503,
+  LEDGER_BAD_COSIGNATURE: 422,
+};
+
+const ISSUE_STATUS: Record<string, number> = {
+  ISSUE_PRODUCT_EXISTS: 409,
+  ISSUE_UNKNOWN_PRODUCT: 404,
+  ISSUE_CAPACITY: 422,
+  ISSUE_SERIAL_SPACE: 422,
+  ISSUE_COLLISIONS: 500,
+  ISSUE_UNKNOWN_CHECK_SCHEME: 422,
 };
 
 /** Leaves out values that do not serialise (functions, undefined) and bounds big inputs. */
@@ -134,6 +167,13 @@ export function domainError(err: unknown): { status: number; body: ErrorBody } |
   if (err instanceof LifecycleError) return make(409, err.code, err.message, { unit: err.unit, action: err.action, currentStatus: err.currentStatus, rule: err.rule });
   if (err instanceof TraceError) return make(TRACE_STATUS[err.code] ?? 422, err.code, err.message, { ...err.details });
   if (err instanceof QueryError) return make(QUERY_STATUS[err.code] ?? 400, err.code, err.message, { ...err.details });
+  if (err instanceof CampaignError) return make(CAMPAIGN_STATUS[err.code] ?? 422, err.code, err.message, { ...err.details });
+  if (err instanceof IssuanceError) {
+    const status = ISSUE_STATUS[err.code] ?? 400;
+    if (status < 500) return make(status, err.code, err.message, { ...err.details });
+  }
+  if (err instanceof WitnessError) return make(400, err.code, err.message, { ...err.details });
+  if (err instanceof NoteError) return make(400, err.code, err.message, { ...err.details });
   if (err instanceof LedgerError) {
     const status = LEDGER_STATUS[err.code];
     // Any other ledger code (a broken store, an operator key problem) is the operator's fault, not the client's.
