@@ -6,11 +6,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHash } from 'node:crypto';
 import { Ledger } from '../ledger/ledger.ts';
 import { ApiError, ERROR_SCHEMA } from './errors.ts';
 import type { ApiContext } from './context.ts';
 import { authPlugin, type AuthOptions } from './plugins/auth.ts';
+import { findToken } from './auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { captureRoutes } from './routes/capture.ts';
@@ -41,10 +41,18 @@ export interface ServerOptions {
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 
-/** The bearer token's hash, else the client address: one bucket per caller. */
-function rateKey(request: { headers: Record<string, unknown>; ip: string }): string {
-  const header = request.headers.authorization;
-  return typeof header === 'string' ? `t:${createHash('sha256').update(header).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+/**
+ * One bucket per caller: a valid bearer token's id (found through the auth cache, so no hashing
+ * per request), else the client address, also for unknown tokens: inventing tokens gives no fresh
+ * bucket.
+ */
+function rateKey(db: Ledger['store']['sqlite']) {
+  return (request: { headers: Record<string, unknown>; ip: string }): string => {
+    const header = request.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer (\S+)$/i.exec(header) : null;
+    const principal = m ? findToken(db, m[1]) : null;
+    return principal ? `t:${principal.tokenId}` : `ip:${request.ip}`;
+  };
 }
 
 /** Builds the app (not listening). The ledger closes when the app closes. */
@@ -86,7 +94,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       global: true,
       max: options.rateLimit?.max ?? 1000,
       timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
-      keyGenerator: rateKey,
+      keyGenerator: rateKey(ledger.store.sqlite),
       errorResponseBuilder: (_request, context) =>
         new ApiError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`, { max: context.max, retryAfter: context.after }),
     });
