@@ -55,22 +55,45 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/**
+ * The page a patient's phone opens from the pack's QR code: the verdict in big words with a mark
+ * and a colour (never colour alone), the message, and the four public facts. Self-contained (no
+ * script, font or image from anywhere), readable on a small screen, landmarks for screen readers.
+ */
 export function publicPage(v: PublicVerdict): string {
-  const colour = v.answer === 'genuine' ? '#1b7f3b' : v.answer === 'do_not_use' ? '#b3261e' : '#8a5a00';
+  const tone = v.answer === 'genuine' ? { colour: '#1b7f3b', background: '#e7f5ec', mark: '✓' } : v.answer === 'do_not_use' ? { colour: '#b3261e', background: '#fdecea', mark: '✗' } : { colour: '#8a5a00', background: '#fff6e0', mark: '?' };
+  const headline = v.answer === 'genuine' ? 'Genuine' : v.answer === 'do_not_use' ? 'Do not use' : 'Unknown pack';
   const rows: Array<[string, string]> = [
-    ['Code', v.code],
-    ['Status', v.status ?? 'unknown'],
+    ['Status', (v.status ?? 'unknown').replace(/_/g, ' ')],
     ['Expiry', v.expiry ?? '—'],
-    ['Recalled', v.recalled ? 'yes' : 'no'],
+    ['Batch recalled', v.recalled ? 'YES' : 'no'],
+    ['Code', v.code],
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>DrugTrace: pack check</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}h1{color:${colour}}th{text-align:left;padding-right:1rem}td{word-break:break-all}</style>
+<title>${escapeHtml(headline)} · DrugTrace pack check</title>
+<link rel="icon" href="data:,">
+<style>
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1c1c;line-height:1.45;font-size:1.05rem}
+main{max-width:32rem;margin:0 auto;padding:1rem}
+.verdict{border:4px solid ${tone.colour};background:${tone.background};border-radius:12px;padding:1rem;text-align:center}
+.mark{display:inline-block;width:3.2rem;height:3.2rem;line-height:3.2rem;border-radius:50%;background:${tone.colour};color:#fff;font-size:2rem;font-weight:800}
+h1{color:${tone.colour};font-size:clamp(2rem,10vw,2.8rem);margin:.4rem 0;text-transform:uppercase;letter-spacing:.02em}
+.message{font-size:1.2rem;font-weight:600;margin:.25rem 0 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:1.25rem 0}
+dt{font-weight:600}dd{margin:0;word-break:break-all}
+footer{color:#555;font-size:.9rem;max-width:32rem;margin:0 auto;padding:0 1rem 1.5rem}
+</style>
 </head><body>
-<h1>${escapeHtml(v.answer === 'genuine' ? 'Genuine' : v.answer === 'do_not_use' ? 'Do not use' : 'Unknown pack')}</h1>
-<p>${escapeHtml(v.message)}</p>
-<table>${rows.map(([k, val]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</table>
+<main>
+<section class="verdict" aria-label="Verdict">
+<div class="mark" aria-hidden="true">${tone.mark}</div>
+<h1>${escapeHtml(headline)}</h1>
+<p class="message">${escapeHtml(v.message)}</p>
+</section>
+<dl>${rows.map(([k, val]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(val)}</dd>`).join('')}</dl>
+</main>
+<footer><p>DrugTrace pack check. This page says only whether the pack is genuine and may be used; it does not show who supplied or sold it.</p></footer>
 </body></html>
 `;
 }
