@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildServer } from '../../api/server.ts';
+import { webPlugin } from '../../web/plugin.ts';
 import { hasAdminToken, issueToken } from '../../api/auth.ts';
 import { LedgerError } from '../../ledger/entry.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
@@ -47,6 +48,8 @@ export function register(program: Command): void {
         if (err instanceof LedgerError) throw new CliExit(EXIT.usage, `drugtrace serve: ${err.code}: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
         throw err;
       }
+      // The web pages under /web/ (scan, recall report, offline proof check): docs/web.md.
+      await app.register(webPlugin);
       const db = app.drugtrace.db;
       let demoTokens: DemoToken[] | undefined;
       let admin: string | null;
