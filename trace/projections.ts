@@ -98,14 +98,27 @@ function lifecycleOf(row: UnitRow): UnitLifecycle {
 }
 
 function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
+  // Every field written out, in one order: rows then share one shape (a spread of rows of
+  // different origins was ~2.5 µs a copy in the ingest profile).
+  const by = lc.dispensedBy;
   return {
-    ...row,
+    code: row.code,
+    kind: row.kind,
     status: lc.status,
     recalled: lc.recalled,
+    product: row.product,
+    lot: row.lot,
+    expiry: row.expiry,
+    custodian: row.custodian,
+    location: row.location,
+    parent: row.parent,
+    shippedTo: row.shippedTo,
     statusBefore: lc.statusBefore ?? null,
-    dispensedParty: lc.dispensedBy?.party ?? null,
-    dispensedLocation: lc.dispensedBy?.location ?? null,
-    dispensedAt: lc.dispensedBy?.at ?? null,
+    dispensedParty: by ? by.party : null,
+    dispensedLocation: by ? by.location : null,
+    dispensedAt: by ? by.at : null,
+    commissionedAt: row.commissionedAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -737,7 +750,7 @@ interface StepContext {
   replay: boolean;
 }
 
-function newRow(code: string, kind: UnitRow['kind'], ctx: StepContext): UnitRow {
+function newRow(code: string, kind: UnitRow['kind'], ctx: StepContext, lot: string | null = null, expiry: string | null = null): UnitRow {
   const { product } = productOf(code);
   return {
     code,
@@ -745,8 +758,8 @@ function newRow(code: string, kind: UnitRow['kind'], ctx: StepContext): UnitRow 
     status: 'active',
     recalled: false,
     product,
-    lot: null,
-    expiry: null,
+    lot,
+    expiry,
     custodian: ctx.party.party,
     location: ctx.location,
     parent: null,
@@ -783,14 +796,14 @@ function step(plan: Plan, unit: UnitRow | null, code: string, action: LifecycleA
     const { product } = productOf(code);
     const expiry = ilmd?.itemExpirationDate ?? (product && lot ? (plan.lotExpiry(product, lot) ?? null) : null);
     const lc = applyAction(unit && lifecycleOf(unit), 'commission', lcCtx, { expiry: expiry ?? undefined });
-    const row = withLifecycle({ ...newRow(code, isContainerCode(code) ? 'container' : 'unit', ctx), lot, expiry }, lc);
+    const row = withLifecycle(newRow(code, isContainerCode(code) ? 'container' : 'unit', ctx, lot, expiry), lc);
     if (product && lot) plan.addLot(product, lot, expiry, party.party, ctx.position);
     return row;
   }
 
   // Packing into a pallet brings an SSCC into being: logistic units are not commissioned.
   if (!unit && role === 'parent' && event.type === 'AggregationEvent' && event.action === 'ADD' && isContainerCode(code)) {
-    return { ...newRow(code, 'container', ctx), updatedAt: ctx.position };
+    return newRow(code, 'container', ctx);
   }
 
   if (!ctx.replay && action === 'pack' && unit) {
