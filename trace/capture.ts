@@ -8,6 +8,7 @@
  * their SHA-256, payload = { eventCount, context } (the document's @context, needed to read the
  * events' prefixed fields again when the projections are rebuilt).
  */
+import { hash } from 'node:crypto';
 import type { Ledger } from '../ledger/ledger.ts';
 import { sha256 } from '../ledger/crypto-node.ts';
 import { ed25519 } from '../ledger/crypto-node.ts';
@@ -46,6 +47,8 @@ export interface PreparedCapture {
   events: readonly EpcisEvent[];
 }
 
+const sha256Hex = (text: string) => hash('sha256', text, 'hex');
+
 function parseDocument(document: unknown): Record<string, unknown> {
   return (typeof document === 'string' ? parseEpcisDocument(document) : validateEpcisDocument(document)) as unknown as Record<string, unknown>;
 }
@@ -53,7 +56,7 @@ function parseDocument(document: unknown): Record<string, unknown> {
 /** Validates the document and derives the body a capture signs, with its items and events. */
 export function prepareCapture(document: unknown, signer: Signer, claimedTime: string): PreparedCapture {
   const doc = parseDocument(document);
-  const { events } = extractEvents(doc, { validate: false });
+  const { events } = extractEvents(doc, { validate: false, sha256Hex });
   if (events.length === 0) throw new TraceError('TRACE_BAD_SUBMISSION', 'the document holds no events', { rule: 'a capture carries at least one event' });
   const items = events.map((e) => canonicalBytes(e.source));
   const payload: JsonObject = { eventCount: events.length };

@@ -42,6 +42,11 @@ export interface EventHashOptions {
    * own `@context` is added on top.
    */
   readonly documentContext?: unknown;
+  /**
+   * Hex SHA-256 of a string's UTF-8 bytes. Default: @noble/hashes (pure JS, browser-safe); a
+   * server passes node:crypto's, several times faster on the long pre-hash of a big event.
+   */
+  readonly sha256Hex?: (text: string) => string;
 }
 
 type JsonObject = { readonly [key: string]: unknown };
@@ -179,8 +184,12 @@ export function formatHashNumber(value: number): string {
   return `${mantissa}e${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function sorted(parts: string[]): string[] {
-  return parts.sort(compareCodePoints);
+  // Without surrogates, UTF-16 code unit order is code point order: the native sort gives the same.
+  for (const p of parts) if (SURROGATE.test(p)) return parts.sort(compareCodePoints);
+  return parts.sort();
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -407,11 +416,12 @@ export function eventPreHash(event: unknown, options: EventHashOptions = {}): st
 }
 
 /** `ni:///sha-256;<hex>?ver=CBV2.0` for a pre-hash string. */
-export function hashIdFromPreHash(preHash: string): string {
-  return `ni:///sha-256;${bytesToHex(sha256(utf8ToBytes(preHash)))}?ver=${EVENT_HASH_VERSION}`;
+export function hashIdFromPreHash(preHash: string, sha256Hex?: (text: string) => string): string {
+  const hex = sha256Hex ? sha256Hex(preHash) : bytesToHex(sha256(utf8ToBytes(preHash)));
+  return `ni:///sha-256;${hex}?ver=${EVENT_HASH_VERSION}`;
 }
 
 /** The CBV 2.0 Event Hash ID of one event. */
 export function eventHashId(event: unknown, options: EventHashOptions = {}): string {
-  return hashIdFromPreHash(eventPreHash(event, options));
+  return hashIdFromPreHash(eventPreHash(event, options), options.sha256Hex);
 }

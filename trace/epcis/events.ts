@@ -191,6 +191,8 @@ export interface ExtractOptions {
    * for a document validateEpcisDocument has already accepted.
    */
   readonly validate?: boolean;
+  /** Hex SHA-256 for the event hashes (EventHashOptions.sha256Hex); default @noble/hashes. */
+  readonly sha256Hex?: (text: string) => string;
 }
 
 export interface ExtractedDocument {
@@ -271,10 +273,11 @@ interface DocumentScope {
   readonly prefixes: Readonly<Record<string, string>>;
   /** Canonical form of each identifier text seen so far (locations and parties repeat). */
   readonly identifiers: Map<string, string>;
+  readonly sha256Hex?: (text: string) => string;
 }
 
-function documentScope(context: unknown): DocumentScope {
-  return { context, prefixes: prefixesFromContext(context), identifiers: new Map() };
+function documentScope(context: unknown, sha256Hex?: (text: string) => string): DocumentScope {
+  return { context, prefixes: prefixesFromContext(context), identifiers: new Map(), sha256Hex };
 }
 
 class EventReader {
@@ -566,7 +569,7 @@ function normaliseInScope(event: unknown, index: number, base: string, scope: Do
 
   const common = {
     index: options.index,
-    hashId: eventHashId(event, { documentContext: options.documentContext }),
+    hashId: eventHashId(event, { documentContext: options.documentContext, sha256Hex: scope.sha256Hex }),
     eventTime,
     eventTimeZoneOffset,
     ...(recordTime !== undefined && { recordTime }),
@@ -660,7 +663,7 @@ export function extractEvents(document: unknown, options: ExtractOptions = {}): 
   const doc = options.validate === false ? (document as EpcisDocumentJson) : validateEpcisDocument(document);
   if (!isObject(doc)) throw new EpcisError('EPCIS_NOT_A_DOCUMENT', 'an EPCIS document must be a JSON object', { path: '' });
   const { list, base } = eventListOf(doc);
-  const scope = documentScope(doc['@context']);
+  const scope = documentScope(doc['@context'], options.sha256Hex);
   const events = list.map((event, index) => normaliseInScope(event, index, `${base}/${index}`, scope));
   return { type: doc.type, events };
 }
