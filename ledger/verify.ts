@@ -56,20 +56,20 @@ export interface VerifyOptions {
   pageSize?: number;
 }
 
-class Failure extends Error {
+export class Failure extends Error {
   constructor(readonly failure: VerifyFailure) {
     super(failure.message);
   }
 }
 
-function fail(failure: VerifyFailure): never {
+export function fail(failure: VerifyFailure): never {
   throw new Failure(failure);
 }
 
 const same = (a: Uint8Array, b: Uint8Array | null | undefined): boolean => b != null && Buffer.compare(a, b) === 0;
 
 /** The right edge of the tree being rebuilt: enough to compute the nodes each new leaf completes. */
-class Frontier implements SubtreeSource {
+export class Frontier implements SubtreeSource {
   private readonly byLevel: Array<{ index: number; hash: Uint8Array }> = [];
   node(level: number, index: number): Uint8Array {
     const n = this.byLevel[level];
@@ -81,9 +81,9 @@ class Frontier implements SubtreeSource {
   }
 }
 
-type EntryRow = [number, string, string, string, Buffer, Buffer, Buffer, Buffer, Buffer];
+export type EntryRow = [number, string, string, string, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 /** [count, "index:hashLength:pathLength:bytesLength,…", every item's hash || path || bytes] */
-type ItemsRow = [number, string | null, Buffer | null];
+export type ItemsRow = [number, string | null, Uint8Array | null];
 
 export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): VerifyReport {
   const db = store.sqlite;
@@ -108,96 +108,135 @@ export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): V
     .raw();
   const storedNode = db.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck();
 
-  const book = new MemoryKeyBook();
-  const frontier = new Frontier();
-  let origin = '';
-  let operatorKey: KeyRecord | undefined;
-  let prevHash: Uint8Array = fromHex(GENESIS_PREV);
-  let position = 0;
-  let items = 0;
+  const state = new VerifyState();
   let checkpoints = 0;
 
   try {
     for (;;) {
-      const rows = page.all(position, pageSize) as EntryRow[];
+      const rows = page.all(state.position, pageSize) as EntryRow[];
       if (rows.length === 0) break;
       for (const row of rows) {
-        const [rowPosition, kind, signerParty, signerKeyId, bodyHashColumn, prevColumn, entryHashColumn, leafColumn, bytes] = row;
-        if (rowPosition !== position) {
-          fail({ code: 'LEDGER_MISSING_ENTRY', message: `entry ${position} is missing (the next stored entry is ${rowPosition})`, position, table: 'ledger_entries' });
-        }
-        const at = { position, table: 'ledger_entries' };
-        let entry: StoredEntry;
-        try {
-          entry = parseEntryBytes(bytes);
-        } catch (err) {
-          fail({ ...at, code: 'LEDGER_MALFORMED_ENTRY', message: `entry ${position}: ${err instanceof Error ? err.message : String(err)}` });
-        }
-        if (entry.position !== position) fail({ ...at, code: 'LEDGER_BAD_POSITION', message: `entry ${position}: its bytes say position ${entry.position}` });
-        const entryHash = sha256(bytes);
-        if (!same(entryHash, entryHashColumn)) fail({ ...at, code: 'LEDGER_BAD_ENTRY_HASH', message: `entry ${position}: stored entry hash does not match its bytes` });
-        const leaf = leafHash(sha256, bytes);
-        if (!same(leaf, leafColumn)) fail({ ...at, code: 'LEDGER_BAD_LEAF_HASH', message: `entry ${position}: stored leaf hash does not match its bytes` });
-        if (entry.prev !== toHex(prevHash)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: prev is ${entry.prev}, the previous entry's hash is ${toHex(prevHash)}` });
-        if (!same(prevHash, prevColumn)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: stored prev_hash column does not match the previous entry's hash` });
-        const body = entry.body;
-        const bodyHash = sha256(bodyBytes(body));
-        if (kind !== body.kind || signerParty !== body.signer.party || signerKeyId !== body.signer.keyId || !same(bodyHash, bodyHashColumn)) {
-          const column = kind !== body.kind ? 'kind' : signerParty !== body.signer.party ? 'signer_party' : signerKeyId !== body.signer.keyId ? 'signer_key_id' : 'body_hash';
-          fail({ ...at, code: 'LEDGER_BAD_COLUMN', message: `entry ${position}: stored ${column} does not match the entry bytes` });
-        }
-
-        // The signer's key as the entries so far define it.
-        let key: KeyRecord;
-        try {
-          if (position === 0) {
-            const g = genesisKey(sha256, body);
-            key = g.record;
-            origin = g.origin;
-            operatorKey = key;
-            book.apply([{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }]);
-          } else {
-            key = signerKey(book, body, position);
-          }
-          if (!nodeEd25519.verify(key.publicKey, signingMessageForHash(bodyHash), signatureBytes(entry.signature))) {
-            throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`);
-          }
-          if (position > 0) book.apply(keyChanges(sha256, book, body, position));
-        } catch (err) {
-          if (!(err instanceof LedgerError)) throw err;
-          fail({ ...at, code: err.code, message: `entry ${position}: ${err.message}` });
-        }
-
-        items += checkItems(itemsOf.get(position) as ItemsRow, entry, position);
-
-        for (const node of completedNodes(sha256, position, leaf, frontier)) {
-          const stored = storedNode.get(node.level, node.index) as Buffer | undefined;
-          if (!same(node.hash, stored)) {
-            fail({
-              code: 'LEDGER_BAD_MERKLE_NODE',
-              position,
-              table: 'ledger_merkle_nodes',
-              message: `entry ${position}: Merkle node level ${node.level} index ${node.index} is ${stored ? 'wrong' : 'missing'}`,
-            });
-          }
-          frontier.set(node.level, node.index, node.hash);
-        }
-        prevHash = entryHash;
-        position++;
+        checkEntry(state, row, itemsOf.get(row[0]) as ItemsRow, (level, index) => storedNode.get(level, index) as Buffer | undefined);
       }
-      options.onProgress?.(position, total);
+      options.onProgress?.(state.position, total);
     }
-    const size = position;
-    checkLeftovers(store, size);
-    checkKeyTables(store, book);
-    if (size > 0) checkMeta(store, origin, operatorKey!);
+    const size = state.position;
+    checkLeftovers(
+      size,
+      db.prepare('SELECT entry_position, item_index FROM ledger_items WHERE entry_position >= ? OR entry_position < 0 ORDER BY entry_position LIMIT 1').raw().get(size) as [number, number] | undefined,
+      // Nodes a tree of `size` leaves does not have: idx >= floor(size / 2^level).
+      db
+        .prepare('SELECT level, idx FROM ledger_merkle_nodes WHERE level < 0 OR level > 62 OR idx < 0 OR idx >= (? >> level) ORDER BY idx << level LIMIT 1')
+        .raw()
+        .get(size) as [number, number] | undefined,
+    );
+    const partyRow = db.prepare('SELECT registered_at FROM ledger_parties WHERE party = ?').pluck();
+    const keyRow = db.prepare('SELECT * FROM ledger_keys WHERE party = ? AND key_id = ?');
+    checkKeyTables(state.book, {
+      party: (party) => partyRow.get(party) as number | undefined,
+      key: (party, keyId) => keyRow.get(party, keyId) as KeyRow | undefined,
+      partyCount: db.prepare('SELECT count(*) FROM ledger_parties').pluck().get() as number,
+      keyCount: db.prepare('SELECT count(*) FROM ledger_keys').pluck().get() as number,
+    });
+    if (size > 0) checkMeta(db.prepare('SELECT id, origin, operator_key_id, operator_public_key FROM ledger_meta').all() as MetaRow[], state.origin, state.operatorKey!);
     const nodes: SubtreeSource = { node: (level, index) => storedNode.get(level, index) as Uint8Array };
-    checkpoints = checkCheckpoints(store, size, origin, operatorKey, nodes);
-    return { ok: true, size, root: toHex(rootAt(sha256, size, nodes)), items, checkpoints };
+    checkpoints = checkCheckpoints(
+      store.sqlite.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size').all() as Array<CheckpointRow & { previous_size: number }>,
+      (store.sqlite.prepare('SELECT checkpoint_size FROM ledger_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+      size,
+      state.origin,
+      state.operatorKey,
+      nodes,
+    );
+    return { ok: true, size, root: toHex(rootAt(sha256, size, nodes)), items: state.items, checkpoints };
   } catch (err) {
-    if (err instanceof Failure) return { ok: false, size: position, items, checkpoints, failure: err.failure };
+    if (err instanceof Failure) return { ok: false, size: state.position, items: state.items, checkpoints, failure: err.failure };
     throw err;
   }
+}
+
+/** What verification has established so far: the key state, the tree's right edge, the chain. */
+export class VerifyState {
+  readonly book = new MemoryKeyBook();
+  readonly frontier = new Frontier();
+  origin = '';
+  operatorKey: KeyRecord | undefined;
+  prevHash: Uint8Array = fromHex(GENESIS_PREV);
+  /** The next expected position (entries checked so far). */
+  position = 0;
+  items = 0;
+}
+
+/**
+ * Checks the next entry (its row, its items in the ItemsRow layout, the Merkle nodes it completes
+ * read through `storedNode`) against everything before it, and advances `state`; throws Failure.
+ */
+export function checkEntry(state: VerifyState, row: EntryRow, itemsRow: ItemsRow, storedNode: (level: number, index: number) => Uint8Array | undefined): void {
+  const { book, frontier } = state;
+  const position = state.position;
+  const prevHash = state.prevHash;
+  const [rowPosition, kind, signerParty, signerKeyId, bodyHashColumn, prevColumn, entryHashColumn, leafColumn, bytes] = row;
+  if (rowPosition !== position) {
+    fail({ code: 'LEDGER_MISSING_ENTRY', message: `entry ${position} is missing (the next stored entry is ${rowPosition})`, position, table: 'ledger_entries' });
+  }
+  const at = { position, table: 'ledger_entries' };
+  let entry: StoredEntry;
+  try {
+    entry = parseEntryBytes(bytes);
+  } catch (err) {
+    fail({ ...at, code: 'LEDGER_MALFORMED_ENTRY', message: `entry ${position}: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  if (entry.position !== position) fail({ ...at, code: 'LEDGER_BAD_POSITION', message: `entry ${position}: its bytes say position ${entry.position}` });
+  const entryHash = sha256(bytes);
+  if (!same(entryHash, entryHashColumn)) fail({ ...at, code: 'LEDGER_BAD_ENTRY_HASH', message: `entry ${position}: stored entry hash does not match its bytes` });
+  const leaf = leafHash(sha256, bytes);
+  if (!same(leaf, leafColumn)) fail({ ...at, code: 'LEDGER_BAD_LEAF_HASH', message: `entry ${position}: stored leaf hash does not match its bytes` });
+  if (entry.prev !== toHex(prevHash)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: prev is ${entry.prev}, the previous entry's hash is ${toHex(prevHash)}` });
+  if (!same(prevHash, prevColumn)) fail({ ...at, code: 'LEDGER_BAD_CHAIN', message: `entry ${position}: stored prev_hash column does not match the previous entry's hash` });
+  const body = entry.body;
+  const bodyHash = sha256(bodyBytes(body));
+  if (kind !== body.kind || signerParty !== body.signer.party || signerKeyId !== body.signer.keyId || !same(bodyHash, bodyHashColumn)) {
+    const column = kind !== body.kind ? 'kind' : signerParty !== body.signer.party ? 'signer_party' : signerKeyId !== body.signer.keyId ? 'signer_key_id' : 'body_hash';
+    fail({ ...at, code: 'LEDGER_BAD_COLUMN', message: `entry ${position}: stored ${column} does not match the entry bytes` });
+  }
+
+  // The signer's key as the entries so far define it.
+  let key: KeyRecord;
+  try {
+    if (position === 0) {
+      const g = genesisKey(sha256, body);
+      key = g.record;
+      state.origin = g.origin;
+      state.operatorKey = key;
+      book.apply([{ type: 'party', party: OPERATOR_PARTY, registeredAt: 0 }, { type: 'key', record: key }]);
+    } else {
+      key = signerKey(book, body, position);
+    }
+    if (!nodeEd25519.verify(key.publicKey, signingMessageForHash(bodyHash), signatureBytes(entry.signature))) {
+      throw new LedgerError('LEDGER_BAD_SIGNATURE', `the signature does not verify under key ${key.party}/${key.keyId}`);
+    }
+    if (position > 0) book.apply(keyChanges(sha256, book, body, position));
+  } catch (err) {
+    if (!(err instanceof LedgerError)) throw err;
+    fail({ ...at, code: err.code, message: `entry ${position}: ${err.message}` });
+  }
+
+  state.items += checkItems(itemsRow, entry, position);
+
+  for (const node of completedNodes(sha256, position, leaf, frontier)) {
+    const stored = storedNode(node.level, node.index);
+    if (!same(node.hash, stored)) {
+      fail({
+        code: 'LEDGER_BAD_MERKLE_NODE',
+        position,
+        table: 'ledger_merkle_nodes',
+        message: `entry ${position}: Merkle node level ${node.level} index ${node.index} is ${stored ? 'wrong' : 'missing'}`,
+      });
+    }
+    frontier.set(node.level, node.index, node.hash);
+  }
+  state.prevHash = entryHash;
+  state.position++;
 }
 
 function checkItems([count, layout, records]: ItemsRow, entry: StoredEntry, position: number): number {
@@ -278,17 +317,12 @@ function equal(a: Uint8Array, b: Uint8Array, offset: number): boolean {
   return diff === 0;
 }
 
-/** Rows that belong to no entry: items or Merkle nodes past the end (e.g. a truncated entry table). */
-function checkLeftovers(store: SqliteStore, size: number): void {
-  const db = store.sqlite;
-  const item = db.prepare('SELECT entry_position, item_index FROM ledger_items WHERE entry_position >= ? OR entry_position < 0 ORDER BY entry_position LIMIT 1').raw().get(size) as
-    | [number, number]
-    | undefined;
-  // Nodes a tree of `size` leaves does not have: idx >= floor(size / 2^level).
-  const node = db
-    .prepare('SELECT level, idx FROM ledger_merkle_nodes WHERE level < 0 OR level > 62 OR idx < 0 OR idx >= (? >> level) ORDER BY idx << level LIMIT 1')
-    .raw()
-    .get(size) as [number, number] | undefined;
+/**
+ * Rows that belong to no entry: items or Merkle nodes past the end (e.g. a truncated entry table).
+ * `item`: the first item row at or past `size` (or at a negative position); `node`: the first
+ * node a tree of `size` leaves does not have.
+ */
+export function checkLeftovers(size: number, item: [number, number] | undefined, node: [number, number] | undefined): void {
   const itemAt = item ? Math.max(item[0], 0) : Infinity;
   const nodeAt = node ? Math.max(node[1] * 2 ** Math.max(node[0], 0), size) : Infinity;
   if (item && itemAt <= nodeAt) {
@@ -299,7 +333,7 @@ function checkLeftovers(store: SqliteStore, size: number): void {
   }
 }
 
-interface KeyRow {
+export interface KeyRow {
   party: string;
   key_id: string;
   public_key: Buffer;
@@ -309,24 +343,29 @@ interface KeyRow {
   revoked_at: number | null;
 }
 
+/** What checkKeyTables reads from ledger_parties and ledger_keys. */
+export interface KeyTables {
+  party(party: string): number | undefined;
+  key(party: string, keyId: string): KeyRow | undefined;
+  partyCount: number;
+  keyCount: number;
+}
+
 /** ledger_parties and ledger_keys must say exactly what the entries say. */
-function checkKeyTables(store: SqliteStore, book: MemoryKeyBook): void {
-  const db = store.sqlite;
-  const partyRow = db.prepare('SELECT registered_at FROM ledger_parties WHERE party = ?').pluck();
+export function checkKeyTables(book: MemoryKeyBook, tables: KeyTables): void {
   const parties = [...book.parties].sort((a, b) => a[1] - b[1]);
   const keys = [...book.keys.values()].sort((a, b) => a.registeredAt - b.registeredAt);
-  const keyRow = db.prepare('SELECT * FROM ledger_keys WHERE party = ? AND key_id = ?');
   // Report the earliest registration whose row disagrees, parties and keys together.
   const problems: VerifyFailure[] = [];
   for (const [party, at] of parties) {
-    const stored = partyRow.get(party);
+    const stored = tables.party(party);
     if (stored !== at) {
       problems.push({ code: 'LEDGER_BAD_KEY_STATE', position: at, table: 'ledger_parties', message: `party ${party} registered by entry ${at}: its ledger_parties row is ${stored === undefined ? 'missing' : 'wrong'}` });
       break;
     }
   }
   for (const key of keys) {
-    const row = keyRow.get(key.party, key.keyId) as KeyRow | undefined;
+    const row = tables.key(key.party, key.keyId);
     const ok =
       row &&
       same(key.publicKey, row.public_key) &&
@@ -345,23 +384,24 @@ function checkKeyTables(store: SqliteStore, book: MemoryKeyBook): void {
     }
   }
   if (problems.length > 0) fail(problems.sort((a, b) => a.position! - b.position!)[0]);
-  const partyCount = db.prepare('SELECT count(*) FROM ledger_parties').pluck().get() as number;
+  const partyCount = tables.partyCount;
   if (partyCount !== book.parties.size) {
     fail({ code: 'LEDGER_BAD_KEY_STATE', table: 'ledger_parties', message: `ledger_parties has ${partyCount} rows, the entries register ${book.parties.size} parties` });
   }
-  const keyCount = db.prepare('SELECT count(*) FROM ledger_keys').pluck().get() as number;
+  const keyCount = tables.keyCount;
   if (keyCount !== book.keys.size) {
     fail({ code: 'LEDGER_BAD_KEY_STATE', table: 'ledger_keys', message: `ledger_keys has ${keyCount} rows, the entries register ${book.keys.size} keys` });
   }
 }
 
-function checkMeta(store: SqliteStore, origin: string, operator: KeyRecord): void {
-  const rows = store.sqlite.prepare('SELECT id, origin, operator_key_id, operator_public_key FROM ledger_meta').all() as Array<{
-    id: number;
-    origin: string;
-    operator_key_id: string;
-    operator_public_key: Buffer;
-  }>;
+export interface MetaRow {
+  id: number;
+  origin: string;
+  operator_key_id: string;
+  operator_public_key: Uint8Array;
+}
+
+export function checkMeta(rows: MetaRow[], origin: string, operator: KeyRecord): void {
   const at = { code: 'LEDGER_BAD_METADATA' as const, position: 0, table: 'ledger_meta' };
   if (rows.length !== 1 || rows[0].id !== 1) fail({ ...at, message: `ledger_meta must hold exactly one row with id 1, found ${rows.length}` });
   const meta = rows[0];
@@ -371,11 +411,15 @@ function checkMeta(store: SqliteStore, origin: string, operator: KeyRecord): voi
   }
 }
 
-function checkCheckpoints(store: SqliteStore, size: number, origin: string, operator: KeyRecord | undefined, nodes: SubtreeSource): number {
-  const rows = store.sqlite.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size').all() as Array<
-    CheckpointRow & { previous_size: number }
-  >;
-  const recorded = (store.sqlite.prepare('SELECT checkpoint_size FROM ledger_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0;
+/** `rows`: every stored checkpoint by size; `recorded`: ledger_meta.checkpoint_size. */
+export function checkCheckpoints(
+  rows: Array<CheckpointRow & { previous_size: number }>,
+  recorded: number,
+  size: number,
+  origin: string,
+  operator: KeyRecord | undefined,
+  nodes: SubtreeSource,
+): number {
   const stored = new Set(rows.map((r) => r.size));
   let previous = 0;
   for (const row of rows) {
