@@ -4,7 +4,8 @@
  * request that never got an answer is CLIENT_NETWORK. No retries: capture sends an
  * Idempotency-Key (generated when not given) so that a caller may retry it safely.
  */
-import { signCapture, type CaptureReceipt, type CaptureSubmission } from '../trace/capture.ts';
+import type { CaptureReceipt, CaptureSubmission } from '../trace/capture.ts';
+import { signSubmission } from './sign.ts';
 import type { RecallReport, UnitHistory, VerifyResult } from '../trace/queries/index.ts';
 import type { PublicVerdict } from './routes/public.ts';
 import type { Signer } from '../ledger/entry.ts';
@@ -166,9 +167,9 @@ export class DrugTraceClient {
     return { ...receipt, idempotencyKey, replayed: res.headers.get('idempotent-replayed') === 'true' };
   }
 
-  /** Signs the EPCIS document locally with the party's key (trace/capture.ts signCapture) and captures it. */
+  /** Signs the EPCIS document locally with the party's key (api/sign.ts, no node: modules) and captures it. */
   signAndCapture(document: unknown, key: Signer & { secretKey: Uint8Array }, options: { idempotencyKey?: string; claimedTime?: string } = {}): Promise<CaptureResult> {
-    return this.capture(signCapture(document, key, options.claimedTime), options);
+    return this.capture(signSubmission(document, key, options.claimedTime), options);
   }
 
   unitHistory(code: string): Promise<UnitHistory> {
