@@ -54,8 +54,8 @@ const ROLE_COLUMN: Readonly<Record<string, number>> = {
   hospital: 2,
 };
 
-export const NODE_WIDTH = 170;
-export const NODE_HEIGHT = 64;
+export const NODE_WIDTH = 180;
+export const NODE_HEIGHT = 78;
 const COLUMN_GAP = 110;
 const ROW_GAP = 26;
 const MARGIN = 16;

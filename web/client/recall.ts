@@ -61,7 +61,7 @@ function graphFigure(report: RecallReport): HTMLElement {
       `${layout.nodes.length} parties, ${layout.edges.length} shipments: ` +
         layout.edges.map((e) => `${e.from} to ${e.to}, ${e.units} unit${e.units === 1 ? '' : 's'}${e.pending ? ' (not received)' : ''}`).join('; '),
     ),
-    svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0 0 L10 5 L0 10 z', fill: '#455a64' }))),
+    svg('defs', {}, svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, svg('path', { d: 'M0 0 L10 5 L0 10 z', fill: '#455a64' }))),
   );
   for (const e of layout.edges) {
     const g = svg('g', { class: `edge${e.pending ? ' pending' : ''}${e.backwards ? ' return' : ''}`, 'data-from': e.from, 'data-to': e.to, 'data-units': e.units });
@@ -76,8 +76,9 @@ function graphFigure(report: RecallReport): HTMLElement {
     const g = svg('g', { class: 'node', 'data-party': n.party, transform: `translate(${n.x} ${n.y})` });
     g.append(
       svg('rect', { width: n.width, height: n.height, rx: 8, fill: '#ffffff', stroke: '#263238', 'stroke-width': 1.5 }),
-      svg('text', { x: 8, y: 18, class: 'node-label' }, n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label),
-      svg('text', { x: 8, y: 34, class: 'node-sub' }, `${n.role ?? 'party'} · holds ${n.holding}, dispensed ${n.dispensed}`),
+      svg('text', { x: 8, y: 18, class: 'node-label' }, n.label.length > 24 ? `${n.label.slice(0, 23)}…` : n.label),
+      svg('text', { x: 8, y: 34, class: 'node-sub' }, `${n.role ?? 'party'} (${n.party})`),
+      svg('text', { x: 8, y: 50, class: 'node-sub' }, `holds ${n.holding} · dispensed ${n.dispensed}`),
     );
     // A bar of the units this party holds last, split by status.
     const total = n.statuses.reduce((s, x) => s + x.count, 0);
@@ -85,7 +86,7 @@ function graphFigure(report: RecallReport): HTMLElement {
     const barWidth = n.width - 16;
     for (const s of n.statuses) {
       const w = total > 0 ? (barWidth * s.count) / total : 0;
-      g.append(svg('rect', { x, y: 44, width: Math.max(w, 1), height: 12, fill: statusColour(s.status), 'data-status': s.status }, svg('title', {}, `${words(s.status)}: ${s.count}`)));
+      g.append(svg('rect', { x, y: 58, width: Math.max(w, 1), height: 12, fill: statusColour(s.status), 'data-status': s.status }, svg('title', {}, `${words(s.status)}: ${s.count}`)));
       x += w;
     }
     picture.append(g);
