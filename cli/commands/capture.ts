@@ -16,7 +16,7 @@ import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output, type Output } from '../common.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
-import { serverClient, serverExit, serverOptions, type ServerOptions } from './history.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 function printReceipt(out: Output, receipt: CaptureReceipt): void {
   out.result({ ok: true, ...receipt }, () =>

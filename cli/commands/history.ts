@@ -1,11 +1,9 @@
 /** `drugtrace history CODE`: the full history of one unit, its containers' events included. */
 import type { Command } from 'commander';
 import { QueryError, unitHistory, type HistoryEntry, type UnitHistory } from '../../trace/queries/index.ts';
-import { ApiClientError, DrugTraceClient } from '../../api/client.ts';
 import { CliExit, EXIT, output, type Output } from '../common.ts';
 import { openLedger } from './ledger.ts';
-
-const USAGE_QUERY_CODES = new Set(['TRACE_QUERY_BAD_CODE', 'TRACE_QUERY_BAD_PARAMETER', 'TRACE_QUERY_AMBIGUOUS_LOT']);
+import { USAGE_QUERY_CODES, serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 /** Malformed input exits 2; a well-formed question whose answer is "not here" exits 1. */
 export function queryExit(err: unknown, command: string): never {
@@ -16,51 +14,6 @@ export function queryExit(err: unknown, command: string): never {
     });
   }
   throw err;
-}
-
-export interface ServerOptions {
-  server?: string;
-  token?: string;
-}
-
-/** Adds --server and --token (or DRUGTRACE_SERVER / DRUGTRACE_TOKEN) to a command. */
-export function serverOptions(command: Command): Command {
-  return command
-    .option('--server <url>', 'ask this DrugTrace API server instead of a local database (or DRUGTRACE_SERVER)')
-    .option('--token <token>', 'bearer token for --server (or DRUGTRACE_TOKEN)');
-}
-
-/** The API client when the command runs against a server (option or environment), else undefined. */
-export function serverClient(opts: ServerOptions, command: string): DrugTraceClient | undefined {
-  const server = opts.server ?? process.env.DRUGTRACE_SERVER;
-  if (!server) return undefined;
-  const token = opts.token ?? process.env.DRUGTRACE_TOKEN;
-  try {
-    return new DrugTraceClient({ baseUrl: server, token: token || undefined });
-  } catch (err) {
-    return serverExit(err, command);
-  }
-}
-
-const USAGE_SERVER_STATUSES = new Set([401, 403, 413, 415, 429]);
-
-/**
- * A server's refusal, mapped as the local mode maps it: malformed input, auth and transport
- * problems exit 2; a well-formed question answered "no" (unknown code, lifecycle refusal) exits 1.
- */
-export function serverExit(err: unknown, command: string): never {
-  if (!(err instanceof ApiClientError)) throw err;
-  const usage =
-    err.status === 0 ||
-    err.status >= 500 ||
-    USAGE_SERVER_STATUSES.has(err.status) ||
-    USAGE_QUERY_CODES.has(err.code) ||
-    err.code.startsWith('REQUEST_') ||
-    err.code.startsWith('CLIENT_');
-  throw new CliExit(usage ? EXIT.usage : EXIT.no, `drugtrace ${command}: ${err.code}${err.status ? ` (HTTP ${err.status})` : ''}: ${err.message}`, {
-    ok: false,
-    error: { code: err.code, message: err.message, details: err.details, status: err.status },
-  });
 }
 
 /** The last path segment of a party, location or code is what people read; the rest is noise. */

@@ -12,12 +12,14 @@ import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
 import { verifyLedger, type VerifyReport } from '../../ledger/verify.ts';
 import { LedgerError, type SignedDocument } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
-import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
-import { sha256 } from '../../ledger/crypto-node.ts';
+import { formatVerifierKey, noteVerifierFromKey, openNote, parseNote, SIGNATURE_TYPE_ED25519, type NoteSignature, type NoteVerifier } from '../../ledger/note.ts';
+import { parseCheckpoint, type Checkpoint } from '../../ledger/checkpoint.ts';
+import { nodeCrypto, sha256 } from '../../ledger/crypto-node.ts';
 import { serializeBundle, type ProofBundle } from '../../ledger/bundle.ts';
 import { exportUnitBundle, type UnitBundleResult } from '../../trace/proofs.ts';
 import { QueryError } from '../../trace/queries/errors.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
 const USAGE_CODES = new Set(['LEDGER_MALFORMED_ENTRY', 'LEDGER_NOT_INITIALIZED', 'LEDGER_ALREADY_INITIALIZED', 'LEDGER_NOT_FOUND', 'LEDGER_OPERATOR_KEY']);
@@ -51,6 +53,47 @@ function describeReport(report: VerifyReport): string {
 
 function checkpointJson(cp: { size: number; root: Uint8Array; cosignedNote: string; cosignatures: unknown[] }, created: boolean) {
   return { ok: true, created, size: cp.size, root: toBase64(cp.root), note: cp.cosignedNote, cosignatures: cp.cosignatures.length };
+}
+
+/**
+ * A checkpoint note fetched from a server, in the local command's JSON shape. With a verifier key
+ * the operator's signature must verify (exit 1 otherwise); a note that is not a checkpoint is a "no" too.
+ */
+function remoteCheckpoint(text: string, operatorKey: string | undefined) {
+  const fail = (code: string, message: string): never => {
+    throw new CliExit(EXIT.no, `drugtrace ledger checkpoint: ${code}: ${message}`, { ok: false, error: { code, message } });
+  };
+  let verifier: NoteVerifier | undefined;
+  if (operatorKey !== undefined) {
+    try {
+      verifier = noteVerifierFromKey(nodeCrypto, operatorKey);
+    } catch (err) {
+      throw new CliExit(EXIT.usage, `drugtrace ledger checkpoint: --operator-key: ${(err as Error).message}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: (err as Error).message } });
+    }
+  }
+  let cp: Checkpoint;
+  let signatures: NoteSignature[];
+  try {
+    const note = parseNote(text);
+    cp = parseCheckpoint(note.text);
+    signatures = note.signatures;
+    if (verifier) {
+      if (verifier.name !== cp.origin) fail('CHECKPOINT_WRONG_ORIGIN', `the key is for ${verifier.name}, the checkpoint is of ${cp.origin}`);
+      openNote(text, [verifier]);
+    }
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    return fail((err as { code?: string }).code ?? 'CHECKPOINT_INVALID', (err as Error).message);
+  }
+  return {
+    ok: true,
+    created: null,
+    size: cp.size,
+    root: toBase64(cp.rootHash),
+    note: text,
+    cosignatures: signatures.filter((sig) => sig.name !== cp.origin).length,
+    verified: verifier !== undefined,
+  };
 }
 
 /** A signed document in JSON: {body, signature, items?: [base64 of each item's bytes]}. */
@@ -153,36 +196,56 @@ export function register(program: Command): void {
       }
     });
 
-  ledger
+  const checkpoint = ledger
     .command('checkpoint')
     .description('print the newest signed checkpoint as a C2SP signed note, first signing a new one if the log grew')
     .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--operator-key <vkey>', "with --server: the operator's verifier key (from drugtrace init) to check the note's signature with")
     .option('--json', 'print one JSON document')
-    .action((opts: { db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const l = openLedger(opts.db, 'ledger checkpoint');
+    .addHelpText(
+      'after',
+      '\nWith --server the note comes from GET /v1/checkpoint (the server signs a new one first if its log grew;\n' +
+        'whether it did is not reported: created is null). With --operator-key its signature is checked here:\n' +
+        'exit 1 if it does not verify.',
+    );
+  serverOptions(checkpoint).action(async (opts: { db?: string; json?: boolean; operatorKey?: string } & ServerOptions) => {
+    const out = output(opts);
+    const client = serverClient(opts, 'ledger checkpoint');
+    if (client) {
+      let text: string;
       try {
-        let result: ReturnType<typeof checkpointJson>;
-        try {
-          l.requireSecret();
-          const cp = l.checkpoint();
-          result = checkpointJson(cp, cp.created);
-        } catch (err) {
-          if (err instanceof LedgerError && err.code === 'LEDGER_OPERATOR_KEY') {
-            const latest = l.latestCheckpoint();
-            if (!latest) ledgerExit(err, 'ledger checkpoint');
-            out.info(`note: the operator key is not available here; showing the newest stored checkpoint (size ${latest.size})`);
-            result = checkpointJson(latest, false);
-          } else {
-            ledgerExit(err, 'ledger checkpoint');
-          }
-        }
-        out.info(result.created ? `signed a new checkpoint at size ${result.size}` : `newest checkpoint, size ${result.size}`);
-        out.result(result, () => result.note.replace(/\n$/, ''));
-      } finally {
-        l.close();
+        text = await client.checkpoint();
+      } catch (err) {
+        serverExit(err, 'ledger checkpoint');
       }
-    });
+      const result = remoteCheckpoint(text, opts.operatorKey);
+      out.info(`checkpoint from ${client.baseUrl}, size ${result.size}${result.verified ? `, operator signature verified with ${opts.operatorKey}` : ' (signature not checked: pass --operator-key)'}`);
+      out.result(result, () => result.note.replace(/\n$/, ''));
+      return;
+    }
+    const l = openLedger(opts.db, 'ledger checkpoint');
+    try {
+      let result: ReturnType<typeof checkpointJson>;
+      try {
+        l.requireSecret();
+        const cp = l.checkpoint();
+        result = checkpointJson(cp, cp.created);
+      } catch (err) {
+        if (err instanceof LedgerError && err.code === 'LEDGER_OPERATOR_KEY') {
+          const latest = l.latestCheckpoint();
+          if (!latest) ledgerExit(err, 'ledger checkpoint');
+          out.info(`note: the operator key is not available here; showing the newest stored checkpoint (size ${latest.size})`);
+          result = checkpointJson(latest, false);
+        } else {
+          ledgerExit(err, 'ledger checkpoint');
+        }
+      }
+      out.info(result.created ? `signed a new checkpoint at size ${result.size}` : `newest checkpoint, size ${result.size}`);
+      out.result(result, () => result.note.replace(/\n$/, ''));
+    } finally {
+      l.close();
+    }
+  });
 
   ledger
     .command('append')

@@ -10,7 +10,8 @@ import { recallPayload, recordRecall } from '../../trace/capture.ts';
 import { DEFAULT_MAX_TRANSIT_DAYS, gtin14, recallReport, type RecallReport } from '../../trace/queries/index.ts';
 import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output } from '../common.ts';
-import { queryExit, serverClient, serverExit, serverOptions, type ServerOptions } from './history.ts';
+import { queryExit } from './history.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 

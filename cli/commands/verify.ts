@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { verifyUnit, type VerifyResult } from '../../trace/queries/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
-import { queryExit, serverClient, serverExit, serverOptions, type ServerOptions } from './history.ts';
+import { queryExit } from './history.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { openLedger } from './ledger.ts';
 
 const VERDICT_TEXT = {
