@@ -111,6 +111,10 @@ export interface DemoLinks {
   consumerPage: string;
   /** The recall report of the demo's recalled lot (regulator or the product's manufacturer). */
   recallReport: string;
+  /** The recall report web page of that lot (paste a regulator token into it). */
+  recallPage: string;
+  /** The web pages' index (scan, recall report, offline proof check). */
+  web: string;
   recallLot: { gtin: string; lot: string };
   /** A unit with a long history. */
   history: string;
@@ -127,6 +131,8 @@ export function demoLinks(url: string, built: boolean, demo: DemoResult, tokens:
     dispenserVerify: `${url}/v1/units/${encodeURIComponent(lookAt.okToDispense)}/verify`,
     consumerPage: `${url}${resolverPath(lookAt.dispensed)}`,
     recallReport: `${url}/v1/recalls/report?${q}`,
+    recallPage: `${url}/web/recall?${q}`,
+    web: `${url}/web/`,
     recallLot: lookAt.recallLot,
     history: `${url}/v1/units/${encodeURIComponent(lookAt.history)}/history`,
     tokens,
@@ -151,8 +157,10 @@ export function demoGuideText(url: string, links: DemoLinks, demo: DemoResult): 
     `  curl -H 'Authorization: Bearer ${dispenser.token}' ${links.dispenserVerify}`,
     `The recall report of lot ${lookAt.recallLot.lot} (as the regulator):`,
     `  curl -H 'Authorization: Bearer ${regulator}' '${links.recallReport}'`,
+    `  or in a browser (paste the regulator token): ${links.recallPage}`,
     `A unit's whole history (as the regulator):`,
     `  curl -H 'Authorization: Bearer ${regulator}' ${links.history}`,
+    `Web pages (scan a pack, recall report, check a proof bundle offline): ${links.web}`,
     '',
     `The CLI against this server (any command with --server/--token; here as the regulator):`,
     `  export DRUGTRACE_SERVER=${url} DRUGTRACE_TOKEN=${regulator}`,

@@ -119,6 +119,10 @@ describe('npm start (drugtrace serve --demo)', () => {
       expect(html.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await html.text()).toMatch(/dispensed/);
 
+      const recallPage = /or in a browser \(paste the regulator token\): (http\S+)/.exec(s.stdout)![1];
+      expect(recallPage).toBe(`${url}/web/recall?gtin=${recall.gtin}&lot=A2601`);
+      expect((await fetch(recallPage)).headers.get('content-type')).toMatch(/^text\/html/);
+
       firstRegulatorToken = /^\s+regulator\s+regulator\s+(\S+)/m.exec(s.stdout)![1];
       const exit = await s.stop('SIGINT');
       stopped = true;
