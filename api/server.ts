@@ -19,6 +19,9 @@ import { publicRoutes } from './routes/public.ts';
 import { recallRoutes } from './routes/recalls.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
+import { streamRoutes, type StreamOptions } from './routes/streams.ts';
+import { webhookRoutes, type WebhookOptions } from './webhooks.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,6 +40,10 @@ export interface ServerOptions {
   /** Requests per client (its token, else its address) per window (default 1,000 per minute); false: none (benchmarks). */
   rateLimit?: { max: number; timeWindowMs: number } | false;
   auth?: AuthOptions;
+  /** Server-sent event streams (heartbeat interval). */
+  streams?: StreamOptions;
+  /** Webhook delivery (retry delays, timeout; deliver: false sends nothing). */
+  webhooks?: WebhookOptions;
 }
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -123,5 +130,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   recallRoutes(app, ctx);
   ledgerRoutes(app, ctx);
   tokenRoutes(app, ctx);
+  campaignRoutes(app, ctx);
+  streamRoutes(app, ctx, options.streams);
+  webhookRoutes(app, ctx, options.webhooks);
   return app;
 }
