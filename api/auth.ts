@@ -104,6 +104,20 @@ export function revokeToken(db: Database.Database, tokenId: string, now = new Da
   return db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), tokenId).changes === 1;
 }
 
+export interface TokenInfo {
+  tokenId: string;
+  party: string;
+  role: ApiRole;
+  label: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Every token issued, oldest first: what it is for, never the token or its hash. */
+export function listTokens(db: Database.Database): TokenInfo[] {
+  return db.prepare('SELECT id AS tokenId, party, role, label, created_at AS createdAt, revoked_at AS revokedAt FROM api_tokens ORDER BY created_at, id').all() as TokenInfo[];
+}
+
 /** True when an unrevoked admin token exists (serve issues the first one on a fresh database). */
 export function hasAdminToken(db: Database.Database): boolean {
   return db.prepare("SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1").get() !== undefined;

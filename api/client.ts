@@ -9,6 +9,10 @@ import { signSubmission } from './sign.ts';
 import type { RecallReport, UnitHistory, VerifyResult } from '../trace/queries/index.ts';
 import type { PublicVerdict } from './routes/public.ts';
 import type { Signer } from '../ledger/entry.ts';
+import type { ProofBundle } from '../ledger/bundle.ts';
+import type { EpcisQueryParams } from '../trace/queries/epcis-query.ts';
+import type { CodeRecord, ProductInput } from '../codes/issuance/index.ts';
+import type { PartyInput } from '../trace/parties.ts';
 
 export interface ClientOptions {
   /** The server, e.g. http://127.0.0.1:3000 (a trailing slash is ignored). */
@@ -71,15 +75,103 @@ export interface RecallReportQuery {
   maxTransitDays?: number;
 }
 
+export interface PartyKeyInfo {
+  keyId: string;
+  publicKey: string;
+  status: 'active' | 'rotated' | 'revoked';
+  registeredAt: number;
+  rotatedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface PartyInfo {
+  party: string;
+  role: string;
+  name: string;
+  locations: string[];
+  prefixes: string[];
+  cnPrefixes: string[];
+  keys: PartyKeyInfo[];
+}
+
+export interface EntryReceiptAnswer {
+  position: number;
+  leafHash: string;
+  entryHash: string;
+  keyId?: string;
+}
+
+export interface ProductAnswer {
+  id: number;
+  name: string;
+  gtin: string | null;
+  cnResourceCode: string | null;
+  category: string;
+  packagingLevel: string;
+  rule: { id: number; scheme: string; serialAlphabetName: string; serialLength: number; plannedVolume: number; checkScheme: string | null; issuedCount: number };
+  guess: { serialSpace: string; capacity: string; plannedVolume: number; issued: number; guessProbability: number; plannedGuessProbability: number };
+}
+
+export interface IssuedCodesAnswer {
+  productId: number;
+  count: number;
+  issuedTotal: number;
+  guessProbability: number;
+  codes: CodeRecord[];
+}
+
+export interface EpcisQueryDocument {
+  '@context': unknown[];
+  type: 'EPCISQueryDocument';
+  schemaVersion: string;
+  creationDate: string;
+  epcisBody: { queryResults: { queryName: string; resultsBody: { eventList: Record<string, unknown>[] } } };
+}
+
+/** One line of GET /v1/events as NDJSON. */
+export interface EventLine {
+  position: number;
+  item: number;
+  hashId: string;
+  eventType: string;
+  eventTime: string;
+  bizStep: string | null;
+  disposition: string | null;
+  party: string;
+  erroneous: boolean;
+  event: Record<string, unknown>;
+}
+
+/** One line of GET /v1/ledger/entries: the stored entry bytes, its leaf hash and its items, base64. */
+export interface LedgerEntryLine {
+  index: number;
+  entry: string;
+  leafHash: string;
+  items: string[];
+}
+
+export interface TokenInfoAnswer {
+  tokenId: string;
+  party: string;
+  role: string;
+  label: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 /** 16 random bytes as hex: unique enough that two captures never share a key by chance. */
 function newIdempotencyKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function query(params: Record<string, string | number | undefined>): string {
+function query(params: Record<string, string | number | boolean | readonly string[] | undefined>): string {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, String(v));
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) search.append(k, one);
+    else search.set(k, String(v));
+  }
   const text = search.toString();
   return text ? `?${text}` : '';
 }
@@ -135,6 +227,40 @@ export class DrugTraceClient {
       // Not the API's error shape (a proxy's page, say): described below.
     }
     return new ApiClientError('CLIENT_BAD_RESPONSE', `HTTP ${res.status} without the API error shape`, res.status, { body: text.slice(0, 200) });
+  }
+
+  /** The lines of an NDJSON answer, parsed one by one as they arrive. */
+  private async *ndjson<T>(method: string, path: string, body?: unknown): AsyncGenerator<T> {
+    const res = await this.request(method, path, { body, accept: 'application/x-ndjson' });
+    if (!res.body) return;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const parse = (line: string): T => {
+      try {
+        return JSON.parse(line) as T;
+      } catch {
+        throw new ApiClientError('CLIENT_BAD_RESPONSE', `HTTP ${res.status}: an NDJSON line is not JSON`, res.status, { line: line.slice(0, 200) });
+      }
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (line.trim() !== '') yield parse(line);
+        }
+      }
+      buffer += decoder.decode();
+      if (buffer.trim() !== '') yield parse(buffer);
+    } finally {
+      // A caller that stops early releases the connection.
+      await reader.cancel().catch(() => undefined);
+    }
   }
 
   private async json<T>(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<T> {
@@ -199,5 +325,122 @@ export class DrugTraceClient {
 
   consistencyProof(from: number, to?: number): Promise<ConsistencyProofAnswer> {
     return this.json('GET', `/v1/proofs/consistency${query({ from, to })}`);
+  }
+
+  // ---- parties and keys ----
+
+  parties(): Promise<{ parties: PartyInfo[] }> {
+    return this.json('GET', '/v1/parties');
+  }
+
+  party(id: string): Promise<PartyInfo> {
+    return this.json('GET', `/v1/parties/${encodeURIComponent(id)}`);
+  }
+
+  /** Registers a trace party (admin or regulator), with its first public key (base64) when given. */
+  registerParty(input: PartyInput & { publicKey?: string }): Promise<{ position: number; party: PartyInfo; keyId?: string }> {
+    return this.json('POST', '/v1/parties', { body: input });
+  }
+
+  registerKey(party: string, publicKey: string): Promise<EntryReceiptAnswer> {
+    return this.json('POST', `/v1/parties/${encodeURIComponent(party)}/keys`, { body: { publicKey } });
+  }
+
+  revokeKey(party: string, keyId: string, reason?: string): Promise<EntryReceiptAnswer> {
+    return this.json('POST', `/v1/parties/${encodeURIComponent(party)}/keys/${encodeURIComponent(keyId)}/revoke`, { body: reason === undefined ? {} : { reason } });
+  }
+
+  // ---- products and code issuance ----
+
+  products(): Promise<{ products: ProductAnswer[] }> {
+    return this.json('GET', '/v1/products');
+  }
+
+  product(id: number): Promise<ProductAnswer> {
+    return this.json('GET', `/v1/products/${id}`);
+  }
+
+  registerProduct(input: ProductInput): Promise<ProductAnswer> {
+    return this.json('POST', '/v1/products', { body: input });
+  }
+
+  /** Issues up to 10,000 codes in one JSON answer; use issueCodesStream for more. */
+  issueCodes(productId: number, count: number): Promise<IssuedCodesAnswer> {
+    return this.json('POST', `/v1/products/${productId}/codes`, { body: { count } });
+  }
+
+  /** Issues `count` codes streamed as NDJSON: one record per code, as the server commits them. */
+  issueCodesStream(productId: number, count: number): AsyncGenerator<CodeRecord> {
+    return this.ndjson('POST', `/v1/products/${productId}/codes`, { count });
+  }
+
+  // ---- EPCIS query ----
+
+  events(params: EpcisQueryParams = {}): Promise<EpcisQueryDocument> {
+    return this.json('GET', `/v1/events${query(params as Record<string, string | number | boolean | readonly string[] | undefined>)}`);
+  }
+
+  eventsStream(params: EpcisQueryParams = {}): AsyncGenerator<EventLine> {
+    return this.ndjson('GET', `/v1/events${query(params as Record<string, string | number | boolean | readonly string[] | undefined>)}`);
+  }
+
+  // ---- dispense ----
+
+  private async captureAt(path: string, submission: CaptureSubmission, options: { idempotencyKey?: string }): Promise<CaptureResult> {
+    const idempotencyKey = options.idempotencyKey ?? newIdempotencyKey();
+    const body = typeof submission.document === 'string' ? { ...submission, document: JSON.parse(submission.document) as unknown } : submission;
+    const res = await this.request('POST', path, { body, headers: { 'idempotency-key': idempotencyKey } });
+    const receipt = (await res.json()) as CaptureReceipt;
+    return { ...receipt, idempotencyKey, replayed: res.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** Records a dispense: a signed submission holding exactly one dispensing event naming `code` alone. */
+  dispense(code: string, submission: CaptureSubmission, options: { idempotencyKey?: string } = {}): Promise<CaptureResult> {
+    return this.captureAt(`/v1/units/${encodeURIComponent(code)}/dispense`, submission, options);
+  }
+
+  /** Undoes a dispense (the pharmacy that dispensed, at the same place): one event, bizStep dispensing, disposition active. */
+  undoDispense(code: string, submission: CaptureSubmission, options: { idempotencyKey?: string } = {}): Promise<CaptureResult> {
+    return this.captureAt(`/v1/units/${encodeURIComponent(code)}/undo-dispense`, submission, options);
+  }
+
+  // ---- proofs, ledger entries, witnesses ----
+
+  /** The unit's offline proof bundle (verify with ledger/bundle.ts verifyBundle, no server). */
+  proofBundle(code: string): Promise<ProofBundle> {
+    return this.json('GET', `/v1/units/${encodeURIComponent(code)}/proof-bundle`);
+  }
+
+  /** Ledger entries [from, to) as they stream (regulator). */
+  ledgerEntries(range: { from?: number; to?: number } = {}): AsyncGenerator<LedgerEntryLine> {
+    return this.ndjson('GET', `/v1/ledger/entries${query(range)}`);
+  }
+
+  /** The tlog-witness add-checkpoint body from `oldSize` (witness). */
+  async witnessCheckpoint(oldSize: number): Promise<string> {
+    return (await this.request('GET', `/v1/witness/checkpoint${query({ oldSize })}`, { accept: 'text/plain' })).text();
+  }
+
+  addCosignature(input: { size: number; vkey: string; line: string }): Promise<{ size: number; cosignatures: number; note: string }> {
+    return this.json('POST', '/v1/witness/cosignatures', { body: input });
+  }
+
+  // ---- tokens and service ----
+
+  issueToken(input: { party: string; role: string; label?: string }): Promise<TokenInfoAnswer & { token: string }> {
+    return this.json('POST', '/v1/tokens', { body: input });
+  }
+
+  tokens(): Promise<{ tokens: TokenInfoAnswer[] }> {
+    return this.json('GET', '/v1/tokens');
+  }
+
+  revokeToken(tokenId: string): Promise<TokenInfoAnswer> {
+    return this.json('POST', `/v1/tokens/${encodeURIComponent(tokenId)}/revoke`);
+  }
+
+  /** Prometheus text. */
+  async metrics(): Promise<string> {
+    return (await this.request('GET', '/metrics', { accept: 'text/plain' })).text();
   }
 }

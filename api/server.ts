@@ -2,10 +2,11 @@
  * The HTTP API (docs/api.md): one fastify app over one Ledger, built from small parts: the error
  * shape, rate limits, auth, OpenAPI + Swagger UI, then one route module per area.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
 import { Ledger } from '../ledger/ledger.ts';
 import { ApiError, ERROR_SCHEMA } from './errors.ts';
 import type { ApiContext } from './context.ts';
@@ -19,6 +20,11 @@ import { publicRoutes } from './routes/public.ts';
 import { recallRoutes } from './routes/recalls.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { partyRoutes } from './routes/parties.ts';
+import { productRoutes } from './routes/products.ts';
+import { eventRoutes } from './routes/events.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { metricsPlugin } from './plugins/metrics.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { streamRoutes, type StreamOptions } from './routes/streams.ts';
 import { webhookRoutes, type WebhookOptions } from './webhooks.ts';
@@ -67,6 +73,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger: options.logger ?? false,
+    // One log line per request, written by the metrics plugin (route, status, duration, party).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
     bodyLimit,
     // Unknown fields are refused, not silently dropped; types are not coerced in bodies.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -87,7 +96,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onRequest', (_request, _reply, done) => {
     done(closing ? new ApiError(503, 'SERVICE_CLOSING', 'the server is shutting down; retry on another instance or later') : undefined);
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
@@ -95,6 +105,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.addSchema(ERROR_SCHEMA);
   errorsPlugin(app, { bodyLimit });
+  const metrics = metricsPlugin(app, ledger.store.sqlite);
 
   if (options.rateLimit !== false) {
     await app.register(rateLimit, {
@@ -130,6 +141,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   recallRoutes(app, ctx);
   ledgerRoutes(app, ctx);
   tokenRoutes(app, ctx);
+  partyRoutes(app, ctx);
+  productRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  metricsRoutes(app, metrics);
   campaignRoutes(app, ctx);
   streamRoutes(app, ctx, options.streams);
   webhookRoutes(app, ctx, options.webhooks);

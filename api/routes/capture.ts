@@ -3,7 +3,7 @@
  * entry (trace/capture.ts). The token's party must be the signer: a token cannot sign for another
  * party, and a key cannot be used under another party's token. `Idempotency-Key` makes retries safe.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { captureDocument, type CaptureReceipt, type CaptureSubmission } from '../../trace/capture.ts';
 import type { ApiRole } from '../auth.ts';
 import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
@@ -12,7 +12,7 @@ import { IDEMPOTENCY_KEY_SCHEMA, idempotent } from '../plugins/idempotency.ts';
 
 export const CAPTURE_ROLES: readonly ApiRole[] = ['manufacturer', 'distributor', 'dispenser'];
 
-const RECEIPT_SCHEMA = {
+export const RECEIPT_SCHEMA = {
   type: 'object',
   required: ['position', 'leafHash', 'entryHash', 'duplicate', 'events'],
   properties: {
@@ -27,6 +27,46 @@ const RECEIPT_SCHEMA = {
   },
 } as const;
 
+/** A signed capture submission (trace/capture.ts CaptureSubmission); unknown fields are refused. */
+export const SUBMISSION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['document', 'signer', 'claimedTime', 'signature'],
+  properties: {
+    document: { type: 'object', description: 'EPCIS 2.0 document (EPCISDocument JSON)' },
+    signer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['party', 'keyId'],
+      properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
+    },
+    claimedTime: { type: 'string', format: 'date-time' },
+    signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature' },
+  },
+} as const;
+
+/** The submission's signer must be the token's party: a token cannot sign for another party. */
+export function assertSigner(request: FastifyRequest<{ Body: CaptureSubmission }>): void {
+  const principal = request.principal!;
+  const submission = request.body;
+  if (submission.signer.party !== principal.party) {
+    throw new ApiError(403, 'AUTH_SIGNER_MISMATCH', `the token is ${principal.party}'s but the document is signed as ${submission.signer.party}`, {
+      tokenParty: principal.party,
+      signer: submission.signer.party,
+    });
+  }
+}
+
+/** Captures the request's submission under its Idempotency-Key and answers with the receipt (201, or 200 for a duplicate). */
+export function answerCapture(ctx: ApiContext, request: FastifyRequest<{ Body: CaptureSubmission; Headers: { 'idempotency-key'?: string } }>, reply: FastifyReply, route: string) {
+  const result = idempotent<CaptureReceipt>(ctx.db, { party: request.principal!.party, key: request.headers['idempotency-key'], route, body: request.body }, () => {
+    const receipt = captureDocument(ctx.ledger, request.body);
+    return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
+  });
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.status(result.statusCode).send(result.response);
+}
+
 export function captureRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: CaptureSubmission; Headers: { 'idempotency-key'?: string } }>(
     '/v1/capture',
@@ -38,44 +78,13 @@ export function captureRoutes(app: FastifyInstance, ctx: ApiContext): void {
         description: `${rolesNote(CAPTURE_ROLES)} The token's party must be signer.party. The signature is Ed25519 over the entry body derived from the document (trace/capture.ts signCapture).`,
         security: BEARER,
         headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY_SCHEMA } },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['document', 'signer', 'claimedTime', 'signature'],
-          properties: {
-            document: { type: 'object', description: 'EPCIS 2.0 document (EPCISDocument JSON)' },
-            signer: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['party', 'keyId'],
-              properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
-            },
-            claimedTime: { type: 'string', format: 'date-time' },
-            signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature' },
-          },
-        },
+        body: SUBMISSION_SCHEMA,
         response: { 200: RECEIPT_SCHEMA, 201: RECEIPT_SCHEMA, ...ERROR_RESPONSES },
       },
     },
     async (request, reply) => {
-      const principal = request.principal!;
-      const submission = request.body;
-      if (submission.signer.party !== principal.party) {
-        throw new ApiError(403, 'AUTH_SIGNER_MISMATCH', `the token is ${principal.party}'s but the document is signed as ${submission.signer.party}`, {
-          tokenParty: principal.party,
-          signer: submission.signer.party,
-        });
-      }
-      const result = idempotent<CaptureReceipt>(
-        ctx.db,
-        { party: principal.party, key: request.headers['idempotency-key'], route: 'POST /v1/capture', body: submission },
-        () => {
-          const receipt = captureDocument(ctx.ledger, submission);
-          return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
-        },
-      );
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.status(result.statusCode).send(result.response);
+      assertSigner(request);
+      return answerCapture(ctx, request, reply, 'POST /v1/capture');
     },
   );
 }
