@@ -14,6 +14,8 @@ import { Ledger } from '../../ledger/ledger.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { serializeBundle, type ProofBundle } from '../../ledger/bundle.ts';
 import { exportUnitBundle } from '../../trace/proofs.ts';
+import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
+import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { DEMO_PARTIES } from '../../trace/demo.ts';
 import type { RecallReport, UnitHistory, VerifyResult } from '../../trace/queries/index.ts';
 import { ARTIFACTS, apiJson, startSite, type Site } from './harness.ts';
@@ -221,9 +223,10 @@ describe('offline proof check page', () => {
     }
   });
 
-  async function checkOffline(name: string, text: string): Promise<Page> {
+  async function checkOffline(name: string, text: string, pinnedKey?: string): Promise<Page> {
     const page = await openPage('/web/proof');
     await page.waitForLoadState('networkidle');
+    if (pinnedKey) await page.fill('#operator-key', pinnedKey);
     await page.context().setOffline(true);
     try {
       await page.setInputFiles('#bundle-input', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
@@ -242,6 +245,21 @@ describe('offline proof check page', () => {
     expect(statuses.length).toBeGreaterThan(10);
     expect(statuses).not.toContain('fail');
     await page.screenshot({ path: join(ARTIFACTS, 'proof-ok.png'), fullPage: true });
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it("checks the operator key the user pins: the log's own key passes, another key fails the operator-key check", async () => {
+    const own = (JSON.parse(bundleText) as ProofBundle).log.operatorKey;
+    const pinned = await checkOffline('unit-proof.json', bundleText, own);
+    expect(await pinned.getAttribute('#proof-verdict', 'data-verdict')).toBe('ok');
+    expect(await pinned.textContent('#proof-verdict')).toContain('pinned by you');
+    await pinned.close();
+
+    const stranger = formatVerifierKey(sha256, 'drugtrace.example/demo', SIGNATURE_TYPE_ED25519, ed25519.publicKey(ed25519.generateSecretKey()));
+    const page = await checkOffline('unit-proof.json', bundleText, stranger);
+    expect(await page.getAttribute('#proof-verdict', 'data-verdict')).toBe('fail');
+    expect(await page.textContent('#first-failure')).toContain('Failed check: operator-key');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });
@@ -292,5 +310,49 @@ describe('consumer page', () => {
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'consumer-dispensed.png'), fullPage: true });
     await phone.close();
+  });
+});
+
+describe('every page, keyboard and phone', () => {
+  it.each(['/web/', '/web/scan', '/web/recall', '/web/proof'])('%s: landmarks, a label for every field, no sideways scrolling at 390 px', async (path) => {
+    const page = await openPage(path);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.$$eval('header, nav, main', (els) => els.map((e) => e.tagName.toLowerCase()).sort())).toEqual(['header', 'main', 'nav']);
+    const unlabelled = await page.$$eval('input, textarea, select', (els) =>
+      els.filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label')).map((el) => el.id || el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The first Tab reaches the skip link, which leads to the main content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('#main');
+    await page.screenshot({ path: join(ARTIFACTS, `phone${path.replace(/\//g, '-').replace(/-$/, '')}.png`), fullPage: true });
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('the scan page works from the keyboard alone: Tab to the scanner field, type, Enter', async () => {
+    const page = await openPage('/web/scan');
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'keys-input');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.type(bracketed(site.demo.lookAt.recalled));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#verdict .verdict');
+    expect(await page.getAttribute('#verdict .verdict', 'data-verdict')).toBe('stop');
+    // The verdict takes focus when it arrives, so a screen reader reads it next.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('verdict');
+    // The upload button is reachable by Tab too (the file input itself takes focus).
+    let upload = false;
+    for (let i = 0; i < 12 && !upload; i++) {
+      await page.keyboard.press('Tab');
+      upload = await page.evaluate(() => document.activeElement?.id === 'image-input');
+    }
+    expect(upload).toBe(true);
+    expect(problemsOf(page)).toEqual([]);
+    await page.close();
   });
 });
