@@ -1,0 +1,123 @@
+/** Reads detectors share: ledger event JSON, per-code event rows, observations, parameters. */
+import type Database from 'better-sqlite3';
+import type { JsonObject } from '../../ledger/entry.ts';
+import { OversightError } from './errors.ts';
+import type { Scope } from './types.ts';
+
+const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A statement prepared once per connection. */
+export function stmt(db: Database.Database, sql: string): Database.Statement {
+  let map = cache.get(db);
+  if (!map) cache.set(db, (map = new Map()));
+  let s = map.get(sql);
+  if (!s) map.set(sql, (s = db.prepare(sql)));
+  return s;
+}
+
+/** The original JSON of a captured event (ledger item). */
+export function eventJson(db: Database.Database, position: number, item: number): Record<string, unknown> {
+  const bytes = stmt(db, 'SELECT bytes FROM ledger_items WHERE entry_position = ? AND item_index = ?').pluck().get(position, item) as Buffer | undefined;
+  if (!bytes) return {};
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
+}
+
+export interface CodeEvent {
+  position: number;
+  item: number;
+  party: string;
+  eventTime: string;
+  action: string | null;
+  role: string;
+  via: string | null;
+  bizStep: string | null;
+}
+
+/** The standing (not declared erroneous) events of a code, in ledger order, with their actions. */
+export function codeEvents(db: Database.Database, code: string): CodeEvent[] {
+  return stmt(
+    db,
+    `SELECT u.position, u.item, u.party, u.event_time AS eventTime, e.action, u.role, u.via, u.biz_step AS bizStep
+       FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
+      WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`,
+  ).all(code) as CodeEvent[];
+}
+
+/** Codes named (directly or through containers) by the events of one entry, with the event's action. */
+export function entryCodes(db: Database.Database, position: number, actions?: readonly string[]): Array<{ code: string; item: number; action: string | null; party: string; eventTime: string }> {
+  const rows = stmt(
+    db,
+    `SELECT u.code, u.item, e.action, u.party, u.event_time AS eventTime FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
+      WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL`,
+  ).all(position) as Array<{ code: string; item: number; action: string | null; party: string; eventTime: string }>;
+  return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
+}
+
+export interface Observation {
+  id: number;
+  kind: 'refused_event' | 'public_verify';
+  code: string;
+  party: string | null;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+function observationFrom(row: { id: number; kind: Observation['kind']; code: string; party: string | null; at: string; data: string }): Observation {
+  return { ...row, data: JSON.parse(row.data) as Record<string, unknown> };
+}
+
+/** Observations in scope (for an entry scope: none). */
+export function observationsIn(db: Database.Database, scope: Scope): Observation[] {
+  if (scope.kind === 'entry') return [];
+  if (scope.kind === 'observations') {
+    if (scope.ids.length === 0) return [];
+    return (stmt(db, 'SELECT * FROM oversight_observations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(scope.ids)) as never[]).map(observationFrom);
+  }
+  return (stmt(db, 'SELECT * FROM oversight_observations WHERE at >= ? AND at < ? ORDER BY id').all(scope.from, scope.to) as never[]).map(observationFrom);
+}
+
+/** Every observation of one code. */
+export function observationsOf(db: Database.Database, code: string): Observation[] {
+  return (stmt(db, 'SELECT * FROM oversight_observations WHERE code = ? ORDER BY id').all(code) as never[]).map(observationFrom);
+}
+
+/** Distinct codes of events in a time range with one of `actions` (all actions when omitted). */
+export function rangeCodes(db: Database.Database, from: string, to: string, actions?: readonly string[]): string[] {
+  const rows = stmt(
+    db,
+    `SELECT DISTINCT u.code, e.action FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id
+      WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity'`,
+  ).all(from, to) as Array<{ code: string; action: string | null }>;
+  const out = new Set<string>();
+  for (const r of rows) if (!actions || (r.action !== null && actions.includes(r.action))) out.add(r.code);
+  return [...out];
+}
+
+// ---- parameter checks ----
+
+export function badParameter(detector: string, field: string, rule: string): never {
+  throw new OversightError('OVERSIGHT_BAD_PARAMETERS', `${detector}: parameter ${field}: ${rule}`, { detector, field, rule });
+}
+
+/** Merges filed parameters over defaults, refusing unknown names and wrong types. */
+export function mergeParameters(detector: string, defaults: JsonObject, input: JsonObject): JsonObject {
+  const out: JsonObject = { ...defaults };
+  for (const [k, v] of Object.entries(input)) {
+    if (!(k in defaults)) badParameter(detector, k, `unknown parameter (known: ${Object.keys(defaults).join(', ')})`);
+    const d = defaults[k];
+    const kind = (x: unknown) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x);
+    if (kind(d) !== kind(v)) badParameter(detector, k, `must be ${kind(d)}, not ${kind(v)}`);
+    if (typeof v === 'number' && !Number.isFinite(v)) badParameter(detector, k, 'must be a finite number');
+    out[k] = v as JsonObject[string];
+  }
+  return out;
+}
+
+export function num(p: JsonObject, k: string): number {
+  return p[k] as number;
+}
+
+/** A finite non-negative number check for a merged parameter. */
+export function nonNegative(detector: string, p: JsonObject, ...keys: string[]): void {
+  for (const k of keys) if ((p[k] as number) < 0) badParameter(detector, k, 'must not be negative');
+}
