@@ -67,7 +67,7 @@ function bracketed(code: string): string {
 }
 
 describe('scan page', () => {
-  it('reads an uploaded DataMatrix image in the browser and shows the verdict and the history timeline', async () => {
+  it('reads an uploaded DataMatrix image in the browser, shows the verdict and the history timeline, and saves a proof bundle the offline page verifies', async () => {
     const code = site.demo.lookAt.history;
     const expected = await apiJson<UnitHistory>(site, `/v1/units/${encodeURIComponent(code)}/history`, site.tokens.regulator);
     const page = await openPage('/web/scan');
@@ -90,8 +90,20 @@ describe('scan page', () => {
     expect(items[0]).toContain(expected.events[0].party);
     expect(items.at(-1)).toContain('recall of the lot');
     await page.screenshot({ path: join(ARTIFACTS, 'scan-upload.png'), fullPage: true });
+
+    // The history's proof bundle, saved from the scan page, verifies on the offline page.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#proof-download')]);
+    expect(download.suggestedFilename()).toMatch(/^proof-.+\.json$/);
+    const saved = readFileSync((await download.path())!, 'utf8');
+    expect(JSON.parse(saved)).toMatchObject({ format: 'drugtrace-proof-bundle/v1' });
     expect(problemsOf(page)).toEqual([]);
     await page.close();
+    const proof = await openPage('/web/proof');
+    await proof.setInputFiles('#bundle-input', { name: download.suggestedFilename(), mimeType: 'application/json', buffer: Buffer.from(saved) });
+    await proof.waitForSelector('#proof-verdict');
+    expect(await proof.getAttribute('#proof-verdict', 'data-verdict')).toBe('ok');
+    expect(problemsOf(proof)).toEqual([]);
+    await proof.close();
   });
 
   it('repairs handheld-scanner keystrokes with a missing GS separator, says so, and shows the verdict of the corrected code', async () => {

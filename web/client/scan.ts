@@ -109,6 +109,28 @@ function timeline(history: UnitHistory): HTMLElement {
   );
 }
 
+/** Saves the unit's offline proof bundle (GET /v1/units/:code/proof-bundle) as a file, for the proof page or `drugtrace proof verify`. */
+function proofButton(code: string): HTMLElement {
+  const status = h('span', { role: 'status', class: 'proof-status' });
+  const button = h('button', { type: 'button', id: 'proof-download' }, 'Save the proof bundle of this history');
+  button.addEventListener('click', async () => {
+    status.textContent = ' Preparing…';
+    try {
+      const bundle = await getJson<unknown>(`/v1/units/${encodeURIComponent(code)}/proof-bundle`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
+      const link = h('a', { href: url, download: `proof-${code.replace(/^.*\//, '').replace(/[^A-Za-z0-9._-]/g, '_')}.json` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      status.textContent = ' Saved. Check it offline on the proof page.';
+    } catch (err) {
+      status.replaceChildren(errorBox(err));
+    }
+  });
+  return h('p', {}, button, status);
+}
+
 /** Looks the code up: the full verdict and history with a token, else the public verdict. */
 async function lookUp(code: string): Promise<void> {
   lastCode = code;
@@ -123,7 +145,7 @@ async function lookUp(code: string): Promise<void> {
       ]);
       show(verdictBox, fullVerdict(verdict));
       if (history instanceof Error) show(historyBox, errorBox(history));
-      else show(historyBox, timeline(history as UnitHistory));
+      else show(historyBox, timeline(history as UnitHistory), proofButton(code));
       verdictBox.focus();
       return;
     } catch (err) {
