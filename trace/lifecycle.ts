@@ -144,46 +144,47 @@ export function effectiveStatus(unit: UnitLifecycle, at: string): UnitStatus | '
  * its new lifecycle, or throws a LifecycleError naming the unit, the rule and the current state.
  * Pure: the caller decides what to persist, so a refused document writes nothing.
  */
+// A module function, not a closure per call: applyAction runs once per code per event.
+function refuseAction(ctx: ActionContext, action: LifecycleAction, unit: UnitLifecycle | null, code: LifecycleErrorCode, rule: string): never {
+  throw new LifecycleError(code, ctx.code, action, unit?.status ?? null, rule);
+}
+
 export function applyAction(
   unit: UnitLifecycle | null,
   action: LifecycleAction,
   ctx: ActionContext,
   opts: { expiry?: string } = {},
 ): UnitLifecycle {
-  const refuse = (code: LifecycleErrorCode, rule: string): never => {
-    throw new LifecycleError(code, ctx.code, action, unit?.status ?? null, rule);
-  };
-
   if (action === 'commission') {
-    if (unit) refuse('TRACE_ALREADY_COMMISSIONED', 'a code is commissioned once');
+    if (unit) refuseAction(ctx, action, unit, 'TRACE_ALREADY_COMMISSIONED', 'a code is commissioned once');
     return { status: 'active', recalled: false, expiry: opts.expiry };
   }
-  if (!unit) return refuse('TRACE_NOT_COMMISSIONED', 'events are only accepted for commissioned codes');
-  if (unit.status === 'destroyed') refuse('TRACE_DESTROYED', 'no event may follow destruction');
+  if (!unit) return refuseAction(ctx, action, unit, 'TRACE_NOT_COMMISSIONED', 'events are only accepted for commissioned codes');
+  if (unit.status === 'destroyed') refuseAction(ctx, action, unit, 'TRACE_DESTROYED', 'no event may follow destruction');
 
   if (action === 'dispense') {
-    if (unit.status === 'dispensed') refuse('TRACE_ALREADY_DISPENSED', 'a unit is dispensed once');
-    if (unit.recalled || unit.status === 'recalled') refuse('TRACE_RECALLED', 'recalled units must not be dispensed');
-    if (unit.status === 'withdrawn') refuse('TRACE_WITHDRAWN', 'withdrawn units must not be dispensed');
-    if (isExpired(unit, ctx.at)) refuse('TRACE_EXPIRED', `expired units must not be dispensed (expiry ${unit.expiry})`);
+    if (unit.status === 'dispensed') refuseAction(ctx, action, unit, 'TRACE_ALREADY_DISPENSED', 'a unit is dispensed once');
+    if (unit.recalled || unit.status === 'recalled') refuseAction(ctx, action, unit, 'TRACE_RECALLED', 'recalled units must not be dispensed');
+    if (unit.status === 'withdrawn') refuseAction(ctx, action, unit, 'TRACE_WITHDRAWN', 'withdrawn units must not be dispensed');
+    if (isExpired(unit, ctx.at)) refuseAction(ctx, action, unit, 'TRACE_EXPIRED', `expired units must not be dispensed (expiry ${unit.expiry})`);
   }
 
   if (action === 'undo_dispense' && unit.status === 'dispensed') {
     const by = unit.dispensedBy;
-    if (unit.recalled) refuse('TRACE_RECALLED', 'a dispense cannot be undone after a recall');
-    if (isExpired(unit, ctx.at)) refuse('TRACE_EXPIRED', 'a dispense cannot be undone after expiry');
-    if (by && by.party !== ctx.party) refuse('TRACE_UNDO_OTHER_PARTY', `only ${by.party}, who dispensed it, may undo the dispense`);
-    if (by && by.location !== ctx.location) refuse('TRACE_UNDO_OTHER_SITE', `the dispense must be undone at ${by.location}, where it happened`);
+    if (unit.recalled) refuseAction(ctx, action, unit, 'TRACE_RECALLED', 'a dispense cannot be undone after a recall');
+    if (isExpired(unit, ctx.at)) refuseAction(ctx, action, unit, 'TRACE_EXPIRED', 'a dispense cannot be undone after expiry');
+    if (by && by.party !== ctx.party) refuseAction(ctx, action, unit, 'TRACE_UNDO_OTHER_PARTY', `only ${by.party}, who dispensed it, may undo the dispense`);
+    if (by && by.location !== ctx.location) refuseAction(ctx, action, unit, 'TRACE_UNDO_OTHER_SITE', `the dispense must be undone at ${by.location}, where it happened`);
     if (by && daysBetween(by.at, ctx.at) > UNDO_DISPENSE_WINDOW_DAYS) {
-      refuse('TRACE_UNDO_TOO_LATE', `a dispense can be undone within ${UNDO_DISPENSE_WINDOW_DAYS} days (dispensed ${by.at})`);
+      refuseAction(ctx, action, unit, 'TRACE_UNDO_TOO_LATE', `a dispense can be undone within ${UNDO_DISPENSE_WINDOW_DAYS} days (dispensed ${by.at})`);
     }
   }
 
   const rule = TRANSITIONS[action];
   if (!rule.from.includes(unit.status)) {
-    if (unit.status === 'recalled') refuse('TRACE_RECALLED', `a recalled unit may only be shipped back or destroyed, not ${action.replace('_', ' ')}`);
-    if (unit.status === 'withdrawn') refuse('TRACE_WITHDRAWN', `a withdrawn unit may only be shipped back or destroyed, not ${action.replace('_', ' ')}`);
-    refuse('TRACE_INVALID_TRANSITION', `${action.replace('_', ' ')} is allowed only from ${rule.from.join(', ')}`);
+    if (unit.status === 'recalled') refuseAction(ctx, action, unit, 'TRACE_RECALLED', `a recalled unit may only be shipped back or destroyed, not ${action.replace('_', ' ')}`);
+    if (unit.status === 'withdrawn') refuseAction(ctx, action, unit, 'TRACE_WITHDRAWN', `a withdrawn unit may only be shipped back or destroyed, not ${action.replace('_', ' ')}`);
+    refuseAction(ctx, action, unit, 'TRACE_INVALID_TRANSITION', `${action.replace('_', ' ')} is allowed only from ${rule.from.join(', ')}`);
   }
 
   if (action === 'recall') {
