@@ -15,7 +15,9 @@ export type EpcisErrorCode =
   /** A timestamp is not an xsd:dateTimeStamp (date, time and a UTC offset). */
   | 'EPCIS_BAD_TIMESTAMP'
   /** An identifier in an EPC field cannot be brought to the canonical form. */
-  | 'EPCIS_BAD_IDENTIFIER';
+  | 'EPCIS_BAD_IDENTIFIER'
+  /** The document nests objects and arrays deeper than MAX_EPCIS_DEPTH (no real document does; the hash and signing walks would overflow the stack). */
+  | 'EPCIS_TOO_DEEP';
 
 /** One breach of the EPCIS JSON Schema: where (JSON pointer) and which rule. */
 export interface SchemaViolation {

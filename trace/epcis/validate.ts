@@ -101,16 +101,35 @@ export function violationsFromAjv(errors: readonly ErrorObject[]): SchemaViolati
   return violations;
 }
 
+/** Deepest nesting of objects and arrays a document may have (a sensor report inside an event is about 8). */
+export const MAX_EPCIS_DEPTH = 64;
+
+/** EPCIS_TOO_DEEP past MAX_EPCIS_DEPTH, walking without recursion so the check itself cannot overflow. */
+function refuseDeepNesting(input: object): void {
+  const stack: Array<[unknown, number]> = [[input, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > MAX_EPCIS_DEPTH) {
+      throw new EpcisError('EPCIS_TOO_DEEP', `the document nests objects and arrays more than ${MAX_EPCIS_DEPTH} levels deep`, { value: MAX_EPCIS_DEPTH });
+    }
+    for (const child of Array.isArray(value) ? value : Object.values(value as object)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
+
 /**
  * Checks that `input` is an EPCIS 2.0 document (EPCISDocument or EPCISQueryDocument) valid
  * against the EPCIS 2.0 JSON Schema, and returns it typed. Throws EpcisError:
- * EPCIS_NOT_A_DOCUMENT when it is not a JSON object with a document `type`; EPCIS_SCHEMA, with
+ * EPCIS_NOT_A_DOCUMENT when it is not a JSON object with a document `type`; EPCIS_TOO_DEEP when it
+ * nests deeper than MAX_EPCIS_DEPTH; EPCIS_SCHEMA, with
  * every violation in `details.violations`, when the schema refuses it.
  */
 export function validateEpcisDocument(input: unknown): EpcisDocumentJson {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new EpcisError('EPCIS_NOT_A_DOCUMENT', 'an EPCIS document must be a JSON object', { path: '', value: Array.isArray(input) ? 'array' : input });
   }
+  refuseDeepNesting(input);
   const type = (input as Record<string, unknown>).type;
   if (typeof type !== 'string' || !(EPCIS_DOCUMENT_TYPES as readonly string[]).includes(type)) {
     throw new EpcisError(
