@@ -20,6 +20,7 @@ import { exportUnitBundle, type UnitBundleResult } from '../../trace/proofs.ts';
 import { QueryError } from '../../trace/queries/errors.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
+import { verifyRemoteLedger, type RemoteVerifyReport } from '../remote-ledger.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
 const USAGE_CODES = new Set(['LEDGER_MALFORMED_ENTRY', 'LEDGER_NOT_INITIALIZED', 'LEDGER_ALREADY_INITIALIZED', 'LEDGER_NOT_FOUND', 'LEDGER_OPERATOR_KEY']);
@@ -161,40 +162,63 @@ export function register(program: Command): void {
 
   const ledger = program.command('ledger').description('the tamper-evident ledger: verify, checkpoint, append');
 
-  ledger
+  const verify = ledger
     .command('verify')
     .description('re-derive every entry hash, chain link, signature, item path, Merkle node, root and checkpoint from the store')
     .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--operator-key <vkey>', "with --server: the operator's verifier key (from drugtrace init) the checkpoint must be signed with")
     .option('--json', 'print one JSON document')
-    .addHelpText('after', '\nExit 0 when everything verifies, 1 naming the first bad entry and what is wrong, 2 when there is no ledger.')
-    .action((opts: { db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const file = resolveDbFile(opts.db);
-      if (!existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
-      const store = openSqlite(file);
-      try {
-        if (!store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sqlite.prepare('SELECT 1 FROM ledger_meta').get()) {
-          ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`), 'ledger verify');
-        }
-        const bar = !out.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'verifying {bar} {value}/{total} entries' }, cliProgress.Presets.shades_classic) : undefined;
-        let started = false;
-        const report = verifyLedger(store, {
-          onProgress: (checked, total) => {
-            if (!bar) return;
-            if (!started) {
-              bar.start(total, 0);
-              started = true;
-            }
-            bar.update(checked);
-          },
-        });
-        bar?.stop();
-        if (!report.ok) throw new CliExit(EXIT.no, `drugtrace ledger verify: ${describeReport(report)}`, report);
-        out.result(report, () => describeReport(report));
-      } finally {
-        store.close();
+    .addHelpText(
+      'after',
+      '\nExit 0 when everything verifies, 1 naming the first bad entry and what is wrong, 2 when there is no ledger.\n' +
+        'With --server (a regulator or witness token): fetches the newest signed checkpoint, then the entries it\n' +
+        'covers, and re-derives every hash, link, signature, items root and the Merkle root here, trusting\n' +
+        "nothing the server computed; the checkpoint's signature is checked with the genesis entry's operator\n" +
+        'key, or with --operator-key to pin it.',
+    );
+  serverOptions(verify).action(async (opts: { db?: string; json?: boolean; operatorKey?: string } & ServerOptions) => {
+    const out = output(opts);
+    const client = serverClient(opts, 'ledger verify');
+    const bar = !out.json && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'verifying {bar} {value}/{total} entries' }, cliProgress.Presets.shades_classic) : undefined;
+    let started = false;
+    const onProgress = (checked: number, total: number) => {
+      if (!bar) return;
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
       }
-    });
+      bar.update(checked);
+    };
+    if (client) {
+      let report: RemoteVerifyReport;
+      try {
+        const note = await client.checkpoint();
+        report = await verifyRemoteLedger(note, (size) => client.ledgerEntries({ from: 0, to: size }), { operatorKey: opts.operatorKey, onProgress });
+      } catch (err) {
+        bar?.stop();
+        serverExit(err, 'ledger verify');
+      }
+      bar?.stop();
+      if (!report.ok) throw new CliExit((report.failure!.code as string) === 'CLI_BAD_KEY' ? EXIT.usage : EXIT.no, `drugtrace ledger verify: ${describeReport(report)}`, report);
+      out.info(`verified against ${client.baseUrl}; operator key ${report.operatorKeyPinned ? 'pinned with --operator-key' : "taken from the genesis entry (pass --operator-key to pin it)"}`);
+      out.result(report, () => describeReport(report));
+      return;
+    }
+    const file = resolveDbFile(opts.db);
+    if (!existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
+    const store = openSqlite(file);
+    try {
+      if (!store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sqlite.prepare('SELECT 1 FROM ledger_meta').get()) {
+        ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`), 'ledger verify');
+      }
+      const report = verifyLedger(store, { onProgress });
+      bar?.stop();
+      if (!report.ok) throw new CliExit(EXIT.no, `drugtrace ledger verify: ${describeReport(report)}`, report);
+      out.result(report, () => describeReport(report));
+    } finally {
+      store.close();
+    }
+  });
 
   const checkpoint = ledger
     .command('checkpoint')

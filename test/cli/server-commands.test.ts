@@ -1,10 +1,11 @@
 /**
  * More CLI commands against a real listening server (--server, --token): the ledger's checkpoint
- * (its operator signature checked on the caller's machine), with the same JSON and exit codes as
- * the local mode on the same demo database.
+ * (its operator signature checked on the caller's machine) and a regulator's re-verification of
+ * the whole ledger from the entries the server sends, with the same JSON and exit codes as the
+ * local mode on the same demo database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -34,6 +35,7 @@ beforeAll(async () => {
   app = await buildServer({ dbFile: db });
   base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   tokens.regulator = issueToken(app.drugtrace.db, { party: 'nmpa', role: 'regulator' }).token;
+  tokens.dispenser = issueToken(app.drugtrace.db, { party: 'pharmacy-3', role: 'dispenser' }).token;
 });
 
 afterAll(async () => {
@@ -78,5 +80,57 @@ describe('ledger checkpoint --server', () => {
     const r = await runCli(['ledger', 'checkpoint', '--json', '--server', 'http://127.0.0.1:9']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'CLIENT_NETWORK', status: 0 });
+  });
+});
+
+describe('ledger verify --server', () => {
+  it('re-derives the served entries here: the same size, items and root as the local verify, operator key from genesis or pinned', async () => {
+    const local = JSON.parse((await runCli(['ledger', 'verify', '--db', db, '--json'])).stdout);
+    const r = await remote(tokens.regulator, 'ledger', 'verify', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, size: local.size, items: local.items, root: local.root, checkpoints: 1, operatorKeyPinned: false });
+    const pinned = await remote(tokens.regulator, 'ledger', 'verify', '--operator-key', operatorKey);
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toBe(`ok: ${local.size} entries, ${local.items} items, 1 checkpoints verified; root ${local.root}\n`);
+  });
+
+  it('exits 1 when the pinned operator key is not the one the ledger\'s genesis registers', async () => {
+    const other = join(dir, 'impostor.db');
+    const ledger = Ledger.init(other, { origin: 'drugtrace.example/demo' });
+    const impostor = formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey);
+    ledger.close();
+    const r = await remote(tokens.regulator, 'ledger', 'verify', '--json', '--operator-key', impostor);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).failure.code).toBe('LEDGER_BAD_KEY_STATE');
+  });
+
+  it('exits 1 naming the entry when the server serves an item whose bytes were altered in its database', async () => {
+    const copy = join(dir, 'tampered.db');
+    const source = Ledger.open(db);
+    source.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    source.close();
+    copyFileSync(db, copy);
+    const tampered = await buildServer({ dbFile: copy });
+    try {
+      const store = tampered.drugtrace.db;
+      const item = store.prepare('SELECT entry_position AS position, item_index AS item, bytes FROM ledger_items ORDER BY entry_position DESC LIMIT 1').get() as { position: number; item: number; bytes: Buffer };
+      const altered = Buffer.from(item.bytes.toString('utf8').replace(/"eventTime":"\d/, '"eventTime":"1'));
+      expect(altered.equals(item.bytes)).toBe(false);
+      store.prepare('UPDATE ledger_items SET bytes = ? WHERE entry_position = ? AND item_index = ?').run(altered, item.position, item.item);
+      const url = (await tampered.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+      const token = issueToken(store, { party: 'nmpa', role: 'regulator' }).token;
+      const r = await runCli(['ledger', 'verify', '--json', '--server', url, '--token', token]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).failure).toMatchObject({ code: 'LEDGER_BAD_ITEMS_ROOT', position: item.position });
+    } finally {
+      await tampered.close();
+    }
+  });
+
+  it('needs a regulator token: a dispenser is refused (403, exit 2)', async () => {
+    const r = await remote(tokens.dispenser, 'ledger', 'verify', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'AUTH_FORBIDDEN', status: 403 });
   });
 });
