@@ -5,7 +5,8 @@
  * test-artifacts/web/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DrugTraceClient } from '../../api/client.ts';
@@ -18,7 +19,7 @@ import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts'
 import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { DEMO_PARTIES } from '../../trace/demo.ts';
 import type { RecallReport, UnitHistory, VerifyResult } from '../../trace/queries/index.ts';
-import { ARTIFACTS, apiJson, startSite, type Site } from './harness.ts';
+import { ARTIFACTS, apiJson, launchWithCamera, startSite, y4mOf, type Site } from './harness.ts';
 
 let site: Site;
 
@@ -160,6 +161,31 @@ describe('scan page', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'scan-keystrokes.png'), fullPage: true });
     expect(problemsOf(page)).toEqual([]);
     await page.close();
+  });
+
+  it('reads a code held up to the camera (Chromium\'s fake capture device playing a label)', async () => {
+    const code = site.demo.lookAt.okToDispense;
+    const label = PNG.sync.read(renderLabelPng(bracketed(code), 'datamatrix', 4));
+    const video = join(site.dir, 'label.y4m');
+    writeFileSync(video, y4mOf(label));
+    const camera = await launchWithCamera(site, video);
+    try {
+      const page = await camera.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${site.base}/web/scan`);
+      await page.click('#camera-start');
+      await page.waitForSelector('#verdict .verdict', { timeout: 30_000 });
+      expect(await page.textContent('#scan-source')).toContain(`Camera: 1 symbol`);
+      expect(await page.textContent('#scan-source')).toContain(bracketed(code));
+      // No token in this browser: the public verdict, and the camera has been stopped.
+      expect(await page.getAttribute('#verdict .verdict', 'data-verdict')).toBe('ok');
+      expect(await page.isHidden('#camera-video')).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, 'scan-camera.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await camera.close();
+    }
   });
 
   it('without a token shows the public verdict only', async () => {
