@@ -29,7 +29,15 @@ export function idempotent<T>(
 ): IdempotentResult<T> {
   if (request.key === undefined) return { ...write(), replayed: false };
   const key = request.key;
-  const requestHash = createHash('sha256').update(canonicalize(request.body) ?? '', 'utf8').digest();
+  let canonical: string;
+  try {
+    canonical = canonicalize(request.body) ?? '';
+  } catch (err) {
+    // A body nested deeper than the stack allows (canonicalize recurses): the client's error, not ours.
+    if (err instanceof RangeError) throw new ApiError(400, 'REQUEST_INVALID', 'the body is nested too deeply to be keyed for idempotency', { path: 'body', rule: 'depth' });
+    throw err;
+  }
+  const requestHash = createHash('sha256').update(canonical, 'utf8').digest();
   const run = db.transaction((): IdempotentResult<T> => {
     const row = db.prepare('SELECT route, request_hash AS hash, status_code AS statusCode, response FROM api_idempotency WHERE party = ? AND key = ?').get(request.party, key) as
       | { route: string; hash: Buffer; statusCode: number; response: string }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildServer, type ServerOptions } from '../../api/server.ts';
 import { issueToken, type ApiRole } from '../../api/auth.ts';
+import { webPlugin } from '../../web/plugin.ts';
 import { demoLedger, type DemoLedger } from './harness.ts';
 
 export interface ApiFixture extends DemoLedger {
@@ -30,10 +31,13 @@ export const ROLE_PARTIES: Record<ApiRole, string> = {
   admin: 'operator',
 };
 
-export async function startApi(options: Omit<ServerOptions, 'dbFile'> = {}): Promise<ApiFixture> {
+/** The server on a new demo chain; `web: true` also serves the web pages (as drugtrace serve does). */
+export async function startApi(options: Omit<ServerOptions, 'dbFile'> & { web?: boolean } = {}): Promise<ApiFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'drugtrace-rel-api-'));
   const chain = demoLedger(join(dir, 'demo.db'));
-  const app = await buildServer({ dbFile: chain.dbFile, ...options });
+  const { web, ...serverOptions } = options;
+  const app = await buildServer({ dbFile: chain.dbFile, ...serverOptions });
+  if (web) await app.register(webPlugin);
   const base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   const tokens = {} as Record<ApiRole, string>;
   for (const [role, party] of Object.entries(ROLE_PARTIES)) tokens[role as ApiRole] = issueToken(app.drugtrace.db, { party, role }).token;
