@@ -137,6 +137,11 @@ const UNIT_EVENT_COLUMNS = 'code, position, item, hash_id, event_time, biz_step,
 const UNIT_EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const UNIT_EVENT_BATCH = 64;
 
+/** trace_units values per row (UNIT_COLUMNS and the code), and new rows per INSERT. */
+const UNIT_VALUES = 18;
+const UNIT_ROW = `(${Array(UNIT_VALUES + 1).fill('?').join(', ')})`;
+const UNIT_INSERT_BATCH = 32;
+
 /** Below this many codes an event's rows are read one by one. */
 const PREFETCH_MIN = 8;
 
@@ -215,9 +220,8 @@ function prepareStatements(db: Database.Database) {
     // Many index rows per statement: a case or pallet event writes hundreds.
     insertUnitEvents: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Every column (UNIT_COLUMNS order), then the code.
-    upsertUnit: db.prepare(
-      'INSERT OR REPLACE INTO trace_units (kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to, status_before, dispensed_party, dispensed_location, dispensed_at, commissioned_at, updated_at, last_event_at, custody_trail, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    upsertUnit: db.prepare(`INSERT OR REPLACE INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${UNIT_ROW}`),
+    upsertUnits: db.prepare(`INSERT OR REPLACE INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${Array(UNIT_INSERT_BATCH).fill(UNIT_ROW).join(', ')}`),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
     closeContainer: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child = ? AND parent = ? AND to_position IS NULL'),
@@ -284,19 +288,25 @@ function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
   ];
 }
 
-const partialUpdates = new WeakMap<Database.Database, Map<number, Database.Statement>>();
+const partialUpdates = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** From this many codes with the same change, one UPDATE … WHERE code IN (json_each) for them all. */
+const GROUP_UPDATE_MIN = 4;
 
 /**
  * An UPDATE of only the columns in `mask` (bit i = UNIT_COLUMNS[i]): an event changes a few
- * columns, and SQLite rewrites an index entry for every indexed column an UPDATE sets.
+ * columns, and SQLite rewrites an index entry for every indexed column an UPDATE sets. With
+ * `many`, its last parameter is a JSON array of codes instead of one code.
  */
-function partialUpdate(db: Database.Database, mask: number): Database.Statement {
+function partialUpdate(db: Database.Database, mask: number, many = false): Database.Statement {
   let byMask = partialUpdates.get(db);
   if (!byMask) partialUpdates.set(db, (byMask = new Map()));
-  let stmt = byMask.get(mask);
+  const key = `${mask}${many ? '*' : ''}`;
+  let stmt = byMask.get(key);
   if (!stmt) {
     const set = UNIT_COLUMNS.filter((_, i) => mask & (1 << i)).map((c) => `${c} = ?`);
-    byMask.set(mask, (stmt = db.prepare(`UPDATE trace_units SET ${set.join(', ')} WHERE code = ?`)));
+    const where = many ? 'code IN (SELECT value FROM json_each(?))' : 'code = ?';
+    byMask.set(key, (stmt = db.prepare(`UPDATE trace_units SET ${set.join(', ')} WHERE ${where}`)));
   }
   return stmt;
 }
@@ -728,6 +738,12 @@ export class Plan {
       s.insertLot.run(product, lotNumber, lot.expiry, lot.party, lot.position);
     }
     for (const l of this.lineage) s.insertLineage.run(l);
+    // New rows go in UNIT_INSERT_BATCH to a statement; stored rows get an UPDATE of only the columns
+    // that changed (an unchanged row is not written), one statement for all the codes that changed
+    // the same columns to the same values (a pallet's units after a shipment or a receipt).
+    const inserts: Array<string | number | null> = [];
+    let insertRows = 0;
+    const groups = new Map<string, { mask: number; changed: Array<string | number | null>; codes: string[] }>();
     for (const [code, u] of this.units) {
       if (u === null) {
         s.deleteUnit.run(code);
@@ -735,10 +751,14 @@ export class Plan {
       }
       const values = unitValues(u, this.trail(code));
       if (!this.stored.has(code)) {
-        s.upsertUnit.run(...values, code);
+        inserts.push(...values, code);
+        if (++insertRows === UNIT_INSERT_BATCH) {
+          s.upsertUnits.run(inserts);
+          inserts.length = 0;
+          insertRows = 0;
+        }
         continue;
       }
-      // Only what changed since the row was read; an unchanged row is not written at all.
       const before = unitValues(this.read.get(code)!, this.storedTrails.get(code)!);
       let mask = 0;
       const changed: Array<string | number | null> = [];
@@ -747,7 +767,16 @@ export class Plan {
         mask |= 1 << i;
         changed.push(values[i]);
       }
-      if (mask !== 0) partialUpdate(this.db, mask).run(...changed, code);
+      if (mask === 0) continue;
+      const key = `${mask} ${JSON.stringify(changed)}`;
+      const group = groups.get(key);
+      if (group) group.codes.push(code);
+      else groups.set(key, { mask, changed, codes: [code] });
+    }
+    for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(inserts.slice(i, i + UNIT_VALUES + 1));
+    for (const { mask, changed, codes } of groups.values()) {
+      if (codes.length < GROUP_UPDATE_MIN) for (const code of codes) partialUpdate(this.db, mask).run(...changed, code);
+      else partialUpdate(this.db, mask, true).run(...changed, JSON.stringify(codes));
     }
     // Codes indexed without a state change (quantity rows): keep a stored row's columns in step.
     for (const [code, t] of this.trails) if (!this.units.has(code) && this.unit(code)) s.setTrail.run(t.lastEventAt, t.custodyTrail, code);
