@@ -14,6 +14,7 @@ import { queryExit } from './history.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
+import { registerCampaignCommands } from './recall-campaigns.ts';
 
 export const RECALL_CSV_HEADER = 'code,status,recalled,custodian,location,path,pending_to,dispensed_party,dispensed_location,dispensed_at,last_event_at,unaccounted';
 
@@ -126,8 +127,9 @@ function registerRecord(recall: Command): void {
 }
 
 export function register(program: Command): void {
-  const recall = program.command('recall').description('lot recalls: record one, report where a lot went');
+  const recall = program.command('recall').description('recalls: campaigns (start, list, status), record a lot recall, report where a lot went');
   registerRecord(recall);
+  registerCampaignCommands(recall);
   const report = recall
     .command('report')
     .description('recall path of a lot: every unit, where it went, who holds it, what was dispensed, what is unaccounted')
