@@ -28,7 +28,7 @@ export interface VerifiedCode {
   code: string;
   genuine: boolean;
   /** The issuance verdict for an unknown code (`not-serialised` codes name no pack and are not observed). */
-  issuance?: string;
+  issuance?: string | null;
 }
 
 /** Records what a public verify shows and runs the detectors on it; returns the sale answer when a reference was given. */

@@ -1,6 +1,8 @@
 /** Reads detectors share: ledger event JSON, per-code event rows, observations, parameters. */
 import type Database from 'better-sqlite3';
 import type { JsonObject } from '../../ledger/entry.ts';
+import type { EpcisEvent } from '../epcis/index.ts';
+import { actionFor } from '../rules.ts';
 import { OversightError } from './errors.ts';
 import type { Scope } from './types.ts';
 
@@ -22,35 +24,72 @@ export function eventJson(db: Database.Database, position: number, item: number)
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
 }
 
+/** Stored facts of an event as one code saw it (trace_unit_events joined with trace_events). */
+interface StoredEventRow {
+  eventType: string;
+  epcisAction: string | null;
+  bizStep: string | null;
+  disposition: string | null;
+  role: string;
+}
+
+/**
+ * The lifecycle action an event meant for one code, from the stored columns, by the same action
+ * table capture used (trace/rules.ts actionFor); null for quantity rows.
+ */
+export function lifecycleActionOf(r: StoredEventRow): string | null {
+  if (r.role === 'quantity') return null;
+  if (r.role === 'input') return 'consume';
+  if (r.role === 'output') return 'commission';
+  const viaTable = () => actionFor({ type: r.eventType, action: r.epcisAction ?? undefined, bizStep: r.bizStep ?? undefined, disposition: r.disposition ?? undefined } as unknown as EpcisEvent);
+  if (r.eventType === 'AggregationEvent' || r.eventType === 'AssociationEvent') {
+    if (r.eventType === 'AssociationEvent' || r.epcisAction !== 'OBSERVE') return r.role === 'child' && r.eventType === 'AggregationEvent' ? (r.epcisAction === 'ADD' ? 'pack' : 'unpack') : 'observe';
+    const a = viaTable();
+    return a === 'commission' ? 'observe' : a;
+  }
+  if (r.eventType === 'TransactionEvent' && r.epcisAction === 'DELETE') return 'observe';
+  return viaTable();
+}
+
+const EVENT_COLUMNS = `u.position, u.item, u.code, u.party, u.event_time AS eventTime, u.role, u.via, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition`;
+
 export interface CodeEvent {
   position: number;
   item: number;
+  code: string;
   party: string;
   eventTime: string;
+  /** The lifecycle action for this code. */
   action: string | null;
   role: string;
   via: string | null;
   bizStep: string | null;
 }
 
-/** The standing (not declared erroneous) events of a code, in ledger order, with their actions. */
-export function codeEvents(db: Database.Database, code: string): CodeEvent[] {
-  return stmt(
-    db,
-    `SELECT u.position, u.item, u.party, u.event_time AS eventTime, e.action, u.role, u.via, u.biz_step AS bizStep
-       FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
-      WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`,
-  ).all(code) as CodeEvent[];
+function withAction(rows: Array<Omit<CodeEvent, 'action'> & StoredEventRow>): CodeEvent[] {
+  return rows.map((r) => ({ position: r.position, item: r.item, code: r.code, party: r.party, eventTime: r.eventTime, role: r.role, via: r.via, bizStep: r.bizStep, action: lifecycleActionOf(r) }));
 }
 
-/** Codes named (directly or through containers) by the events of one entry, with the event's action. */
-export function entryCodes(db: Database.Database, position: number, actions?: readonly string[]): Array<{ code: string; item: number; action: string | null; party: string; eventTime: string }> {
-  const rows = stmt(
-    db,
-    `SELECT u.code, u.item, e.action, u.party, u.event_time AS eventTime FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
-      WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL`,
-  ).all(position) as Array<{ code: string; item: number; action: string | null; party: string; eventTime: string }>;
+/** The standing (not declared erroneous) events of a code, in ledger order, with their lifecycle actions. */
+export function codeEvents(db: Database.Database, code: string): CodeEvent[] {
+  return withAction(
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`).all(code) as never[],
+  );
+}
+
+/** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
+export function entryCodes(db: Database.Database, position: number, actions?: readonly string[]): CodeEvent[] {
+  const rows = withAction(
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL`).all(position) as never[],
+  );
   return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
+}
+
+/** Standing events with times in [from, to), per code, with their lifecycle actions. */
+export function rangeEvents(db: Database.Database, from: string, to: string): CodeEvent[] {
+  return withAction(
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity'`).all(from, to) as never[],
+  );
 }
 
 export interface Observation {
@@ -83,13 +122,8 @@ export function observationsOf(db: Database.Database, code: string): Observation
 
 /** Distinct codes of events in a time range with one of `actions` (all actions when omitted). */
 export function rangeCodes(db: Database.Database, from: string, to: string, actions?: readonly string[]): string[] {
-  const rows = stmt(
-    db,
-    `SELECT DISTINCT u.code, e.action FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id
-      WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity'`,
-  ).all(from, to) as Array<{ code: string; action: string | null }>;
   const out = new Set<string>();
-  for (const r of rows) if (!actions || (r.action !== null && actions.includes(r.action))) out.add(r.code);
+  for (const r of rangeEvents(db, from, to)) if (!actions || (r.action !== null && actions.includes(r.action))) out.add(r.code);
   return [...out];
 }
 

@@ -9,8 +9,8 @@
  * first reading to the first reading back in range (or to its last reading when none follows).
  * It counts when it lasts at least `minMinutes`, or goes `immediateDeviation` °C or more outside
  * the range, or freezes (below 0 °C) a product whose range starts above 0. Severity: critical for a
- * freeze, a deviation of `criticalDeviation` °C or a duration of `criticalMinutes`; major for
- * `majorDeviation` °C or `majorMinutes`; minor otherwise.
+ * freeze, a deviation of `criticalDeviation` °C or a duration of `criticalMinutes`; high for
+ * `majorDeviation` °C or `majorMinutes`; medium otherwise.
  */
 import type Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';

@@ -101,8 +101,8 @@ export const diversion: Detector = {
         chain.push({ action: 'ship', party: 'dist', to: 'ph-1' }, { action: 'receive', party: 'ph-1' }, { action: 'dispense', party: 'ph-1' });
         [truth, scenario] = [false, 'normal chain'];
       } else if (r < 0.5) {
-        chain.push({ action: 'ship', party: 'dist', to: 'ph-1' }, { action: 'dispense', party: 'ph-1' });
-        [truth, scenario] = [false, 'pharmacy forgot to scan receiving'];
+        chain.push({ action: 'ship', party: 'dist', to: null }, { action: 'receive', party: 'ph-1' }, { action: 'dispense', party: 'ph-1' });
+        [truth, scenario] = [false, 'shipment without a known destination received by the pharmacy it was sent to'];
       } else if (r < 0.55) {
         chain.push({ action: 'observe', party: 'inspector' });
         [truth, scenario] = [false, 'regulator inspection'];

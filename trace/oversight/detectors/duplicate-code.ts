@@ -78,18 +78,27 @@ export function distinctSales(records: readonly SaleRecord[]): Sale[] {
   return sales;
 }
 
+/**
+ * Whether a presented reference names a recorded sale: the whole bizTransaction URI, or its last
+ * segment (the receipt number of `urn:epcglobal:cbv:bt:<GLN>:<number>`, what a patient holds).
+ */
+export function sameSale(recorded: string | null, presented: string): boolean {
+  if (recorded === null) return false;
+  return recorded === presented || recorded.split(/[:/]/).pop() === presented;
+}
+
 /** The answer for a code presented with a sale reference. Pure. */
 export function saleOutcome(sales: readonly Sale[], reference: string): SaleOutcome {
   if (sales.length === 0) return 'no_sale';
   if (sales.length > 1) return 'sold_more_than_once';
-  return sales[0]!.sale === reference ? 'sold_once_this_sale' : 'sold_once_other_sale';
+  return sameSale(sales[0]!.sale, reference) ? 'sold_once_this_sale' : 'sold_once_other_sale';
 }
 
 /** Whether the records (and sale references presented by verifiers) make a duplicate. Pure. */
 export function isDuplicate(records: readonly SaleRecord[], presented: readonly string[]): { fire: boolean; sales: Sale[]; foreign: string[] } {
   const sales = distinctSales(records);
   // A presented reference is foreign only when the one recorded sale has a reference to compare with.
-  const foreign = sales.length === 1 && sales[0]!.sale !== null ? presented.filter((p) => p !== sales[0]!.sale) : [];
+  const foreign = sales.length === 1 && sales[0]!.sale !== null ? presented.filter((p) => !sameSale(sales[0]!.sale, p)) : [];
   return { fire: sales.length > 1 || foreign.length > 0, sales, foreign };
 }
 

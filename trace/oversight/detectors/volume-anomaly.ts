@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
-import { badParameter, entryCodes, mergeParameters, nonNegative, stmt } from '../source.ts';
+import { badParameter, entryCodes, lifecycleActionOf, mergeParameters, nonNegative, rangeEvents, stmt } from '../source.ts';
 import type { Detector, Finding, LabelledCase, Scope } from '../types.ts';
 
 export const VOLUME_ANOMALY = 'volume-anomaly';
@@ -46,20 +46,25 @@ export function volumeFires(parameters: JsonObject, x: number, history: readonly
 }
 
 const DAY = 86_400_000;
+/** A cheap SQL filter for rows that may be dispenses; the action table decides (lifecycleActionOf). */
+const DISPENSE_HINT = `(e.biz_step IN ('dispensing', 'retail_selling') OR e.disposition IN ('dispensed', 'partially_dispensed', 'retail_sold'))`;
 const dayOf = (iso: string) => iso.slice(0, 10);
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00.000Z`) + n * DAY).toISOString().slice(0, 10);
 
 /** Daily special-drug dispensing counts of one party between two days (inclusive), with evidence positions. */
 function dailyCounts(db: Database.Database, categories: readonly string[], party: string, fromDay: string, toDay: string): Map<string, { count: number; positions: Array<{ position: number; item: number }> }> {
-  const rows = stmt(
-    db,
-    `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item FROM trace_unit_events u
-       JOIN trace_events e ON e.hash_id = u.hash_id
-       JOIN trace_units t ON t.code = u.code
-       JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
-      WHERE u.party = ? AND e.action = 'dispense' AND e.erroneous_at IS NULL AND t.kind = 'unit'
-        AND u.event_time >= ? AND u.event_time < ? AND p.category IN (SELECT value FROM json_each(?))`,
-  ).all(party, `${fromDay}T00:00:00.000Z`, `${addDays(toDay, 1)}T00:00:00.000Z`, JSON.stringify(categories)) as Array<{ day: string; position: number; item: number }>;
+  const rows = (
+    stmt(
+      db,
+      `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition
+         FROM trace_unit_events u
+         JOIN trace_events e ON e.hash_id = u.hash_id
+         JOIN trace_units t ON t.code = u.code
+         JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
+        WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND t.kind = 'unit'
+          AND u.event_time >= ? AND u.event_time < ? AND p.category IN (SELECT value FROM json_each(?))`,
+    ).all(party, `${fromDay}T00:00:00.000Z`, `${addDays(toDay, 1)}T00:00:00.000Z`, JSON.stringify(categories)) as Array<{ day: string; position: number; item: number; role: string; eventType: string; epcisAction: string | null; bizStep: string | null; disposition: string | null }>
+  ).filter((r) => lifecycleActionOf(r) === 'dispense');
   const out = new Map<string, { count: number; positions: Array<{ position: number; item: number }> }>();
   for (const r of rows) {
     const d = out.get(r.day) ?? { count: 0, positions: [] };
@@ -71,15 +76,21 @@ function dailyCounts(db: Database.Database, categories: readonly string[], party
 }
 
 function firstDispenseDay(db: Database.Database, categories: readonly string[], party: string): string | null {
-  const at = stmt(
+  const rows = stmt(
     db,
-    `SELECT MIN(u.event_time) FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id JOIN trace_units t ON t.code = u.code
+    `SELECT u.event_time AS at, u.role, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition
+       FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id JOIN trace_units t ON t.code = u.code
        JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
-      WHERE u.party = ? AND e.action = 'dispense' AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))`,
-  )
-    .pluck()
-    .get(party, JSON.stringify(categories)) as string | null;
-  return at ? dayOf(at) : null;
+      WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))
+      ORDER BY u.event_time`,
+  ).iterate(party, JSON.stringify(categories)) as IterableIterator<{ at: string; role: string; eventType: string; epcisAction: string | null; bizStep: string | null; disposition: string | null }>;
+  for (const r of rows) {
+    if (lifecycleActionOf(r) === 'dispense') {
+      rows.return?.();
+      return dayOf(r.at);
+    }
+  }
+  return null;
 }
 
 function scopePartyDays(db: Database.Database, scope: Scope): Array<{ party: string; day: string }> {
@@ -87,7 +98,9 @@ function scopePartyDays(db: Database.Database, scope: Scope): Array<{ party: str
     scope.kind === 'entry'
       ? entryCodes(db, scope.position, ['dispense']).map((r) => ({ party: r.party, day: dayOf(r.eventTime) }))
       : scope.kind === 'range'
-        ? (stmt(db, "SELECT DISTINCT party, substr(event_time, 1, 10) AS day FROM trace_events WHERE action = 'dispense' AND event_time >= ? AND event_time < ?").all(scope.from, scope.to) as Array<{ party: string; day: string }>)
+        ? rangeEvents(db, scope.from, scope.to)
+            .filter((r) => r.action === 'dispense')
+            .map((r) => ({ party: r.party, day: dayOf(r.eventTime) }))
         : [];
   const seen = new Map<string, { party: string; day: string }>();
   for (const r of rows) seen.set(`${r.party}:${r.day}`, r);
