@@ -75,6 +75,7 @@ function graphFigure(report: RecallReport): HTMLElement {
   for (const n of layout.nodes) {
     const g = svg('g', { class: 'node', 'data-party': n.party, transform: `translate(${n.x} ${n.y})` });
     g.append(
+      svg('title', {}, `${n.label} (${n.party}): holds ${n.holding}, dispensed ${n.dispensed}`),
       svg('rect', { width: n.width, height: n.height, rx: 8, fill: '#ffffff', stroke: '#263238', 'stroke-width': 1.5 }),
       svg('text', { x: 8, y: 18, class: 'node-label' }, n.label.length > 24 ? `${n.label.slice(0, 23)}…` : n.label),
       svg('text', { x: 8, y: 34, class: 'node-sub' }, `${n.role ?? 'party'} (${n.party})`),
