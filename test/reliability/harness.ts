@@ -56,8 +56,8 @@ export function loadUnit(serial: string): string {
   return `https://id.gs1.org/01/${LOAD_LOT.gtin}/21/${encodeURIComponent(serial)}`;
 }
 
-/** The MAH commissions `codes` into lot A2602 at its site: valid for any codes never seen before. */
-export function commissionDocument(codes: readonly string[], eventTime = '2026-03-20T09:00:00.000+08:00'): Record<string, unknown> {
+/** The MAH commissions `codes` into a lot of product A (A2602 unless told) at its site: valid for any codes never seen before. */
+export function commissionDocument(codes: readonly string[], eventTime = '2026-03-20T09:00:00.000+08:00', lot = LOAD_LOT.lot): Record<string, unknown> {
   return {
     '@context': [CONTEXT],
     type: 'EPCISDocument',
@@ -75,7 +75,7 @@ export function commissionDocument(codes: readonly string[], eventTime = '2026-0
           disposition: 'active',
           readPoint: { id: MAH.location },
           bizLocation: { id: MAH.location },
-          ilmd: { 'cbvmda:lotNumber': LOAD_LOT.lot, 'cbvmda:itemExpirationDate': LOAD_LOT.expiry },
+          ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': LOAD_LOT.expiry },
         },
       ],
     },
@@ -93,9 +93,9 @@ export interface LoadDocument {
 }
 
 /** `count` new unit codes named after `name` (unique per run prefix), commissioned and signed by the MAH. */
-export function loadDocument(key: PartyKey, name: string, count: number): LoadDocument {
+export function loadDocument(key: PartyKey, name: string, count: number, lot = LOAD_LOT.lot): LoadDocument {
   const codes = Array.from({ length: count }, (_, i) => loadUnit(`${name}.${i}`));
-  const document = commissionDocument(codes);
+  const document = commissionDocument(codes, undefined, lot);
   const claimedTime = new Date().toISOString();
   const submission = signCapture(document, key, claimedTime);
   const { body } = prepareCapture(document, key, claimedTime);
