@@ -1,0 +1,85 @@
+/**
+ * Unit history on a big stored ledger: unitHistory (in-process) p50/p99 over random units of an
+ * existing database — built by bench/trace-soak.ts through the real capture path — against the
+ * bare per-code index lookup in the same process. Opens the file read-only (no migration runs).
+ *
+ * Usage: npx tsx bench/trace-history.ts [--db data/trace-soak.db] [--samples 5000] [--warm 500] [--seed 1]
+ */
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { statSync } from 'node:fs';
+import type { SqliteStore } from '../schemas/sqlite.ts';
+import { unitHistory } from '../trace/queries/index.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const FILE = arg('db', 'data/trace-soak.db');
+const SAMPLES = Number(arg('samples', '5000'));
+const WARM = Number(arg('warm', '500'));
+let seed = Number(arg('seed', '1'));
+
+const sqlite = new Database(FILE, { readonly: true, fileMustExist: true });
+const store: SqliteStore = { sqlite, db: drizzle(sqlite), close: () => sqlite.close() };
+
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const maxRowid = sqlite.prepare('SELECT max(rowid) FROM trace_units').pluck().get() as number;
+const byRowid = sqlite.prepare("SELECT code FROM trace_units WHERE rowid = ? AND kind = 'unit'").pluck();
+
+/** Random unit codes: uniform over trace_units rowids, containers skipped. */
+function randomUnits(n: number): string[] {
+  const out: string[] = [];
+  while (out.length < n) {
+    const code = byRowid.get(1 + Math.floor(random() * maxRowid)) as string | undefined;
+    if (code) out.push(code);
+  }
+  return out;
+}
+
+function percentiles(times: number[]): { p50: number; p99: number; mean: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99), mean: times.reduce((a, b) => a + b, 0) / times.length };
+}
+
+function timeEach(codes: string[], fn: (code: string) => unknown): { p50: number; p99: number; mean: number } {
+  const times: number[] = [];
+  for (const c of codes) {
+    const t0 = process.hrtime.bigint();
+    fn(c);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return percentiles(times);
+}
+
+const events = sqlite.prepare('SELECT COUNT(*) FROM trace_events').pluck().get() as number;
+const entries = sqlite.prepare('SELECT COUNT(*) FROM ledger_entries').pluck().get() as number;
+const indexRows = sqlite.prepare('SELECT max(rowid) FROM trace_unit_events').pluck().get() as number;
+const bytes = statSync(FILE).size;
+console.log(`${FILE}: ${entries} ledger entries, ${events} events, ${maxRowid} unit/container rows, ~${indexRows} per-code index rows, ${(bytes / 2 ** 30).toFixed(1)} GiB`);
+
+const bare = sqlite.prepare('SELECT * FROM trace_unit_events WHERE code = ? ORDER BY position, item');
+let eventsSeen = 0;
+timeEach(randomUnits(WARM), (c) => unitHistory(store, c));
+const sample = randomUnits(SAMPLES);
+// Alternate the two over the same random units so both see the same cache and load.
+const hist: number[] = [];
+const index: number[] = [];
+for (const c of sample) {
+  let t0 = process.hrtime.bigint();
+  const h = unitHistory(store, c);
+  hist.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  eventsSeen += h.events.length;
+  t0 = process.hrtime.bigint();
+  bare.all(c);
+  index.push(Number(process.hrtime.bigint() - t0) / 1e6);
+}
+const h = percentiles(hist);
+const b = percentiles(index);
+console.log(`unit history over ${SAMPLES} random units (${(eventsSeen / SAMPLES).toFixed(1)} events each on average), after ${WARM} warm-up calls:`);
+console.log(`  unitHistory        p50 ${h.p50.toFixed(3)} ms  p99 ${h.p99.toFixed(3)} ms  mean ${h.mean.toFixed(3)} ms  (target p50 ≤ 1 ms)`);
+console.log(`  index lookup only  p50 ${b.p50.toFixed(3)} ms  p99 ${b.p99.toFixed(3)} ms  mean ${b.mean.toFixed(3)} ms`);
+console.log(`  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+store.close();
