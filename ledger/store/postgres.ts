@@ -86,6 +86,18 @@ class PgReader implements LedgerReader {
     return rows[0] && { position: rows[0].position, entryHash: rows[0].entry_hash };
   }
 
+  async head(bodyHash: Uint8Array): Promise<{ last?: { position: number; entryHash: Uint8Array }; duplicate?: EntryRow }> {
+    const { rows } = await this.db.query(
+      `(SELECT true AS duplicate, ${ENTRY_COLUMNS} FROM ledger_entries WHERE body_hash = $1)
+       UNION ALL
+       (SELECT false, ${ENTRY_COLUMNS} FROM ledger_entries ORDER BY position DESC LIMIT 1)`,
+      [buf(bodyHash)],
+    );
+    const dup = rows.find((r) => r.duplicate);
+    const last = rows.find((r) => !r.duplicate);
+    return { last: last && { position: last.position, entryHash: last.entry_hash }, duplicate: dup && entryRow(dup) };
+  }
+
   async count(): Promise<number> {
     const { rows } = await this.db.query('SELECT count(*) AS n FROM ledger_entries');
     return rows[0].n;
@@ -298,8 +310,8 @@ export class PgLedgerStore extends PgReader implements LedgerStore {
     const client = await this.pg.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1::int8)', [SEQUENCER_LOCK]);
+      // One round trip: the transaction and the lock (a constant, so the simple protocol may carry both).
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${SEQUENCER_LOCK})`);
       const result = await fn(new PgWriter(client));
       await client.query('COMMIT');
       return result;

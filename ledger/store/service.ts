@@ -84,7 +84,9 @@ async function keyBookFor(reader: LedgerReader, body: EntryBody): Promise<Memory
     }
   }
   const names = [...parties];
-  const [partyRows, keyRows] = await Promise.all([reader.parties(names), reader.keys({ parties: names, publicKeys })]);
+  // Other entries read only their signer's key (keyChanges reads nothing for them).
+  const partyRows = KEY_MANAGEMENT_KINDS.has(body.kind) ? await reader.parties(names) : [];
+  const keyRows = await reader.keys({ parties: names, publicKeys });
   const book = new MemoryKeyBook();
   book.apply(partyRows.map((p) => ({ type: 'party' as const, party: p.party, registeredAt: p.registeredAt })));
   book.apply(keyRows.map((record) => ({ type: 'key' as const, record })));
@@ -174,7 +176,7 @@ export class StoredLedger {
     const before = (await this.store.keys({ parties: [body.signer.party], publicKeys: [] })).find((k) => k.keyId === body.signer.keyId);
     const verified = before && nodeEd25519.verify(before.publicKey, prepared.message, prepared.signature) ? before.publicKey : undefined;
     return this.store.exclusive(async (w) => {
-      const existing = await w.entryByBodyHash(prepared.bodyHash);
+      const { last, duplicate: existing } = await w.head(prepared.bodyHash);
       if (existing) {
         const book = await keyBookFor(w, body);
         return duplicateReceipt(
@@ -186,7 +188,6 @@ export class StoredLedger {
           prepared.message,
         );
       }
-      const last = await w.last();
       const position = last ? last.position + 1 : 0;
       const book = await keyBookFor(w, body);
       const e = sequenceDocument(prepared, position, last?.entryHash, book, this.now(), false, verified);

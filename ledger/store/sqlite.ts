@@ -83,6 +83,9 @@ export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
     const r = this.one('SELECT position, entry_hash FROM ledger_entries ORDER BY position DESC LIMIT 1');
     return r && { position: r.position as number, entryHash: r.entry_hash as Buffer };
   }
+  async head(bodyHash: Uint8Array): Promise<{ last?: { position: number; entryHash: Uint8Array }; duplicate?: EntryRow }> {
+    return { last: await this.last(), duplicate: await this.entryByBodyHash(bodyHash) };
+  }
   async count(): Promise<number> {
     return this.one('SELECT count(*) AS n FROM ledger_entries')!.n as number;
   }

@@ -57,6 +57,11 @@ export interface LedgerReader {
   metaRows(): Promise<MetaRow[]>;
   /** The newest entry's position and hash. */
   last(): Promise<{ position: number; entryHash: Uint8Array } | undefined>;
+  /**
+   * What an append reads first, in one round trip: the newest entry's position and hash, and the
+   * entry already holding `bodyHash` if any (the document is then a repeat).
+   */
+  head(bodyHash: Uint8Array): Promise<{ last?: { position: number; entryHash: Uint8Array }; duplicate?: EntryRow }>;
   count(): Promise<number>;
   entry(position: number): Promise<EntryRow | undefined>;
   entryByBodyHash(bodyHash: Uint8Array): Promise<EntryRow | undefined>;
