@@ -21,6 +21,8 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   () => import('./commands/recall.ts'),
   () => import('./commands/events.ts'),
   () => import('./commands/proof.ts'),
+  () => import('./commands/detectors.ts'),
+  () => import('./commands/alerts.ts'),
 ];
 
 export async function buildProgram(): Promise<Command> {
