@@ -4,7 +4,8 @@
  * held or went into, and what it was in or made from.
  */
 import type { Command } from 'commander';
-import { exportEpcisDocument, queryEvents, traceBackward, traceForward, type EpcisQueryParams, type TraceResult } from '../../trace/queries/index.ts';
+import { exportEpcisDocument, queryEvents, traceBackward, traceForward, type EpcisQueryParams, type QueriedEvent, type TraceResult } from '../../trace/queries/index.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { CliExit, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
 import { openLedger } from './ledger.ts';
@@ -69,7 +70,7 @@ function traceText(r: TraceResult): string {
 }
 
 export function register(program: Command): void {
-  program
+  const events = program
     .command('events')
     .description('captured events matching EPCIS query filters, as lines, JSON or an EPCIS 2.0 document')
     .option('--type <type...>', 'ObjectEvent | AggregationEvent | TransactionEvent | TransformationEvent | AssociationEvent')
@@ -87,11 +88,27 @@ export function register(program: Command): void {
     .option('--epcis', 'print the events as one EPCIS 2.0 document')
     .option('--db <file>', 'SQLite database file')
     .option('--json', 'print one JSON document')
-    .action((opts: EventsOptions) => {
-      const params = eventsParams(opts);
-      const out = output(opts);
+    .addHelpText(
+      'after',
+      '\nWith --server: GET /v1/events (the EPCIS query interface). A regulator sees every event; any other\n' +
+        "party's token sees only the events that party signed.",
+    );
+  serverOptions(events).action(async (opts: EventsOptions & ServerOptions) => {
+    const params = eventsParams(opts);
+    const out = output(opts);
+    let events: QueriedEvent[];
+    const client = serverClient(opts, 'events');
+    if (client) {
+      events = [];
+      try {
+        for await (const e of client.eventsStream(params)) {
+          events.push({ position: e.position, item: e.item, hashId: e.hashId, eventType: e.eventType, eventTime: e.eventTime, bizStep: e.bizStep, disposition: e.disposition, party: e.party, erroneous: e.erroneous, source: e.event });
+        }
+      } catch (err) {
+        serverExit(err, 'events');
+      }
+    } else {
       const ledger = openLedger(opts.db, 'events');
-      let events: ReturnType<typeof queryEvents>;
       try {
         events = queryEvents(ledger, params);
       } catch (err) {
@@ -99,17 +116,18 @@ export function register(program: Command): void {
       } finally {
         ledger.close();
       }
-      if (opts.epcis) {
-        process.stdout.write(JSON.stringify(exportEpcisDocument(events)) + '\n');
-        return;
-      }
-      out.result({ ok: true, count: events.length, events }, () =>
-        [
-          `${events.length} event(s)`,
-          ...events.map((e) => `  #${e.position}.${e.item}  ${e.eventTime}  ${e.eventType.padEnd(18)} ${(e.bizStep ?? '-').padEnd(14)} ${(e.disposition ?? '-').padEnd(16)} ${e.party}${e.erroneous ? '  [erroneous]' : ''}`),
-        ].join('\n'),
-      );
-    });
+    }
+    if (opts.epcis) {
+      process.stdout.write(JSON.stringify(exportEpcisDocument(events)) + '\n');
+      return;
+    }
+    out.result({ ok: true, count: events.length, events }, () =>
+      [
+        `${events.length} event(s)`,
+        ...events.map((e) => `  #${e.position}.${e.item}  ${e.eventTime}  ${e.eventType.padEnd(18)} ${(e.bizStep ?? '-').padEnd(14)} ${(e.disposition ?? '-').padEnd(16)} ${e.party}${e.erroneous ? '  [erroneous]' : ''}`),
+      ].join('\n'),
+    );
+  });
 
   const trace = program.command('trace').description('forward and backward trace of a code through containers and transformations');
   for (const direction of ['forward', 'backward'] as const) {

@@ -20,6 +20,11 @@ import { exportUnitBundle, type UnitBundleResult } from '../../trace/proofs.ts';
 import { QueryError } from '../../trace/queries/errors.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
+import type { DrugTraceClient } from '../../api/client.ts';
+import { verifyBundle } from '../../ledger/bundle.ts';
+import { provenHistory } from '../../trace/proof-history.ts';
+import { canonicalCode } from '../../trace/queries/db.ts';
+import type { Output } from '../common.ts';
 import { verifyRemoteLedger, type RemoteVerifyReport } from '../remote-ledger.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); anything else about the input exits 2. */
@@ -302,7 +307,7 @@ export function register(program: Command): void {
  * printed on stdout. Registered into the `proof` group that cli/commands/proof.ts creates.
  */
 export function registerProofExport(proof: Command): void {
-  proof
+  const exporter = proof
     .command('export')
     .description("write an offline proof bundle: one unit's whole history (CODE), or ledger entries (--position)")
     .argument('[code]', 'the unit: Digital Link, GS1 element string, EPC URN or CN code')
@@ -310,6 +315,7 @@ export function registerProofExport(proof: Command): void {
     .option('--out <file>', 'where to write the bundle (JSON); default: print the bundle on stdout')
     .option('--items <which>', 'with --position: items of batch documents to include, all (default) or none')
     .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--operator-key <vkey>', "with --server: the operator's verifier key the bundle's checkpoint must be signed with")
     .option('--json', 'print a one-document JSON summary (the bundle itself when there is no --out)')
     .addHelpText(
       'after',
@@ -317,9 +323,12 @@ export function registerProofExport(proof: Command): void {
         "while it was inside, its transformation inputs'), only those events' items with their paths to\n" +
         "each document's signed itemsRoot, its lot's recall entries, the key registrations of every\n" +
         'signer and a checkpoint covering them. Check it with `drugtrace proof verify FILE`.\n' +
-        'Exit 1 when the code has no recorded event; 2 for a malformed code or CODE with --position.',
-    )
-    .action((code: string | undefined, opts: { position?: string[]; out?: string; items?: string; db?: string; json?: boolean }) => {
+        'Exit 1 when the code has no recorded event; 2 for a malformed code or CODE with --position.\n' +
+        'With --server (CODE only): the server builds the bundle (GET /v1/units/CODE/proof-bundle); it is\n' +
+        'verified here (as proof verify does, pinning --operator-key if given) before anything is written:\n' +
+        'exit 1, nothing written, if it does not verify.',
+    );
+  serverOptions(exporter).action(async (code: string | undefined, opts: { position?: string[]; out?: string; items?: string; db?: string; json?: boolean; operatorKey?: string } & ServerOptions) => {
       const usage = (message: string, errorCode: string, details: Record<string, unknown> = {}): never => {
         throw new CliExit(EXIT.usage, `drugtrace proof export: ${message}`, { ok: false, error: { code: errorCode, message, details } });
       };
@@ -327,6 +336,11 @@ export function registerProofExport(proof: Command): void {
       if (code === undefined && opts.position === undefined) usage('give a unit CODE or --position N...', 'CLI_MISSING_ARGUMENT');
       if (code !== undefined && opts.items !== undefined) usage('--items goes with --position; a unit bundle holds exactly its own events', 'CLI_CONFLICTING_ARGUMENTS', { items: opts.items });
       const out = output(opts);
+      const client = serverClient(opts, 'proof export');
+      if (client) {
+        if (code === undefined) usage('--server exports a unit bundle: give a CODE (--position needs the database)', 'CLI_NOT_REMOTE', { position: opts.position });
+        return exportRemoteBundle(client, code!, opts, out);
+      }
       const positions = (opts.position ?? []).map((p) => {
         if (!/^(0|[1-9][0-9]*)$/.test(p) || !Number.isSafeInteger(Number(p))) usage(`--position must be whole numbers, got ${JSON.stringify(p)}`, 'CLI_BAD_NUMBER', { value: p });
         return Number(p);
@@ -394,4 +408,58 @@ export function registerProofExport(proof: Command): void {
         l.close();
       }
     });
+}
+
+/**
+ * `proof export CODE --server`: the server builds the unit's bundle; it is verified here before it
+ * is written or printed (a regulator trusts the checks, not the server), and summarised from what
+ * it proves, in the local command's JSON shape (checkpointCreated: unknown over HTTP, null).
+ */
+async function exportRemoteBundle(client: DrugTraceClient, code: string, opts: { out?: string; operatorKey?: string }, out: Output): Promise<void> {
+  let bundle: ProofBundle;
+  try {
+    bundle = await client.proofBundle(code);
+  } catch (err) {
+    serverExit(err, 'proof export');
+  }
+  const report = verifyBundle(bundle, { trustedOperatorKeys: opts.operatorKey === undefined ? undefined : [opts.operatorKey] }, nodeCrypto);
+  if (!report.ok) {
+    const f = report.firstFailure!;
+    throw new CliExit(EXIT.no, `drugtrace proof export: the server's bundle does not verify: ${f.check} failed: ${f.code}: ${f.message}; nothing written`, {
+      ok: false,
+      error: { code: f.code, message: `the server's bundle does not verify: ${f.message}`, details: { check: f.check } },
+      report,
+    });
+  }
+  const size = Number(bundle.checkpoint.split('\n')[1]);
+  out.info(`bundle from ${client.baseUrl} verified here (operator key ${report.trust.operatorKeyPinned ? 'pinned' : 'taken from the bundle; pass --operator-key to pin it'})`);
+  if (opts.out === undefined) {
+    process.stdout.write(serializeBundle(bundle));
+    return;
+  }
+  writeFileSync(opts.out, serializeBundle(bundle));
+  const proven = provenHistory(bundle, report);
+  const positions = [...new Set([...proven.events.map((e) => e.position), ...proven.recalls.map((r) => r.position)])].sort((a, b) => a - b);
+  const summary = {
+    ok: true,
+    out: opts.out,
+    code: canonicalCode(code),
+    events: proven.events.length,
+    recalls: proven.recalls.length,
+    positions,
+    entries: bundle.entries.length,
+    items: bundle.entries.reduce((n, e) => n + (e.items?.length ?? 0), 0),
+    checkpointSize: size,
+    checkpointCreated: null,
+    witnesses: bundle.log.witnesses?.length ?? 0,
+    origin: bundle.log.origin,
+  };
+  out.result(
+    summary,
+    () =>
+      `wrote ${opts.out}: ${summary.code}, ${summary.events} events in ${positions.length - summary.recalls} capture entries` +
+      `${summary.recalls ? ` and ${summary.recalls} recall entr${summary.recalls === 1 ? 'y' : 'ies'}` : ''}` +
+      ` (${summary.entries} entries with the signer keys' registrations) against checkpoint size ${size}, verified here` +
+      `${summary.witnesses ? `, ${summary.witnesses} witness cosignature(s)` : ''}`,
+  );
 }

@@ -1,11 +1,12 @@
 /**
  * More CLI commands against a real listening server (--server, --token): the ledger's checkpoint
  * (its operator signature checked on the caller's machine) and a regulator's re-verification of
- * the whole ledger from the entries the server sends, with the same JSON and exit codes as the
- * local mode on the same demo database.
+ * the whole ledger from the entries the server sends, EPCIS event queries, and unit proof bundles
+ * built by the server and verified here before they are written, with the same output and exit
+ * codes as the local mode on the same demo database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -132,5 +133,81 @@ describe('ledger verify --server', () => {
     const r = await remote(tokens.dispenser, 'ledger', 'verify', '--json');
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'AUTH_FORBIDDEN', status: 403 });
+  });
+});
+
+describe('events --server', () => {
+  it('a regulator gets the local answer: the same lines, JSON and EPCIS document events', async () => {
+    const args = ['events', '--biz-step', 'shipping', 'receiving'];
+    const local = await runCli([...args, '--db', db]);
+    const server = await remote(tokens.regulator, ...args);
+    expect([server.code, local.code]).toEqual([0, 0]);
+    expect(server.stdout).toBe(local.stdout);
+    expect(local.stdout).toMatch(/^[1-9]\d* event\(s\)/);
+    const localJson = JSON.parse((await runCli([...args, '--db', db, '--json'])).stdout);
+    expect(JSON.parse((await remote(tokens.regulator, ...args, '--json')).stdout)).toEqual(localJson);
+    const epcis = JSON.parse((await remote(tokens.regulator, ...args, '--epcis')).stdout);
+    const localEpcis = JSON.parse((await runCli([...args, '--db', db, '--epcis'])).stdout);
+    expect(epcis.epcisBody.eventList).toEqual(localEpcis.epcisBody.eventList);
+  });
+
+  it("another party's token sees only the events it signed", async () => {
+    const all = JSON.parse((await remote(tokens.regulator, 'events', '--json')).stdout);
+    const own = JSON.parse((await remote(tokens.dispenser, 'events', '--json')).stdout);
+    expect(own.count).toBeGreaterThan(0);
+    expect(own.count).toBeLessThan(all.count);
+    expect(new Set(own.events.map((e: { party: string }) => e.party))).toEqual(new Set(['pharmacy-3']));
+  });
+
+  it('a malformed filter is a usage error (exit 2) as locally', async () => {
+    const r = await remote(tokens.regulator, 'events', '--from', 'yesterday', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toMatch(/^REQUEST_INVALID|TRACE_QUERY_BAD_PARAMETER$/);
+  });
+});
+
+describe('proof export --server', () => {
+  it('writes the server-built bundle after verifying it here, with the local summary; proof verify accepts the file', async () => {
+    const code = demo.lookAt.history;
+    const localOut = join(dir, 'local-bundle.json');
+    const remoteOut = join(dir, 'remote-bundle.json');
+    const local = JSON.parse((await runCli(['proof', 'export', code, '--db', db, '--out', localOut, '--json'])).stdout);
+    const r = await remote(tokens.regulator, 'proof', 'export', code, '--out', remoteOut, '--json', '--operator-key', operatorKey);
+    expect(r.code).toBe(0);
+    const { checkpointCreated, ...summary } = JSON.parse(r.stdout);
+    const { checkpointCreated: _created, ...localSummary } = local;
+    expect(summary).toEqual({ ...localSummary, out: remoteOut });
+    expect(checkpointCreated).toBeNull();
+    const verified = await runCli(['proof', 'verify', remoteOut, '--operator-key', operatorKey, '--json']);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout).events.length).toBe(local.events);
+  });
+
+  it('writes nothing and exits 1 when the bundle is not signed by the pinned operator key', async () => {
+    const other = join(dir, 'impostor2.db');
+    const ledger = Ledger.init(other, { origin: 'drugtrace.example/demo' });
+    const impostor = formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey);
+    ledger.close();
+    const out = join(dir, 'refused-bundle.json');
+    const r = await remote(tokens.regulator, 'proof', 'export', demo.lookAt.history, '--out', out, '--json', '--operator-key', impostor);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).ok).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an unknown code exits 1; --position needs the database (exit 2)', async () => {
+    const unknown = await remote(tokens.regulator, 'proof', 'export', demo.lookAt.neverIssued, '--json');
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stdout).error.code).toBe('TRACE_QUERY_UNKNOWN_CODE');
+    const positions = await remote(tokens.regulator, 'proof', 'export', '--position', '3', '--json');
+    expect(positions.code).toBe(2);
+    expect(JSON.parse(positions.stdout).error.code).toBe('CLI_NOT_REMOTE');
+  });
+
+  it('prints the verified bundle on stdout without --out', async () => {
+    const r = await remote(tokens.regulator, 'proof', 'export', demo.lookAt.history);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'drugtrace-proof-bundle/v1' });
+    expect(readFileSync(join(dir, 'remote-bundle.json'), 'utf8').length).toBeGreaterThan(0);
   });
 });
