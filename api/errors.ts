@@ -2,6 +2,7 @@
  * One error shape for every 4xx/5xx answer: `{ error: { code, message, details? } }`. Domain
  * errors keep their own stable codes and facts; this module only decides the HTTP status.
  */
+import Database from 'better-sqlite3';
 import { GS1Error } from '../codes/gs1/errors.ts';
 import { DigitalLinkError } from '../codes/gs1/digital-link.ts';
 import { CnCodeError } from '../codes/cn/errors.ts';
@@ -39,6 +40,10 @@ export type ApiErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   /** The server is closing: no new requests (the ones in flight finish). */
   | 'SERVICE_CLOSING'
+  /** The database cannot grow (disk full or its size limit): the write stored nothing; reads go on. */
+  | 'STORAGE_FULL'
+  /** The database is open read-only: the write stored nothing; reads go on. */
+  | 'STORAGE_READ_ONLY'
   /** A dispense or undo-dispense submission whose document does not hold exactly one event (details.events). */
   | 'DISPENSE_NOT_ONE_EVENT'
   /** … whose event means another lifecycle action than the route's (details.expected, details.action). */
@@ -174,6 +179,11 @@ export function domainError(err: unknown): { status: number; body: ErrorBody } |
   }
   if (err instanceof WitnessError) return make(400, err.code, err.message, { ...err.details });
   if (err instanceof NoteError) return make(400, err.code, err.message, { ...err.details });
+  // Storage faults: the transaction rolled back, so the client may retry the same request later.
+  if (err instanceof Database.SqliteError) {
+    if (err.code === 'SQLITE_FULL') return make(507, 'STORAGE_FULL', 'the database is full (disk or size limit): nothing was written; reads go on; retry once space is freed', { sqlite: err.code });
+    if (err.code.startsWith('SQLITE_READONLY')) return make(503, 'STORAGE_READ_ONLY', 'the database is read-only: nothing was written; reads go on; retry once it is writable', { sqlite: err.code });
+  }
   if (err instanceof LedgerError) {
     const status = LEDGER_STATUS[err.code];
     // Any other ledger code (a broken store, an operator key problem) is the operator's fault, not the client's.

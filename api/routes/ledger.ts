@@ -27,8 +27,10 @@ function newestCheckpoint(ctx: ApiContext): StoredCheckpoint {
   try {
     checkpoint = ctx.ledger.checkpoint();
   } catch (err) {
-    // Without the operator key (a read-only replica) the newest stored checkpoint is the answer.
-    if ((err as { code?: string }).code !== 'LEDGER_OPERATOR_KEY') throw err;
+    // Without the operator key (a read-only replica), or when the database cannot be written (read-only,
+    // full), the newest stored checkpoint is the answer: reads go on.
+    const code = (err as { code?: string }).code ?? '';
+    if (code !== 'LEDGER_OPERATOR_KEY' && code !== 'SQLITE_FULL' && !code.startsWith('SQLITE_READONLY')) throw err;
     checkpoint = ctx.ledger.latestCheckpoint();
   }
   if (checkpoint === undefined) throw new ApiError(404, 'NOT_FOUND', 'no checkpoint has been signed yet');
