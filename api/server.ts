@@ -20,6 +20,8 @@ import { publicRoutes } from './routes/public.ts';
 import { recallRoutes } from './routes/recalls.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { installOversight } from '../trace/oversight/runner.ts';
 import { partyRoutes } from './routes/parties.ts';
 import { productRoutes } from './routes/products.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -141,6 +143,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   recallRoutes(app, ctx);
   ledgerRoutes(app, ctx);
   tokenRoutes(app, ctx);
+  installOversight();
+  alertRoutes(app, ctx);
   partyRoutes(app, ctx);
   productRoutes(app, ctx);
   eventRoutes(app, ctx);
