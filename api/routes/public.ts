@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyUnit, type VerifyResult } from '../../trace/queries/index.ts';
+import { observePublicVerify, type SaleAnswer } from '../../trace/oversight/public-verify.ts';
 import { ERROR_RESPONSES, type ApiContext } from '../context.ts';
 
 export type PublicAnswer = 'genuine' | 'do_not_use' | 'unknown';
@@ -20,6 +21,8 @@ export interface PublicVerdict {
   expiry: string | null;
   recalled: boolean;
   message: string;
+  /** With `?sale=REF`: whether the ledger records this pack as sold in that sale (docs/oversight.md). */
+  sale?: SaleAnswer;
 }
 
 const PUBLIC_SCHEMA = {
@@ -34,6 +37,17 @@ const PUBLIC_SCHEMA = {
     expiry: { type: ['string', 'null'] },
     recalled: { type: 'boolean' },
     message: { type: 'string' },
+    sale: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['reference', 'outcome', 'sales', 'message'],
+      properties: {
+        reference: { type: 'string' },
+        outcome: { type: 'string', enum: ['no_sale', 'sold_once_this_sale', 'sold_once_other_sale', 'sold_more_than_once'] },
+        sales: { type: 'integer' },
+        message: { type: 'string' },
+      },
+    },
   },
 } as const;
 
@@ -90,7 +104,7 @@ footer{color:#555;font-size:.9rem;max-width:32rem;margin:0 auto;padding:0 1rem 1
 <div class="mark" aria-hidden="true">${tone.mark}</div>
 <h1>${escapeHtml(headline)}</h1>
 <p class="message">${escapeHtml(v.message)}</p>
-</section>
+${v.sale ? `<p class="message">${escapeHtml(v.sale.message)}</p>\n` : ''}</section>
 <dl>${rows.map(([k, val]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(val)}</dd>`).join('')}</dl>
 </main>
 <footer><p>DrugTrace pack check. This page says only whether the pack is genuine and may be used; it does not show who supplied or sold it.</p></footer>
@@ -113,8 +127,11 @@ export function prefersHtml(accept: string | undefined): boolean {
 }
 
 export function publicRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const answer = (code: string, request: FastifyRequest, reply: FastifyReply) => {
-    const verdict = publicVerdict(verifyUnit(ctx.ledger, code));
+  const answer = (code: string, request: FastifyRequest, reply: FastifyReply, saleReference?: string) => {
+    const result = verifyUnit(ctx.ledger, code);
+    // Unknown codes and sale references are told to the oversight detectors (a known code alone writes nothing).
+    const sale = observePublicVerify(ctx.ledger, result, saleReference);
+    const verdict = sale ? { ...publicVerdict(result), sale } : publicVerdict(result);
     reply.header('vary', 'Accept');
     if (prefersHtml(request.headers.accept)) return reply.type('text/html; charset=utf-8').send(publicPage(verdict));
     return reply.send(verdict);
@@ -124,17 +141,22 @@ export function publicRoutes(app: FastifyInstance, ctx: ApiContext): void {
     ...ERROR_RESPONSES,
   };
 
-  app.get<{ Params: { code: string } }>(
+  app.get<{ Params: { code: string }; Querystring: { sale?: string } }>(
     '/v1/verify/public/:code',
     {
       schema: {
         tags: ['public'],
         summary: "a consumer's check of a pack: genuine, status, expiry, recall; no commercial data. Public.",
         params: { type: 'object', required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 512 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { sale: { type: 'string', minLength: 1, maxLength: 256, description: "the sale's reference (receipt number, or the dispensing event's bizTransaction URI): answers whether the pack was sold in that sale" } },
+        },
         response,
       },
     },
-    async (request, reply) => answer(request.params.code, request, reply),
+    async (request, reply) => answer(request.params.code, request, reply, request.query.sale),
   );
 
   app.get<{ Params: { gtin: string; serial: string } }>(
