@@ -58,6 +58,10 @@ const MATRIX: Record<string, 'public' | readonly ApiRole[]> = {
   'GET /v1/webhooks': READERS,
   'DELETE /v1/webhooks/{id}': READERS,
   'GET /v1/webhooks/{id}/deliveries': READERS,
+  'GET /v1/alerts': READERS,
+  'GET /v1/alerts/{id}': READERS,
+  'POST /v1/alerts/{id}/review': ['regulator'],
+  'GET /v1/detectors': READERS,
 };
 
 type Caller = ApiRole | 'none' | 'revoked';

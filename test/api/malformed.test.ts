@@ -186,6 +186,15 @@ const CASES: Record<string, RouteCases> = {
       { name: 'an unknown notice type', body: { url: 'http://127.0.0.1:9/hook', types: ['gossip'] }, status: 400, code: 'REQUEST_INVALID' },
     ],
   },
+  'POST /v1/alerts/{id}/review': {
+    who: 'regulator',
+    path: '/v1/alerts/1/review',
+    valid: () => ({ decision: 'confirm', reason: 'checked the stock', reviewer: 'Inspector Li', signer: { party: ROLE_PARTY.regulator, keyId: 'k' }, claimedTime: at, signature: 'AAAA' }),
+    domain: () => [
+      { name: 'an unknown decision', body: { decision: 'maybe', reason: 'r', reviewer: 'r', signer: { party: ROLE_PARTY.regulator, keyId: 'k' }, claimedTime: at, signature: 'AAAA' }, status: 400, code: 'REQUEST_INVALID' },
+      { name: 'an alert id that is not a number', path: '/v1/alerts/one/review', body: { decision: 'confirm', reason: 'r', reviewer: 'r', signer: { party: ROLE_PARTY.regulator, keyId: 'k' }, claimedTime: at, signature: 'AAAA' }, status: 400, code: 'REQUEST_INVALID' },
+    ],
+  },
   'DELETE /v1/webhooks/{id}': {
     who: 'distributor',
     path: '/v1/webhooks/0123456789abcdef',
