@@ -185,12 +185,49 @@ function replay(s: UnitState & { before: string | null }, r: IndexRow): void {
   }
 }
 
+/**
+ * Category counts over replayed unit states, kept up to date as events are applied: only units in
+ * transit (whose category depends on the time asked) are judged again at each point.
+ */
+class Tally {
+  private readonly fixed = emptyCounts();
+  private readonly moving = new Set<number>();
+  constructor(
+    private readonly states: Array<UnitState & { before: string | null }>,
+    private readonly transitMs: number,
+  ) {
+    states.forEach((_, i) => this.count(i, 1));
+  }
+
+  private count(i: number, by: 1 | -1): void {
+    const s = this.states[i];
+    const timed = s.inTransit && s.custodian !== null && s.status !== 'destroyed' && s.status !== 'dispensed' && s.status !== 'stolen';
+    if (timed) {
+      if (by === 1) this.moving.add(i);
+      else this.moving.delete(i);
+    } else this.fixed[categorise(s, 0, this.transitMs).category] += by;
+  }
+
+  apply(i: number, row: IndexRow): void {
+    this.count(i, -1);
+    replay(this.states[i], row);
+    this.count(i, 1);
+  }
+
+  at(ms: number): ProgressCounts {
+    const c = { ...this.fixed };
+    for (const i of this.moving) c[categorise(this.states[i], ms, this.transitMs).category]++;
+    return c;
+  }
+}
+
+/** The corrected event index of every unit in the JSON array parameter, in one pass. */
 const INDEX_SQL = `SELECT ue.code, ue.position, ue.item, ue.event_time, ue.party, ue.role, e.event_type, e.action AS epcis_action, e.biz_step, e.disposition, s.to_party
-  FROM trace_unit_events ue
+  FROM json_each(?) j
+  JOIN trace_unit_events ue ON ue.code = j.value
   JOIN trace_events e ON e.hash_id = ue.hash_id
   LEFT JOIN trace_shipments s ON s.position = ue.position AND s.item = ue.item
-  WHERE ue.code = ? AND e.erroneous_at IS NULL
-  ORDER BY ue.position, ue.item`;
+  WHERE e.erroneous_at IS NULL`;
 
 /** Progress of campaign `id` (its ledger position), judged at `at` (default now). */
 export function campaignProgress(ledger: Ledger, id: number, options: { at?: string; maxTransitDays?: number } = {}): CampaignProgress {
@@ -218,31 +255,30 @@ export function campaignProgress(ledger: Ledger, id: number, options: { at?: str
   const index = db.prepare(INDEX_SQL);
   const byPosition = new Map<number, Array<{ unit: number; row: IndexRow }>>();
   const states: Array<UnitState & { before: string | null }> = rows.map(() => ({ status: 'active', custodian: null, commissioner: null, inTransit: false, shippedTo: null, lastEventMs: null, before: null }));
-  rows.forEach((u, i) => {
-    for (const r of index.all(u.code) as IndexRow[]) {
-      if (r.position < id) replay(states[i], r);
-      else {
-        let list = byPosition.get(r.position);
-        if (!list) byPosition.set(r.position, (list = []));
-        list.push({ unit: i, row: r });
-      }
+  const ordered: Array<{ unit: number; row: IndexRow }> = [];
+  const unitIndex = new Map(rows.map((u, i) => [u.code, i]));
+  for (const r of index.iterate(JSON.stringify(rows.map((u) => u.code))) as IterableIterator<IndexRow>) ordered.push({ unit: unitIndex.get(r.code)!, row: r });
+  // Ledger order: the order capture applied the events in.
+  ordered.sort((a, b) => a.row.position - b.row.position || a.row.item - b.row.item);
+  for (const o of ordered) {
+    if (o.row.position < id) replay(states[o.unit], o.row);
+    else {
+      let list = byPosition.get(o.row.position);
+      if (!list) byPosition.set(o.row.position, (list = []));
+      list.push(o);
     }
-  });
-  const tally = (whenMs: number): ProgressCounts => {
-    const c = emptyCounts();
-    for (const s of states) c[categorise(s, whenMs, transitMs).category]++;
-    return c;
-  };
+  }
+  const tally = new Tally(states, transitMs);
   const startMs = Date.parse(campaign.startedAt);
-  const series: ProgressPoint[] = [{ position: id, at: new Date(startMs).toISOString(), counts: tally(startMs) }];
+  const series: ProgressPoint[] = [{ position: id, at: new Date(startMs).toISOString(), counts: tally.at(startMs) }];
   for (const position of [...byPosition.keys()].sort((a, b) => a - b)) {
     let latest = -Infinity;
     for (const { unit, row } of byPosition.get(position)!) {
-      replay(states[unit], row);
+      tally.apply(unit, row);
       latest = Math.max(latest, Date.parse(row.event_time));
     }
     const ms = Number.isFinite(latest) ? latest : startMs;
-    const c = tally(ms);
+    const c = tally.at(ms);
     series.push({ position, at: new Date(ms).toISOString(), counts: c });
   }
   series.push({ position: null, at: new Date(atMs).toISOString(), counts: { ...counts } });
@@ -255,12 +291,10 @@ export function campaignProgress(ledger: Ledger, id: number, options: { at?: str
   const fromDay = Math.max(firstDay, lastDay - MAX_DAILY_POINTS + 1);
   if (lastDay >= firstDay) {
     // A second replay, walking the days: an entry takes effect at its boundary time (as in `series`).
-    const again: Array<UnitState & { before: string | null }> = rows.map(() => ({ status: 'active', custodian: null, commissioner: null, inTransit: false, shippedTo: null, lastEventMs: null, before: null }));
-    const ordered: Array<{ unit: number; row: IndexRow; ms: number }> = [];
-    rows.forEach((u, i) => {
-      for (const r of index.all(u.code) as IndexRow[]) ordered.push({ unit: i, row: r, ms: Date.parse(r.event_time) });
-    });
-    ordered.sort((a, b) => a.row.position - b.row.position || a.row.item - b.row.item);
+    const again = new Tally(
+      rows.map(() => ({ status: 'active', custodian: null, commissioner: null, inTransit: false, shippedTo: null, lastEventMs: null, before: null })),
+      transitMs,
+    );
     // Events before the campaign are in effect from the start; later entries from their boundary time.
     const boundaryMs = new Map<number, number>();
     for (const p of series) if (p.position !== null) boundaryMs.set(p.position, Date.parse(p.at));
@@ -271,12 +305,10 @@ export function campaignProgress(ledger: Ledger, id: number, options: { at?: str
         const { unit, row } = ordered[k];
         const effective = row.position < id ? -Infinity : (boundaryMs.get(row.position) ?? Infinity);
         if (effective > endMs) break;
-        replay(again[unit], row);
+        again.apply(unit, row);
         k++;
       }
-      const c = emptyCounts();
-      for (const s of again) c[categorise(s, endMs, transitMs).category]++;
-      daily.push({ position: null, at: new Date(endMs).toISOString(), counts: c });
+      daily.push({ position: null, at: new Date(endMs).toISOString(), counts: again.at(endMs) });
     }
   }
 
