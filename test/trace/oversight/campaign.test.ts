@@ -96,6 +96,9 @@ describe('starting a recall campaign', () => {
     expect(w.unit(l2[1])).toMatchObject({ status: 'active', recalled: 0 });
     expect(w.unit(l2[2])).toMatchObject({ status: 'recalled' });
     expect(campaignSummary(w.ledger, started.id)).toMatchObject({ party: 'nmpa', class: 'II', lots: [], codes: [l2[0], l2[2]], changed: 2 });
+    const incremental = dumpProjections(w.ledger.store.sqlite);
+    rebuildProjections(w.ledger);
+    expect(dumpProjections(w.ledger.store.sqlite)).toEqual(incremental);
   });
 
   it('a withdrawal makes in-chain units withdrawn', () => {
