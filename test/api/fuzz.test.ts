@@ -15,7 +15,7 @@ import { documentedErrors, NASTY_STRINGS, openApiRoutes, ROLE_PARTIES, startApi,
 import { anyJson, broken, fitting, mutate } from '../reliability/schema-arbitrary.ts';
 import { commissionDocument, loadUnit } from '../reliability/harness.ts';
 
-const RUNS = Number(process.env.API_FUZZ_RUNS ?? 80);
+const RUNS = Number(process.env.API_FUZZ_RUNS ?? 40);
 
 let api: ApiFixture;
 let routes: RouteSpec[];
