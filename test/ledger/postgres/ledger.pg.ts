@@ -127,6 +127,22 @@ describe('StoredLedger on PostgreSQL', () => {
     expect(await verifyStore(store)).toMatchObject({ ok: true, size: size + 1, items: 5 });
   });
 
+  it('appends several documents in one transaction, each its own entry, refusing a bad one without stopping the others', async () => {
+    const ledger = await StoredLedger.init(store, { origin, now, secret: ed25519.generateSecretKey() });
+    await ledger.registerParty('acme');
+    const secret = ed25519.generateSecretKey();
+    const { keyId } = await ledger.registerKey('acme', ed25519.publicKey(secret));
+    const acme: TestParty = { party: 'acme', keyId, secret };
+    const size = await ledger.size();
+    const forged = { ...batchDocument(acme, 3, 2), signature: batchDocument({ ...acme, secret: ed25519.generateSecretKey() }, 3, 2).signature };
+    const docs = [batchDocument(acme, 1, 2), batchDocument(acme, 2, 1), forged, batchDocument(acme, 1, 2), { body: null } as never, batchDocument(acme, 4, 3)];
+    const results = await ledger.appendMany(docs);
+    const summary = results.map((r) => ('receipt' in r ? `${r.receipt.position}${r.receipt.duplicate ? ' duplicate' : ''}` : r.error.code));
+    expect(summary).toEqual([`${size}`, `${size + 1}`, 'LEDGER_BAD_SIGNATURE', `${size} duplicate`, 'LEDGER_MALFORMED_ENTRY', `${size + 2}`]);
+    expect(await ledger.size()).toBe(size + 3);
+    expect(await verifyStore(store)).toMatchObject({ ok: true, size: size + 3, items: 6 });
+  });
+
   it('opens read-only without the operator key and refuses another key', async () => {
     const operator = ed25519.generateSecretKey();
     await StoredLedger.init(store, { origin, now, secret: operator });
