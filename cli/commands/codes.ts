@@ -24,7 +24,12 @@ import { formatCnCode, parseCnCode } from '../../codes/cn/index.ts';
 import { epcToElements, formatEpcUrn, parseEpcUrn } from '../../codes/epc/index.ts';
 import { buildDigitalLink, toBracketed } from '../../codes/gs1/index.ts';
 import type { Recogniser } from './parse.ts';
-import { issuanceExit, parseWholeNumber, withStore, withStoreAsync } from './product.ts';
+import { issuanceExit, issuanceServerExit, parseWholeNumber, withStore, withStoreAsync } from './product.ts';
+import { serverClient, serverOptions, type ServerOptions } from '../server.ts';
+import type { DrugTraceClient } from '../../api/client.ts';
+import type { CodeRecord, Product } from '../../codes/issuance/index.ts';
+import type { Output } from '../common.ts';
+import { unlinkSync } from 'node:fs';
 
 interface IssueOptions {
   product: number;
@@ -71,7 +76,7 @@ export function register(program: Command): void {
   const codes = program.command('codes').description('issue codes for registered products, and check them');
   registerCheck(codes);
 
-  codes
+  const issue = codes
     .command('issue')
     .description('issue new serials for a product and write them for packaging lines')
     .requiredOption('--product <id>', 'product ID (from product add / product list)', parseWholeNumber('--product'))
@@ -83,7 +88,13 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal and not with --json)')
     .option('--db <file>', 'SQLite database file')
     .option('--json', 'print the summary as one JSON document (codes to stdout without --out are NDJSON)')
-    .action(async (opts: IssueOptions) => {
+    .addHelpText(
+      'after',
+      '\nWith --server (a manufacturer token, its own products): POST /v1/products/ID/codes streamed as NDJSON\n' +
+        'and written as they arrive; the server commits the codes before it sends them (--batch-size is the\n' +
+        "server's). The output file is opened before the request, so a bad path burns no serials.",
+    );
+  serverOptions(issue).action(async (opts: IssueOptions & ServerOptions) => {
       const out = output(opts);
       const toStdout = opts.out === undefined;
       const format = (opts.format ?? (toStdout && opts.json ? 'ndjson' : 'csv')) as ExportFormat;
@@ -95,6 +106,8 @@ export function register(program: Command): void {
         usage('--json without --out streams the codes to stdout as JSON: use --format json or ndjson, or give --out', 'CLI_BAD_FORMAT', { format });
       }
       if (opts.batchSize !== undefined && opts.batchSize < 1) usage('--batch-size must be at least 1', 'CLI_BAD_NUMBER', { flag: '--batch-size' });
+      const client = serverClient(opts, 'codes issue');
+      if (client) return issueRemote(client, opts, format, out);
       await withStoreAsync(opts.db, async (store) => {
         try {
           // Refuse a bad count or capacity before the output file is touched, and open the file
@@ -232,3 +245,65 @@ export const EPC_RECOGNISER: Recogniser = {
     };
   },
 };
+
+/**
+ * `codes issue --server`: the codes stream from the server (NDJSON, committed there before they are
+ * sent) into the same writer as the local mode. The file is opened first; if the server refuses
+ * before sending any code, the empty file is removed again. The summary is the local one, its run
+ * id unknown (null) and the totals read back from the server's product.
+ */
+async function issueRemote(client: DrugTraceClient, opts: IssueOptions, format: ExportFormat, out: Output): Promise<void> {
+  const toStdout = opts.out === undefined;
+  const target = toStdout ? { stream: process.stdout as Writable, done: Promise.resolve() } : openOut(opts.out!, Boolean(opts.force));
+  const writer = new CodeWriter(target.stream, format);
+  const bar =
+    opts.progress !== false && !opts.json && Boolean(process.stderr.isTTY)
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: 'issuing [{bar}] {percentage}% | {value}/{total} codes | ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic)
+      : undefined;
+  bar?.start(opts.count, 0);
+  let issued = 0;
+  let pending: CodeRecord[] = [];
+  try {
+    for await (const record of client.issueCodesStream(opts.product, opts.count)) {
+      pending.push(record);
+      if (pending.length === 1000) {
+        await writer.writeRecords(pending);
+        issued += pending.length;
+        pending = [];
+        bar?.update(issued);
+      }
+    }
+    await writer.writeRecords(pending);
+    issued += pending.length;
+    await writer.finish();
+  } catch (err) {
+    bar?.stop();
+    // Codes that arrived are committed on the server: keep every one of them.
+    if (pending.length > 0) {
+      await writer.writeRecords(pending).catch(() => undefined);
+      issued += pending.length;
+    }
+    if (!toStdout) {
+      target.stream.end();
+      await target.done.catch(() => undefined);
+      if (issued === 0) unlinkSync(opts.out!);
+    }
+    if (issued > 0) process.stderr.write(`drugtrace codes issue: the answer broke off after ${issued} codes (committed on the server; written${opts.out ? ` to ${opts.out}` : ''})\n`);
+    issuanceServerExit(err, 'codes issue');
+  }
+  bar?.stop();
+  if (!toStdout) target.stream.end();
+  await target.done;
+  let after: Product;
+  try {
+    after = (await client.product(opts.product)) as unknown as Product;
+  } catch (err) {
+    issuanceServerExit(err, 'codes issue');
+  }
+  const guess = guessReport(after.rule);
+  const summary = { ok: true, product: after.id, runId: null, issued, issuedTotal: after.rule.issuedCount, format, out: opts.out ?? null, guess };
+  const human = `issued ${issued.toLocaleString('en-US')} codes for product ${after.id} (${after.name})${opts.out ? ` to ${opts.out} (${format})` : ''}; ${after.rule.issuedCount.toLocaleString('en-US')} issued in all; guess probability ${guess.guessProbability.toExponential(2)} (limit under 1.00e-4)`;
+  if (toStdout) {
+    if (!opts.json) process.stderr.write(human + '\n');
+  } else out.result(summary, () => human);
+}

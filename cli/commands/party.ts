@@ -15,6 +15,8 @@ import { registerTraceParty } from '../../trace/parties.ts';
 import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
+import { ApiClientError } from '../../api/client.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 /** One line: `drugtrace-party-key v1 <party> <keyId> <base64 32-byte seed>`. */
 const KEY_FILE_PREFIX = 'drugtrace-party-key v1 ';
@@ -73,7 +75,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function register(program: Command): void {
   const party = program.command('party').description('register and list supply-chain parties');
 
-  party
+  const add = party
     .command('add')
     .description('register a party with its locations and product prefixes, and write its signing key file (mode 0600)')
     .requiredOption('--party <id>', 'party id (letters, digits, . _ : @ / -)')
@@ -85,9 +87,34 @@ export function register(program: Command): void {
     .option('--key <file>', 'where to write the key file (default <db>.keys/<party>.key)')
     .option('--db <file>', 'SQLite database')
     .option('--json', 'print one JSON document')
-    .action((opts: { party: string; role: string; name: string; location: string[]; prefix?: string[]; cnPrefix?: string[]; key?: string; db?: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nWith --server (an admin or regulator token): POST /v1/parties. The key pair is made here and only the\n' +
+        'public key is sent; the secret key stays in the key file on this machine.',
+    );
+  serverOptions(add).action(async (opts: { party: string; role: string; name: string; location: string[]; prefix?: string[]; cnPrefix?: string[]; key?: string; db?: string; json?: boolean } & ServerOptions) => {
       const out = output(opts);
       const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
+      const client = serverClient(opts, 'party add');
+      if (client) {
+        const secretKey = ed25519.generateSecretKey();
+        const publicKey = ed25519.publicKey(secretKey);
+        writePartyKeyFile(keyFile, { party: opts.party, keyId: keyIdFor(sha256, publicKey), secretKey });
+        let result: Awaited<ReturnType<typeof client.registerParty>>;
+        try {
+          result = await client.registerParty({ party: opts.party, role: opts.role, name: opts.name, locations: opts.location, prefixes: opts.prefix ?? [], cnPrefixes: opts.cnPrefix ?? [], publicKey: toBase64(publicKey) });
+        } catch (err) {
+          unlinkSync(keyFile);
+          if (err instanceof ApiClientError && err.status === 400) {
+            throw new CliExit(EXIT.usage, `drugtrace party add: ${err.code} (HTTP 400): ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details, status: err.status } });
+          }
+          serverExit(err, 'party add');
+        }
+        out.result({ ok: true, party: result.party, position: result.position, keyId: result.keyId, keyFile }, () =>
+          [`party ${result.party.party} (${result.party.role}) registered at position ${result.position}`, `key ${result.keyId} written to ${keyFile} (mode 0600)`].join('\n'),
+        );
+        return;
+      }
       const ledger = openLedger(opts.db, 'party add');
       try {
         const secretKey = ed25519.generateSecretKey();

@@ -15,6 +15,8 @@ import {
 } from '../../codes/issuance/index.ts';
 import { openSqlite, type SqliteStore } from '../../schemas/sqlite.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { ApiClientError } from '../../api/client.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 /** Refusals of a well-formed request exit 1 ("no"); malformed requests exit 2 (usage). */
 const REFUSALS = new Set(['ISSUE_SERIAL_SPACE', 'ISSUE_CAPACITY', 'ISSUE_PRODUCT_EXISTS', 'ISSUE_COLLISIONS']);
@@ -28,6 +30,17 @@ export function issuanceExit(err: unknown, command: string): never {
     });
   }
   throw err;
+}
+
+/** A server's issuance refusal exits as the local one would (ISSUE_* codes); anything else as serverExit maps it. */
+export function issuanceServerExit(err: unknown, command: string): never {
+  if (err instanceof ApiClientError && err.code.startsWith('ISSUE_')) {
+    throw new CliExit(REFUSALS.has(err.code) ? EXIT.no : EXIT.usage, `drugtrace ${command}: ${err.code} (HTTP ${err.status}): ${err.message}`, {
+      ok: false,
+      error: { code: err.code, message: err.message, details: err.details, status: err.status },
+    });
+  }
+  serverExit(err, command);
 }
 
 export function withStore<T>(db: string | undefined, fn: (store: SqliteStore) => T): T {
@@ -105,7 +118,7 @@ interface AddOptions {
 export function register(program: Command): void {
   const product = program.command('product').description('product varieties and their coding rules');
 
-  product
+  const add = product
     .command('add')
     .description('register a product variety and its coding rule; prints its ID')
     .requiredOption('--name <name>', 'product name')
@@ -120,37 +133,50 @@ export function register(program: Command): void {
     .option('--planned-volume <n>', 'codes expected over the product life (default 1,000,000)', parseWholeNumber('--planned-volume'))
     .option('--db <file>', 'SQLite database file')
     .option('--json', 'print one JSON document')
-    .action((opts: AddOptions) => {
-      const out = output(opts);
-      if (!opts.gtin && !opts.cnPrefix) {
-        throw new CliExit(EXIT.usage, 'drugtrace product add: give --gtin or --cn-prefix (or both)', {
-          ok: false,
-          error: { code: 'CLI_MISSING_KEY', message: 'give --gtin or --cn-prefix' },
-        });
+    .addHelpText('after', '\nWith --server: POST /v1/products (a manufacturer token for its own GS1 prefixes, or admin).');
+  serverOptions(add).action(async (opts: AddOptions & ServerOptions) => {
+    const out = output(opts);
+    if (!opts.gtin && !opts.cnPrefix) {
+      throw new CliExit(EXIT.usage, 'drugtrace product add: give --gtin or --cn-prefix (or both)', {
+        ok: false,
+        error: { code: 'CLI_MISSING_KEY', message: 'give --gtin or --cn-prefix' },
+      });
+    }
+    const input = {
+      name: opts.name,
+      gtin: opts.gtin,
+      cnResourceCode: opts.cnPrefix,
+      category: opts.category as never,
+      packagingLevel: opts.packaging as never,
+      storageMinC: opts.storage?.min,
+      storageMaxC: opts.storage?.max,
+      rule: {
+        scheme: opts.scheme as never,
+        serialAlphabet: opts.serialAlphabet,
+        serialLength: opts.serialLength,
+        plannedVolume: opts.plannedVolume,
+      },
+    };
+    const client = serverClient(opts, 'product add');
+    let p: Product;
+    if (client) {
+      try {
+        // JSON has no undefined: absent options are left out of the body.
+        p = (await client.registerProduct(JSON.parse(JSON.stringify(input)))) as unknown as Product;
+      } catch (err) {
+        issuanceServerExit(err, 'product add');
       }
-      const p = withStore(opts.db, (store) => {
+    } else {
+      p = withStore(opts.db, (store) => {
         try {
-          return registerProduct(store, {
-            name: opts.name,
-            gtin: opts.gtin,
-            cnResourceCode: opts.cnPrefix,
-            category: opts.category as never,
-            packagingLevel: opts.packaging as never,
-            storageMinC: opts.storage?.min,
-            storageMaxC: opts.storage?.max,
-            rule: {
-              scheme: opts.scheme as never,
-              serialAlphabet: opts.serialAlphabet,
-              serialLength: opts.serialLength,
-              plannedVolume: opts.plannedVolume,
-            },
-          });
+          return registerProduct(store, input);
         } catch (err) {
           issuanceExit(err, 'product add');
         }
       });
-      out.result({ ok: true, product: productJson(p) }, () => describeProduct(p));
-    });
+    }
+    out.result({ ok: true, product: productJson(p) }, () => describeProduct(p));
+  });
 
   product
     .command('list')

@@ -2,11 +2,13 @@
  * More CLI commands against a real listening server (--server, --token): the ledger's checkpoint
  * (its operator signature checked on the caller's machine) and a regulator's re-verification of
  * the whole ledger from the entries the server sends, EPCIS event queries, and unit proof bundles
- * built by the server and verified here before they are written, with the same output and exit
- * codes as the local mode on the same demo database.
+ * built by the server and verified here before they are written, products, code issuance streamed
+ * to a file, and party registration with a key made on the caller's machine, with the same output
+ * and exit codes as the local mode on the same demo database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { gs1CheckDigit } from '../../codes/gs1/linters.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +39,8 @@ beforeAll(async () => {
   base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   tokens.regulator = issueToken(app.drugtrace.db, { party: 'nmpa', role: 'regulator' }).token;
   tokens.dispenser = issueToken(app.drugtrace.db, { party: 'pharmacy-3', role: 'dispenser' }).token;
+  tokens.manufacturer = issueToken(app.drugtrace.db, { party: 'mah-huaxin', role: 'manufacturer' }).token;
+  tokens.otherManufacturer = issueToken(app.drugtrace.db, { party: 'mah-elsewhere', role: 'manufacturer' }).token;
 });
 
 afterAll(async () => {
@@ -209,5 +213,76 @@ describe('proof export --server', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ format: 'drugtrace-proof-bundle/v1' });
     expect(readFileSync(join(dir, 'remote-bundle.json'), 'utf8').length).toBeGreaterThan(0);
+  });
+});
+
+describe('product add and codes issue --server', () => {
+  const gtin = '0952123400009' + String(gs1CheckDigit('0952123400009'));
+  let productId = 0;
+
+  it('product add registers the product on the server and prints what the local list then shows', async () => {
+    const r = await remote(tokens.manufacturer, 'product', 'add', '--name', 'Remote 10 mg x30', '--gtin', gtin, '--category', 'drug', '--json');
+    expect(r.code).toBe(0);
+    const added = JSON.parse(r.stdout);
+    productId = added.product.id;
+    const list = JSON.parse((await runCli(['product', 'list', '--db', db, '--json'])).stdout);
+    expect(list.products.find((p: { id: number }) => p.id === productId)).toEqual(added.product);
+    const again = await remote(tokens.manufacturer, 'product', 'add', '--name', 'Again', '--gtin', gtin, '--category', 'drug', '--json');
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout).error.code).toBe('ISSUE_PRODUCT_EXISTS');
+  });
+
+  it('codes issue streams the codes into --out; each one is issued in the database; the summary is the local one', async () => {
+    const file = join(dir, 'remote-codes.csv');
+    const r = await remote(tokens.manufacturer, 'codes', 'issue', '--product', String(productId), '--count', '2500', '--out', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, product: productId, runId: null, issued: 2500, issuedTotal: 2500, format: 'csv', out: file });
+    const rows = readFileSync(file, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('serial,element_string,digital_link,cn_code');
+    expect(rows.length).toBe(2501);
+    expect(new Set(rows.slice(1)).size).toBe(2500);
+    for (const row of [rows[1], rows[1250], rows[2500]]) {
+      const check = await runCli(['codes', 'check', row.split(',')[1], '--db', db, '--json']);
+      expect([check.code, JSON.parse(check.stdout).verdict]).toEqual([0, 'issued']);
+    }
+  });
+
+  it('a refused issuance leaves no file behind; a stranger\'s product is not found (exit 1)', async () => {
+    const file = join(dir, 'refused-codes.csv');
+    const zero = await remote(tokens.manufacturer, 'codes', 'issue', '--product', String(productId), '--count', '0', '--out', file, '--json');
+    expect(zero.code).toBe(2);
+    expect(existsSync(file)).toBe(false);
+    const stranger = await remote(tokens.otherManufacturer, 'codes', 'issue', '--product', String(productId), '--count', '5', '--out', file, '--json');
+    expect(stranger.code).toBe(1);
+    expect(JSON.parse(stranger.stdout).error.code).toBe('NOT_FOUND');
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('party add --server', () => {
+  const gln = '952149000000' + String(gs1CheckDigit('952149000000'));
+
+  it('registers the party with a key made here: the secret stays in the 0600 key file, the ledger holds the public key', async () => {
+    const keyFile = join(dir, 'pharmacy-9.key');
+    const r = await remote(tokens.regulator, 'party', 'add', '--party', 'pharmacy-9', '--role', 'pharmacy', '--name', 'Pharmacy 9', '--location', gln, '--key', keyFile, '--json');
+    expect(r.code).toBe(0);
+    const added = JSON.parse(r.stdout);
+    expect(added).toMatchObject({ ok: true, keyFile, party: { party: 'pharmacy-9', role: 'pharmacy' } });
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile, 'utf8')).toContain(`pharmacy-9 ${added.keyId} `);
+    const list = JSON.parse((await runCli(['party', 'list', '--db', db, '--json'])).stdout);
+    expect(list.parties.map((p: { party: string }) => p.party)).toContain('pharmacy-9');
+  });
+
+  it('a refused registration removes the key file it made (an existing party: exit 1)', async () => {
+    const keyFile = join(dir, 'pharmacy-1-again.key');
+    const unused = '952149100000' + String(gs1CheckDigit('952149100000'));
+    const r = await remote(tokens.regulator, 'party', 'add', '--party', 'pharmacy-1', '--role', 'pharmacy', '--name', 'Again', '--location', unused, '--key', keyFile, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'LEDGER_PARTY_EXISTS', status: 409 });
+    expect(existsSync(keyFile)).toBe(false);
+    const conflict = await remote(tokens.regulator, 'party', 'add', '--party', 'pharmacy-10', '--role', 'pharmacy', '--name', 'Ten', '--location', gln, '--key', keyFile, '--json');
+    expect([conflict.code, JSON.parse(conflict.stdout).error.code]).toEqual([2, 'TRACE_BAD_REGISTRATION']);
+    expect(existsSync(keyFile)).toBe(false);
   });
 });
