@@ -47,6 +47,7 @@ function pagePath(path: string, page: number): string {
 export function register(program: Command): void {
   program
     .command('label')
+    .addHelpText('after', '\nLocal by nature: labels are drawn on this machine from the codes given (there is no --server).')
     .description('barcode labels: GS1 DataMatrix, GS1-128, Code 128 (CN codes), GS1 QR (Digital Link); PNG, SVG or A4 sheets')
     .argument('<code...>', 'bracketed GS1 element string, Digital Link URI or CN code; "-" reads codes from stdin, one a line')
     .addOption(new Option('--format <format>', 'png, svg, or sheet (A4, 24 labels a page)').choices(['png', 'svg', 'sheet']).makeOptionMandatory())

@@ -86,6 +86,7 @@ function isCodeError(err: unknown): err is CodeError {
 export function register(program: Command): void {
   program
     .command('parse')
+    .addHelpText('after', '\nLocal by nature: parsing needs no ledger and no server (there is no --server).')
     .description('parse and validate a code: GS1 element string (bracketed, raw, scanner data) or Digital Link')
     .argument('<string>', 'the code; "-" reads it from stdin; write GS (FNC1) as \\x1d, <GS> or {GS}')
     .option('--json', 'print one JSON document')

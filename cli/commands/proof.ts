@@ -113,6 +113,7 @@ export function register(program: Command): void {
   const proof = program.command('proof').description('offline proof bundles: verify (and export, from a ledger)');
   proof
     .command('verify')
+    .addHelpText('after', '\nLocal by nature: a bundle is checked with no server and no database (there is no --server); get one\nfrom a server with proof export CODE --server.')
     .description('check a proof bundle with no server and no database')
     .argument('<file>', 'proof bundle (JSON, drugtrace-proof-bundle/v1)')
     .option('--operator-key <vkey>', "trusted operator verifier key (repeatable); default: the bundle's own, reported as unpinned", collect)

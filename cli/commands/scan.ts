@@ -25,6 +25,7 @@ function humanSymbol(s: ScannedSymbol): string {
 export function register(program: Command): void {
   program
     .command('scan')
+    .addHelpText('after', '\nLocal by nature: images are decoded on this machine, with no ledger and no server (there is no --server).')
     .description('decode every barcode in PNG/JPEG images and validate each')
     .argument('<image...>', 'PNG or JPEG files')
     .option('--fast', 'one pass over each image as given (clean, upright images); default also tries rotated and downscaled passes')
