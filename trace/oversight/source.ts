@@ -38,6 +38,20 @@ interface StoredEventRow {
  * table capture used (trace/rules.ts actionFor); null for quantity rows.
  */
 export function lifecycleActionOf(r: StoredEventRow): string | null {
+  const key = `${r.eventType}|${r.epcisAction}|${r.bizStep}|${r.disposition}|${r.role}`;
+  let action = actionMemo.get(key);
+  if (action === undefined) {
+    action = actionOfRow(r);
+    if (actionMemo.size > 10_000) actionMemo.clear();
+    actionMemo.set(key, action);
+  }
+  return action;
+}
+
+/** The action depends only on these five columns: remembered per combination (a few dozen in practice). */
+const actionMemo = new Map<string, string | null>();
+
+function actionOfRow(r: StoredEventRow): string | null {
   if (r.role === 'quantity') return null;
   if (r.role === 'input') return 'consume';
   if (r.role === 'output') return 'commission';

@@ -103,10 +103,16 @@ export function isDuplicate(records: readonly SaleRecord[], presented: readonly 
 }
 
 /** The sale records of a code from the ledger and the refused attempts. */
-export function saleRecords(db: Database.Database, code: string): SaleRecord[] {
+export function saleRecords(db: Database.Database, code: string, references = new Map<string, string | null>()): SaleRecord[] {
   const out: SaleRecord[] = [];
+  // One dispensing event may name a thousand codes: read and parse its JSON once per scan.
+  const referenceOf = (position: number, item: number): string | null => {
+    const key = `${position}:${item}`;
+    if (!references.has(key)) references.set(key, saleReference(eventJson(db, position, item)));
+    return references.get(key)!;
+  };
   for (const e of codeEvents(db, code)) {
-    if (e.action === 'dispense') out.push({ kind: 'dispense', sale: saleReference(eventJson(db, e.position, e.item)), party: e.party, at: e.eventTime, position: e.position, item: e.item });
+    if (e.action === 'dispense') out.push({ kind: 'dispense', sale: referenceOf(e.position, e.item), party: e.party, at: e.eventTime, position: e.position, item: e.item });
     else if (e.action === 'undo_dispense') out.push({ kind: 'undo', sale: null, party: e.party, at: e.eventTime, position: e.position, item: e.item });
   }
   for (const o of observationsOf(db, code)) {
@@ -175,8 +181,9 @@ export const duplicateCode: Detector = {
 
   scan(db, _parameters, scope): Finding[] {
     const out: Finding[] = [];
+    const references = new Map<string, string | null>();
     for (const code of scopeCodes(db, scope)) {
-      const records = saleRecords(db, code);
+      const records = saleRecords(db, code, references);
       const verifies = observationsOf(db, code).filter((o) => o.kind === 'public_verify' && typeof o.data.sale === 'string');
       const { fire, sales, foreign } = isDuplicate(records, verifies.map((o) => o.data.sale as string));
       if (!fire) continue;
