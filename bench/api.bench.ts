@@ -72,15 +72,23 @@ try {
   await autocannon({ url: helloUrl, connections, duration: 1 });
   await autocannon({ url: apiUrl, connections, duration: 1, headers: { authorization: `Bearer ${token}` }, requests: [{ path: codes[0] }] });
 
+  // CPU time of this process (server and load generator) per request: on a machine shared with
+  // other work, wall-clock throughput swings with the load; CPU per request much less so.
+  const measured = async (run: () => Promise<AutocannonResult>) => {
+    const before = process.cpuUsage();
+    const result = await run();
+    const cpu = process.cpuUsage(before);
+    return { result, cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests.total) };
+  };
   for (let round = 1; round <= rounds; round++) {
-    const h = await helloRun();
-    const v = await verifyRun();
+    const { result: h, cpuPerRequest: hCpu } = await measured(helloRun);
+    const { result: v, cpuPerRequest: vCpu } = await measured(verifyRun);
     if (v.non2xx > 0 || v.errors > 0) throw new Error(`verify run had ${v.non2xx} non-2xx answers and ${v.errors} errors`);
     console.log(
       [
-        `round ${round}: hello-world ${h.requests.average.toFixed(0)} req/s (p99 ${h.latency.p99} ms)`,
-        `verify ${v.requests.average.toFixed(0)} req/s (p50 ${v.latency.p50} ms, p99 ${v.latency.p99} ms)`,
-        `ratio ${(v.requests.average / h.requests.average).toFixed(2)}`,
+        `round ${round}: hello-world ${h.requests.average.toFixed(0)} req/s (p99 ${h.latency.p99} ms, ${hCpu.toFixed(0)} µs CPU/req)`,
+        `verify ${v.requests.average.toFixed(0)} req/s (p50 ${v.latency.p50} ms, p99 ${v.latency.p99} ms, ${vCpu.toFixed(0)} µs CPU/req)`,
+        `ratio ${(v.requests.average / h.requests.average).toFixed(2)} (CPU ${(hCpu / vCpu).toFixed(2)})`,
       ].join('; '),
     );
   }
