@@ -3,11 +3,11 @@
  * filed in the ledger, filing one (a signed detector_filing entry with its validation), and
  * reproducing a validation from its seed (docs/oversight.md).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { JsonObject } from '../../ledger/entry.ts';
-import { DEFAULT_CASES, DEFAULT_SEED, currentFiling, detectorById, fileDetector, listFilings, validateDetector, type Validation } from '../../trace/oversight/index.ts';
+import { DEFAULT_CASES, DEFAULT_SEED, currentFiling, detectorById, fileDetector, listFilings, syntheticSet, validateDetector, type Validation } from '../../trace/oversight/index.ts';
 import { CliExit, EXIT, output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 import { integerOption, oversightExit, usage } from './oversight-common.ts';
@@ -99,9 +99,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed (default: the filed one, else the default)')
     .option('--cases <n>', 'cases (default: the filed number, else the default)')
     .option('--parameters <json>', 'parameters as a JSON object, or @file (default: the filed ones, else the defaults)')
+    .option('--write-set <file>', 'also write the labelled synthetic set as NDJSON (one case a line: input, truth, scenario)')
     .option('--db <file>', 'SQLite database file')
     .option('--json', 'print one JSON document')
-    .action((id: string, opts: { seed?: string; cases?: string; parameters?: string; db?: string; json?: boolean }) => {
+    .action((id: string, opts: { seed?: string; cases?: string; parameters?: string; writeSet?: string; db?: string; json?: boolean }) => {
       const command = 'detectors validate';
       const out = output(opts);
       const ledger = openLedger(opts.db, command);
@@ -123,6 +124,7 @@ export function register(program: Command): void {
         } catch (err) {
           oversightExit(err, command);
         }
+        if (opts.writeSet) writeFileSync(resolve(opts.writeSet), syntheticSet(detector, seed, cases).map((c) => JSON.stringify(c)).join('\n') + '\n');
         const comparable = filing !== undefined && seed === filing.validation.seed && cases === filing.validation.cases && JSON.stringify(parameters) === JSON.stringify(filing.parameters);
         const reproduces = comparable ? JSON.stringify(validation) === JSON.stringify(filing!.validation) : null;
         out.result({ ok: reproduces !== false, detector: detector.id, version: detector.version, parameters, validation, filing: filing?.position ?? null, reproduces }, () =>
