@@ -13,6 +13,7 @@ import type { ProofBundle } from '../ledger/bundle.ts';
 import type { EpcisQueryParams } from '../trace/queries/epcis-query.ts';
 import type { CodeRecord, ProductInput } from '../codes/issuance/index.ts';
 import type { PartyInput } from '../trace/parties.ts';
+import type { CampaignSubmission, StartedCampaign } from '../trace/oversight/campaigns.ts';
 
 export interface ClientOptions {
   /** The server, e.g. http://127.0.0.1:3000 (a trailing slash is ignored). */
@@ -308,6 +309,11 @@ export class DrugTraceClient {
 
   publicVerdict(code: string): Promise<PublicVerdict> {
     return this.json('GET', `/v1/verify/public/${encodeURIComponent(code)}`);
+  }
+
+  /** Starts a recall campaign (POST /v1/recalls): a submission signed with trace/oversight/campaigns.ts signCampaign. */
+  startRecall(submission: CampaignSubmission): Promise<StartedCampaign & { campaign: Record<string, unknown> }> {
+    return this.json('POST', '/v1/recalls', { body: submission });
   }
 
   recallReport(q: RecallReportQuery): Promise<RecallReport> {
