@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { openPostgres, type PgOpenOptions, type PgStore } from '../../schemas/pg/postgres.ts';
 import type { KeyChange, KeyRecord, KeyStatus } from '../keys.ts';
-import type { CheckpointRecord, EntryRow, ItemRow, LedgerReader, LedgerStore, LedgerWriter, MetaRow, NodeRow } from './store.ts';
+import { completedRanges, type CheckpointRecord, type EntryRow, type ItemRow, type LedgerReader, type LedgerStore, type LedgerWriter, type MetaRow, type NodeRow } from './store.ts';
 
 /** The advisory lock key that sequences appends and checkpoints (ASCII "dtledger"). */
 export const SEQUENCER_LOCK = '7238529683823224178';
@@ -58,20 +58,6 @@ function keyRow(r: Record<string, unknown>): KeyRecord {
 }
 
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-/**
- * For each level, the node indexes completed by entries [from, to): node (l, i) is completed by
- * entry (i + 1)·2^l − 1.
- */
-export function completedRanges(from: number, to: number): Array<{ level: number; lo: number; hi: number }> {
-  const out: Array<{ level: number; lo: number; hi: number }> = [];
-  for (let level = 0, span = 1; span <= to; level++, span *= 2) {
-    const lo = Math.ceil((from + 1) / span) - 1;
-    const hi = Math.floor(to / span) - 1;
-    if (hi >= lo) out.push({ level, lo, hi });
-  }
-  return out;
-}
 
 class PgReader implements LedgerReader {
   constructor(protected readonly db: Queryable) {}

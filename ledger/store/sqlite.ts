@@ -6,8 +6,7 @@
  */
 import type { SqliteStore } from '../../schemas/sqlite.ts';
 import type { KeyChange, KeyRecord, KeyStatus } from '../keys.ts';
-import { completedRanges } from './postgres.ts';
-import type { CheckpointRecord, EntryRow, ItemRow, LedgerStore, LedgerWriter, MetaRow, NodeRow } from './store.ts';
+import { completedRanges, type CheckpointRecord, type EntryRow, type ItemRow, type LedgerStore, type LedgerWriter, type MetaRow, type NodeRow } from './store.ts';
 
 type Row = Record<string, unknown>;
 

@@ -114,3 +114,17 @@ export interface LedgerStore extends LedgerReader {
   exclusive<T>(fn: (w: LedgerWriter) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * For each level, the node indexes completed by entries [from, to): node (l, i) is completed by
+ * entry (i + 1)·2^l − 1.
+ */
+export function completedRanges(from: number, to: number): Array<{ level: number; lo: number; hi: number }> {
+  const out: Array<{ level: number; lo: number; hi: number }> = [];
+  for (let level = 0, span = 1; span <= to; level++, span *= 2) {
+    const lo = Math.ceil((from + 1) / span) - 1;
+    const hi = Math.floor(to / span) - 1;
+    if (hi >= lo) out.push({ level, lo, hi });
+  }
+  return out;
+}
