@@ -91,6 +91,35 @@ export function codeEvents(db: Database.Database, code: string): CodeEvent[] {
   );
 }
 
+/** The standing events of many codes at once (one query per 500 codes), by code, each in ledger order. */
+export function codeEventsMany(db: Database.Database, codes: readonly string[]): Map<string, CodeEvent[]> {
+  const out = new Map<string, CodeEvent[]>(codes.map((c) => [c, []]));
+  for (let i = 0; i < codes.length; i += 500) {
+    const rows = withAction(
+      stmt(
+        db,
+        `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
+          WHERE u.code IN (SELECT value FROM json_each(?)) AND e.erroneous_at IS NULL ORDER BY u.code, u.position, u.item`,
+      ).all(JSON.stringify(codes.slice(i, i + 500))) as never[],
+    );
+    for (const r of rows) out.get(r.code)?.push(r);
+  }
+  return out;
+}
+
+/** Every observation of many codes, by code. */
+export function observationsOfMany(db: Database.Database, codes: readonly string[]): Map<string, Observation[]> {
+  const out = new Map<string, Observation[]>(codes.map((c) => [c, []]));
+  for (let i = 0; i < codes.length; i += 500) {
+    const rows = stmt(db, 'SELECT * FROM oversight_observations WHERE code IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(codes.slice(i, i + 500))) as never[];
+    for (const r of rows) {
+      const o = observationFrom(r);
+      out.get(o.code)?.push(o);
+    }
+  }
+  return out;
+}
+
 /** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
 export function entryCodes(db: Database.Database, position: number, actions?: readonly string[]): CodeEvent[] {
   const rows = withAction(

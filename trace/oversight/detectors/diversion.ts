@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
-import { badParameter, codeEvents, entryCodes, mergeParameters, observationsIn, rangeCodes, stmt } from '../source.ts';
+import { badParameter, codeEventsMany, entryCodes, mergeParameters, observationsIn, rangeCodes, stmt, type CodeEvent } from '../source.ts';
 import type { Detector, Finding, LabelledCase, Scope } from '../types.ts';
 
 export const DIVERSION = 'diversion';
@@ -57,14 +57,19 @@ function exemptParties(db: Database.Database, roles: readonly string[]): Set<str
   return new Set(stmt(db, 'SELECT party FROM trace_parties WHERE role IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(roles)) as string[]);
 }
 
-function stepsOf(db: Database.Database, code: string): CustodyStep[] {
+function stepsOf(db: Database.Database, events: readonly CodeEvent[], shipments: Map<string, string | null>): CustodyStep[] {
   const ships = stmt(db, 'SELECT to_party FROM trace_shipments WHERE position = ? AND item = ?').pluck();
+  const destination = (position: number, item: number): string | null => {
+    const key = `${position}:${item}`;
+    if (!shipments.has(key)) shipments.set(key, (ships.get(position, item) as string | null | undefined) ?? null);
+    return shipments.get(key)!;
+  };
   const out: CustodyStep[] = [];
-  for (const e of codeEvents(db, code)) {
+  for (const e of events) {
     if (e.action === null || e.role === 'quantity') continue;
     // An AggregationEvent names the container as parent; only its children move.
     const action = e.role === 'parent' ? 'observe' : e.action;
-    out.push({ action, party: e.party, to: action === 'ship' ? ((ships.get(e.position, e.item) as string | null | undefined) ?? null) : undefined, position: e.position, item: e.item, at: e.eventTime });
+    out.push({ action, party: e.party, to: action === 'ship' ? destination(e.position, e.item) : undefined, position: e.position, item: e.item, at: e.eventTime });
   }
   return out;
 }
@@ -130,8 +135,11 @@ export const diversion: Detector = {
   scan(db, parameters, scope): Finding[] {
     const exempt = exemptParties(db, parameters.exemptRoles as string[]);
     const byEvent = new Map<string, Finding>();
-    for (const code of scopeCodes(db, scope)) {
-      const steps = stepsOf(db, code);
+    const codes = scopeCodes(db, scope);
+    const events = codeEventsMany(db, codes);
+    const shipments = new Map<string, string | null>();
+    for (const code of codes) {
+      const steps = stepsOf(db, events.get(code)!, shipments);
       const hit = firstDiversion(steps, exempt);
       if (!hit) continue;
       const s = steps[hit.index]!;

@@ -13,7 +13,7 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
-import { codeEvents, entryCodes, eventJson, mergeParameters, observationsIn, observationsOf, rangeCodes } from '../source.ts';
+import { codeEvents, codeEventsMany, entryCodes, eventJson, mergeParameters, observationsIn, observationsOf, observationsOfMany, rangeCodes, type CodeEvent, type Observation } from '../source.ts';
 import type { Detector, Finding, LabelledCase, Scope } from '../types.ts';
 
 export const DUPLICATE_CODE = 'duplicate-code';
@@ -103,7 +103,12 @@ export function isDuplicate(records: readonly SaleRecord[], presented: readonly 
 }
 
 /** The sale records of a code from the ledger and the refused attempts. */
-export function saleRecords(db: Database.Database, code: string, references = new Map<string, string | null>()): SaleRecord[] {
+export function saleRecords(
+  db: Database.Database,
+  code: string,
+  references = new Map<string, string | null>(),
+  preloaded?: { events: CodeEvent[]; observations: Observation[] },
+): SaleRecord[] {
   const out: SaleRecord[] = [];
   // One dispensing event may name a thousand codes: read and parse its JSON once per scan.
   const referenceOf = (position: number, item: number): string | null => {
@@ -111,11 +116,11 @@ export function saleRecords(db: Database.Database, code: string, references = ne
     if (!references.has(key)) references.set(key, saleReference(eventJson(db, position, item)));
     return references.get(key)!;
   };
-  for (const e of codeEvents(db, code)) {
+  for (const e of preloaded?.events ?? codeEvents(db, code)) {
     if (e.action === 'dispense') out.push({ kind: 'dispense', sale: referenceOf(e.position, e.item), party: e.party, at: e.eventTime, position: e.position, item: e.item });
     else if (e.action === 'undo_dispense') out.push({ kind: 'undo', sale: null, party: e.party, at: e.eventTime, position: e.position, item: e.item });
   }
-  for (const o of observationsOf(db, code)) {
+  for (const o of preloaded?.observations ?? observationsOf(db, code)) {
     if (o.kind === 'refused_event' && o.data.action === 'dispense' && o.data.error === 'TRACE_ALREADY_DISPENSED') {
       out.push({ kind: 'attempt', sale: (o.data.sale as string | null) ?? null, party: o.party ?? '', at: o.at, observation: o.id });
     }
@@ -182,9 +187,12 @@ export const duplicateCode: Detector = {
   scan(db, _parameters, scope): Finding[] {
     const out: Finding[] = [];
     const references = new Map<string, string | null>();
-    for (const code of scopeCodes(db, scope)) {
-      const records = saleRecords(db, code, references);
-      const verifies = observationsOf(db, code).filter((o) => o.kind === 'public_verify' && typeof o.data.sale === 'string');
+    const codes = scopeCodes(db, scope);
+    const events = codeEventsMany(db, codes);
+    const observed = observationsOfMany(db, codes);
+    for (const code of codes) {
+      const records = saleRecords(db, code, references, { events: events.get(code)!, observations: observed.get(code)! });
+      const verifies = observed.get(code)!.filter((o) => o.kind === 'public_verify' && typeof o.data.sale === 'string');
       const { fire, sales, foreign } = isDuplicate(records, verifies.map((o) => o.data.sale as string));
       if (!fire) continue;
       const positions = records.filter((r) => r.position !== undefined).map((r) => ({ position: r.position!, item: r.item! }));
