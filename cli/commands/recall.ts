@@ -12,6 +12,8 @@ import { TraceError } from '../../trace/rules.ts';
 import { CliExit, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
+import { signCampaign } from '../../trace/oversight/campaigns.ts';
+import { RECALL_CLASSES } from '../../trace/oversight/campaign-payload.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 import { registerCampaignCommands } from './recall-campaigns.ts';
@@ -73,7 +75,7 @@ export function recallText(r: RecallReport): string {
 
 /** `recall record`: a lot recall (or withdrawal) signed with the party's key file. */
 function registerRecord(recall: Command): void {
-  recall
+  const record = recall
     .command('record')
     .description("recall (or withdraw) a lot, signed with the product owner's or a regulator's key")
     .requiredOption('--gtin <gtin>', 'GTIN (or CN product resource code) of the product')
@@ -83,8 +85,14 @@ function registerRecord(recall: Command): void {
     .option('--withdrawal', 'withdraw the product lot from the market instead of recalling it')
     .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
     .option('--db <file>', 'SQLite database file')
+    .option('--class <class>', 'with --server: the recall class, I, II or III (the server records a recall campaign)')
     .option('--json', 'print one JSON document')
-    .action((opts: { gtin: string; lot: string; reason: string; party: string; withdrawal?: boolean; key?: string; db?: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      "\nWith --server (the party's own manufacturer or regulator token): signed here with the key file and sent as\n" +
+        'a one-lot recall campaign (POST /v1/recalls; --class required); the holders are notified by the server.',
+    );
+  serverOptions(record).action(async (opts: { gtin: string; lot: string; reason: string; party: string; withdrawal?: boolean; key?: string; db?: string; json?: boolean; class?: string } & ServerOptions) => {
       const out = output(opts);
       let product: string;
       try {
@@ -99,6 +107,25 @@ function registerRecord(recall: Command): void {
           ok: false,
           error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` },
         });
+      }
+      const client = serverClient(opts, 'recall record');
+      if (client) {
+        if (!opts.class || !(RECALL_CLASSES as readonly string[]).includes(opts.class)) {
+          throw new CliExit(EXIT.usage, `drugtrace recall record: --server needs --class ${RECALL_CLASSES.join('|')}`, {
+            ok: false,
+            error: { code: 'CLI_BAD_OPTION', message: `--server needs --class ${RECALL_CLASSES.join('|')}`, details: { option: '--class', value: opts.class ?? null } },
+          });
+        }
+        const submission = signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots: [{ gtin: product, lot: opts.lot }] }, key);
+        let started: Awaited<ReturnType<typeof client.startRecall>>;
+        try {
+          started = await client.startRecall(submission);
+        } catch (err) {
+          serverExit(err, 'recall record');
+        }
+        const what = opts.withdrawal ? 'withdrawn' : 'recalled';
+        out.result({ ok: true, product, lot: opts.lot, position: started.id, units: started.changed, duplicate: started.duplicate }, () => `lot ${opts.lot} of ${product} ${what} at ledger position ${started.id}: ${started.changed} unit(s) marked${started.duplicate ? ' (already recorded)' : ''}; ${started.notified.length} holder(s) notified`);
+        return;
       }
       const ledger = openLedger(opts.db, 'recall record');
       try {

@@ -4,7 +4,8 @@
  * the whole ledger from the entries the server sends, EPCIS event queries, and unit proof bundles
  * built by the server and verified here before they are written, products, code issuance streamed
  * to a file, and party registration with a key made on the caller's machine, with the same output
- * and exit codes as the local mode on the same demo database.
+ * and exit codes as the local mode on the same demo database; a lot recall signed here and
+ * recorded by the server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { sha256 } from '../../ledger/crypto-node.ts';
 import { formatVerifierKey, SIGNATURE_TYPE_ED25519 } from '../../ledger/note.ts';
 import { runDemo, type DemoResult } from '../../trace/demo.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { writePartyKeyFile } from '../../cli/commands/party.ts';
 
 let dir: string;
 let db: string;
@@ -31,7 +33,7 @@ const tokens: Record<string, string> = {};
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drugtrace-cli-server-commands-'));
   db = join(dir, 'demo.db');
-  demo = runDemo(db);
+  demo = runDemo(db, { onPartyKey: (k) => writePartyKeyFile(join(dir, `${k.party}.key`), k) });
   const ledger = Ledger.open(db);
   operatorKey = formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey);
   ledger.close();
@@ -284,5 +286,29 @@ describe('party add --server', () => {
     const conflict = await remote(tokens.regulator, 'party', 'add', '--party', 'pharmacy-10', '--role', 'pharmacy', '--name', 'Ten', '--location', gln, '--key', keyFile, '--json');
     expect([conflict.code, JSON.parse(conflict.stdout).error.code]).toEqual([2, 'TRACE_BAD_REGISTRATION']);
     expect(existsSync(keyFile)).toBe(false);
+  });
+});
+
+describe('recall record --server', () => {
+  it('signs a one-lot campaign with the key file and the server records it: the local recall report then shows the lot recalled', async () => {
+    const lot = demo.lots.find((l) => l.lot !== demo.lookAt.recallLot.lot)!;
+    const key = join(dir, 'mah-huaxin.key');
+    const args = ['recall', 'record', '--gtin', lot.gtin, '--lot', lot.lot, '--reason', 'sterility not assured', '--party', 'mah-huaxin', '--key', key];
+    const noClass = await remote(tokens.manufacturer, ...args, '--json');
+    expect([noClass.code, JSON.parse(noClass.stdout).error.code]).toEqual([2, 'CLI_BAD_OPTION']);
+    const r = await remote(tokens.manufacturer, ...args, '--class', 'II', '--json');
+    expect(r.code).toBe(0);
+    const recorded = JSON.parse(r.stdout);
+    expect(recorded).toMatchObject({ ok: true, lot: lot.lot, duplicate: false });
+    expect(recorded.units).toBeGreaterThan(0);
+    const report = JSON.parse((await runCli(['recall', 'report', '--gtin', lot.gtin, '--lot', lot.lot, '--db', db, '--json'])).stdout);
+    expect(report.recalls.map((x: { position: number }) => x.position)).toContain(recorded.position);
+  });
+
+  it("a token of another party than the key's signer is refused (403 AUTH_SIGNER_MISMATCH, exit 2)", async () => {
+    const lot = demo.lots.find((l) => l.lot !== demo.lookAt.recallLot.lot)!;
+    const r = await remote(tokens.otherManufacturer, 'recall', 'record', '--gtin', lot.gtin, '--lot', lot.lot, '--reason', 'x', '--party', 'mah-huaxin', '--key', join(dir, 'mah-huaxin.key'), '--class', 'I', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'AUTH_SIGNER_MISMATCH', status: 403 });
   });
 });
