@@ -213,6 +213,8 @@ outer: for (let r = 0; events < TARGET_EVENTS; r++) {
       diskLimit = true;
       break outer;
     }
+    // Capture is synchronous: let the event loop run between documents, or a signal is never handled.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   units += ROUND_PALLETS * UNITS_PER_CASE * CASES_PER_PALLET;
 }
