@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { openPostgres, type PgOpenOptions, type PgStore } from '../../schemas/pg/postgres.ts';
 import type { KeyChange, KeyRecord, KeyStatus } from '../keys.ts';
+import { CHECKPOINT_COLUMNS, ENTRY_COLUMNS, ITEM_COLUMNS, checkpointRow, entryRow, itemRow, keyRow } from './rows.ts';
 import { completedRanges, type CheckpointRecord, type EntryRow, type ItemRow, type LedgerReader, type LedgerStore, type LedgerWriter, type MetaRow, type NodeRow } from './store.ts';
 
 /** The advisory lock key that sequences appends and checkpoints (ASCII "dtledger"). */
@@ -18,44 +19,6 @@ export const SEQUENCER_LOCK = '7238529683823224178';
 const ITEM_CHUNK = 4096;
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
-
-const ENTRY_COLUMNS = 'position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes';
-const ITEM_COLUMNS = 'entry_position, item_index, item_hash, bytes, path';
-const CHECKPOINT_COLUMNS = 'size, previous_size, root, note, cosignatures';
-
-function entryRow(r: Record<string, unknown>): EntryRow {
-  return {
-    position: r.position as number,
-    kind: r.kind as string,
-    signerParty: r.signer_party as string,
-    signerKeyId: r.signer_key_id as string,
-    bodyHash: r.body_hash as Buffer,
-    prevHash: r.prev_hash as Buffer,
-    entryHash: r.entry_hash as Buffer,
-    leafHash: r.leaf_hash as Buffer,
-    bytes: r.bytes as Buffer,
-  };
-}
-
-function itemRow(r: Record<string, unknown>): ItemRow {
-  return { entryPosition: r.entry_position as number, itemIndex: r.item_index as number, itemHash: r.item_hash as Buffer, bytes: r.bytes as Buffer, path: r.path as Buffer };
-}
-
-function checkpointRow(r: Record<string, unknown>): CheckpointRecord {
-  return { size: r.size as number, previousSize: r.previous_size as number, root: r.root as Buffer, note: r.note as string, cosignatures: r.cosignatures as string };
-}
-
-function keyRow(r: Record<string, unknown>): KeyRecord {
-  return {
-    party: r.party as string,
-    keyId: r.key_id as string,
-    publicKey: r.public_key as Buffer,
-    status: r.status as KeyStatus,
-    registeredAt: r.registered_at as number,
-    rotatedAt: r.rotated_at as number | null,
-    revokedAt: r.revoked_at as number | null,
-  };
-}
 
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 

@@ -8,46 +8,7 @@ import type { SqliteStore } from '../../schemas/sqlite.ts';
 import type { KeyChange, KeyRecord, KeyStatus } from '../keys.ts';
 import { completedRanges, type CheckpointRecord, type EntryRow, type ItemRow, type LedgerStore, type LedgerWriter, type MetaRow, type NodeRow } from './store.ts';
 
-type Row = Record<string, unknown>;
-
-const ENTRY_COLUMNS = 'position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes';
-const ITEM_COLUMNS = 'entry_position, item_index, item_hash, bytes, path';
-const CHECKPOINT_COLUMNS = 'size, previous_size, root, note, cosignatures';
-
-const entryRow = (r: Row): EntryRow => ({
-  position: r.position as number,
-  kind: r.kind as string,
-  signerParty: r.signer_party as string,
-  signerKeyId: r.signer_key_id as string,
-  bodyHash: r.body_hash as Buffer,
-  prevHash: r.prev_hash as Buffer,
-  entryHash: r.entry_hash as Buffer,
-  leafHash: r.leaf_hash as Buffer,
-  bytes: r.bytes as Buffer,
-});
-const itemRow = (r: Row): ItemRow => ({
-  entryPosition: r.entry_position as number,
-  itemIndex: r.item_index as number,
-  itemHash: r.item_hash as Buffer,
-  bytes: r.bytes as Buffer,
-  path: r.path as Buffer,
-});
-const checkpointRow = (r: Row): CheckpointRecord => ({
-  size: r.size as number,
-  previousSize: r.previous_size as number,
-  root: r.root as Buffer,
-  note: r.note as string,
-  cosignatures: r.cosignatures as string,
-});
-const keyRow = (r: Row): KeyRecord => ({
-  party: r.party as string,
-  keyId: r.key_id as string,
-  publicKey: r.public_key as Buffer,
-  status: r.status as KeyStatus,
-  registeredAt: r.registered_at as number,
-  rotatedAt: r.rotated_at as number | null,
-  revokedAt: r.revoked_at as number | null,
-});
+import { CHECKPOINT_COLUMNS, ENTRY_COLUMNS, ITEM_COLUMNS, checkpointRow, entryRow, itemRow, keyRow, type Row } from './rows.ts';
 
 export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
   readonly kind = 'sqlite';

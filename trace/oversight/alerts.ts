@@ -18,20 +18,13 @@ import type { Evidence, Finding, Severity } from './types.ts';
 export type AlertStatus = 'open' | 'confirmed' | 'dismissed';
 export type ReviewDecision = 'confirm' | 'dismiss';
 
-export interface Alert {
+/** A stored finding: which detector version raised it, when, and what a reviewer decided. */
+export interface Alert extends Finding {
   id: number;
   detector: string;
   version: string;
   /** Ledger position of the filing the detector ran under. */
   filing: number;
-  key: string;
-  subject: string;
-  parties: string[];
-  severity: Severity;
-  summary: string;
-  details: JsonObject;
-  evidence: Evidence;
-  observedAt: string;
   createdAt: string;
   status: AlertStatus;
   review: { position: number; decision: ReviewDecision; reviewer: string; party: string; reason: string; at: string } | null;
