@@ -19,7 +19,7 @@ import pg from 'pg';
 import { openSqlite } from '../schemas/sqlite.ts';
 import { ed25519, sha256 } from '../ledger/crypto-node.ts';
 import { signDocument, type SignedDocument } from '../ledger/entry.ts';
-import { toHex, utf8 } from '../ledger/bytes.ts';
+import { benchEvent as event } from './fixtures/ledger-items.ts';
 import { PgLedgerStore } from '../ledger/store/postgres.ts';
 import { SqliteLedgerStore } from '../ledger/store/sqlite.ts';
 import { StoredLedger } from '../ledger/store/service.ts';
@@ -29,26 +29,6 @@ import { createDatabase, startPostgres } from '../test/helpers/postgres.ts';
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-/** An EPCIS-like ObjectEvent of about 550 bytes of JSON (the shape bench/ledger.bench.ts uses). */
-function event(doc: string, i: number): Uint8Array {
-  return utf8(
-    JSON.stringify({
-      type: 'ObjectEvent',
-      eventTime: '2026-11-27T10:00:00.000Z',
-      eventTimeZoneOffset: '+08:00',
-      eventID: `ni:///sha-256;${toHex(sha256(utf8(`${doc}/${i}`)))}?ver=CBV2.0`,
-      epcList: [`https://id.gs1.org/01/06141411073467/21/${doc}X${String(i).padStart(8, '0')}`],
-      action: 'OBSERVE',
-      bizStep: 'shipping',
-      disposition: 'in_transit',
-      readPoint: { id: 'https://id.gs1.org/414/0614141007770' },
-      bizLocation: { id: 'https://id.gs1.org/414/0614141007771' },
-      bizTransactionList: [{ type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:0614141073467:PO-2026-1127' }],
-      sourceList: [{ type: 'owning_party', source: 'https://id.gs1.org/417/0614141000005' }],
-    }),
-  );
 }
 
 interface Signer {

@@ -17,7 +17,7 @@ import { Ledger } from '../ledger/ledger.ts';
 import { verifyLedger } from '../ledger/verify.ts';
 import { ed25519, sha256 } from '../ledger/crypto-node.ts';
 import { signDocument, type SignedDocument } from '../ledger/entry.ts';
-import { utf8 } from '../ledger/bytes.ts';
+import { benchEvent as event } from './fixtures/ledger-items.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,26 +27,6 @@ function arg(name: string, fallback: number): number {
 const DOCS = arg('docs', 50);
 const ITEMS = arg('items', 1000);
 const ROUNDS = arg('rounds', 3);
-
-/** An EPCIS-like ObjectEvent of about 550 bytes of JSON. */
-function event(doc: number, i: number): Uint8Array {
-  return utf8(
-    JSON.stringify({
-      type: 'ObjectEvent',
-      eventTime: '2026-11-27T10:00:00.000Z',
-      eventTimeZoneOffset: '+08:00',
-      eventID: `ni:///sha-256;${sha256(utf8(`${doc}/${i}`)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')}?ver=CBV2.0`,
-      epcList: [`https://id.gs1.org/01/06141411073467/21/${doc}X${String(i).padStart(8, '0')}`],
-      action: 'OBSERVE',
-      bizStep: 'shipping',
-      disposition: 'in_transit',
-      readPoint: { id: 'https://id.gs1.org/414/0614141007770' },
-      bizLocation: { id: 'https://id.gs1.org/414/0614141007771' },
-      bizTransactionList: [{ type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:0614141073467:PO-2026-1127' }],
-      sourceList: [{ type: 'owning_party', source: 'https://id.gs1.org/417/0614141000005' }],
-    }),
-  );
-}
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
