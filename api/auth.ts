@@ -3,7 +3,7 @@
  * Only SHA-256 of the token is stored, so a copy of the database grants nothing.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../schemas/connection.ts';
 import { API_ROLES, type ApiRole } from '../schemas/tables/api.ts';
 import { ApiError } from './errors.ts';
 
@@ -25,10 +25,10 @@ const PARTY_ID = /^[A-Za-z0-9._:@/-]{1,128}$/;
 /** base64url of 32 bytes is 43 characters. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-const lookups = new WeakMap<Database.Database, Database.Statement>();
+const lookups = new WeakMap<SqlConnection, SqlStatement>();
 
 /** The token lookup, prepared once per connection: it runs on every guarded request. */
-function lookupStatement(db: Database.Database): Database.Statement {
+function lookupStatement(db: SqlConnection): SqlStatement {
   let stmt = lookups.get(db);
   if (!stmt) lookups.set(db, (stmt = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?')));
   return stmt;
@@ -39,7 +39,7 @@ function tokenHash(token: string): Buffer {
 }
 
 /** Issues a token for `party` with `role`; the caller shows `token` once. */
-export function issueToken(db: Database.Database, input: { party: string; role: string; label?: string }, now = new Date()): IssuedToken {
+export function issueToken(db: SqlConnection, input: { party: string; role: string; label?: string }, now = new Date()): IssuedToken {
   if (!(API_ROLES as readonly string[]).includes(input.role)) {
     throw new ApiError(400, 'REQUEST_INVALID', `role ${JSON.stringify(input.role)} is not one of ${API_ROLES.join(', ')}`, { path: '/role', allowed: [...API_ROLES] });
   }
@@ -68,16 +68,16 @@ export function issueToken(db: Database.Database, input: { party: string; role: 
  */
 export const TOKEN_CACHE_TTL_MS = 5_000;
 const TOKEN_CACHE_MAX = 10_000;
-const tokenCaches = new WeakMap<Database.Database, Map<string, { principal: Principal; until: number }>>();
+const tokenCaches = new WeakMap<SqlConnection, Map<string, { principal: Principal; until: number }>>();
 
-function tokenCache(db: Database.Database): Map<string, { principal: Principal; until: number }> {
+function tokenCache(db: SqlConnection): Map<string, { principal: Principal; until: number }> {
   let cache = tokenCaches.get(db);
   if (!cache) tokenCaches.set(db, (cache = new Map()));
   return cache;
 }
 
 /** The principal a token stands for, or null when it is malformed, unknown or revoked. */
-export function findToken(db: Database.Database, token: string): Principal | null {
+export function findToken(db: SqlConnection, token: string): Principal | null {
   const cache = tokenCache(db);
   const hit = cache.get(token);
   const now = Date.now();
@@ -98,7 +98,7 @@ export function findToken(db: Database.Database, token: string): Principal | nul
   return principal;
 }
 
-export function revokeToken(db: Database.Database, tokenId: string, now = new Date()): boolean {
+export function revokeToken(db: SqlConnection, tokenId: string, now = new Date()): boolean {
   const cache = tokenCaches.get(db);
   if (cache) for (const [token, entry] of cache) if (entry.principal.tokenId === tokenId) cache.delete(token);
   return db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), tokenId).changes === 1;
@@ -114,11 +114,11 @@ export interface TokenInfo {
 }
 
 /** Every token issued, oldest first: what it is for, never the token or its hash. */
-export function listTokens(db: Database.Database): TokenInfo[] {
+export function listTokens(db: SqlConnection): TokenInfo[] {
   return db.prepare('SELECT id AS tokenId, party, role, label, created_at AS createdAt, revoked_at AS revokedAt FROM api_tokens ORDER BY created_at, id').all() as TokenInfo[];
 }
 
 /** True when an unrevoked admin token exists (serve issues the first one on a fresh database). */
-export function hasAdminToken(db: Database.Database): boolean {
+export function hasAdminToken(db: SqlConnection): boolean {
   return db.prepare("SELECT 1 FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1").get() !== undefined;
 }

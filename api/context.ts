@@ -1,11 +1,11 @@
 /** What every route module is given: the one ledger, its connection, and the auth guard. */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../schemas/connection.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Auth } from './plugins/auth.ts';
 
 export interface ApiContext {
   ledger: Ledger;
-  db: Database.Database;
+  db: SqlConnection;
   auth: Auth;
 }
 

@@ -61,7 +61,7 @@ export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
  * per request), else the client address, also for unknown tokens: inventing tokens gives no fresh
  * bucket.
  */
-function rateKey(db: Ledger['store']['sqlite']) {
+function rateKey(db: Ledger['store']['sql']) {
   return (request: { headers: Record<string, unknown>; ip: string }): string => {
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer (\S+)$/i.exec(header) : null;
@@ -107,14 +107,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.addSchema(ERROR_SCHEMA);
   errorsPlugin(app, { bodyLimit });
-  const metrics = metricsPlugin(app, ledger.store.sqlite);
+  const metrics = metricsPlugin(app, ledger.store.sql);
 
   if (options.rateLimit !== false) {
     await app.register(rateLimit, {
       global: true,
       max: options.rateLimit?.max ?? 1000,
       timeWindow: options.rateLimit?.timeWindowMs ?? 60_000,
-      keyGenerator: rateKey(ledger.store.sqlite),
+      keyGenerator: rateKey(ledger.store.sql),
       errorResponseBuilder: (_request, context) =>
         new ApiError(429, 'RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded`, { max: context.max, retryAfter: context.after }),
     });
@@ -131,8 +131,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Assets come from the package itself: the docs page works offline, with no CDN.
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const auth = authPlugin(app, ledger.store.sqlite, options.auth);
-  const ctx: ApiContext = { ledger, db: ledger.store.sqlite, auth };
+  const auth = authPlugin(app, ledger.store.sql, options.auth);
+  const ctx: ApiContext = { ledger, db: ledger.store.sql, auth };
   app.decorate('drugtrace', ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

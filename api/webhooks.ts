@@ -14,7 +14,7 @@
  * resumed when the server starts again.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../schemas/connection.ts';
 import type { FastifyInstance } from 'fastify';
 import { onNotice, type NoticeType, type OversightNotice } from '../trace/oversight/notify.ts';
 import type { ApiRole } from './auth.ts';
@@ -78,7 +78,7 @@ function publicWebhook(r: WebhookRow): Webhook {
 }
 
 /** The webhooks a notice goes to: its party's, or the regulators' for the regulators' feed. */
-function targetsOf(db: Database.Database, n: OversightNotice): WebhookRow[] {
+function targetsOf(db: SqlConnection, n: OversightNotice): WebhookRow[] {
   const rows =
     n.party !== null
       ? (db.prepare('SELECT * FROM oversight_webhooks WHERE party = ? AND deleted_at IS NULL').all(n.party) as WebhookRow[])
@@ -94,7 +94,7 @@ export interface WebhookDispatcher {
 }
 
 /** Listens to the connection's notices and delivers them to the matching webhooks. */
-export function startWebhookDispatcher(db: Database.Database, options: WebhookOptions = {}): WebhookDispatcher {
+export function startWebhookDispatcher(db: SqlConnection, options: WebhookOptions = {}): WebhookDispatcher {
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const timers = new Set<NodeJS.Timeout>();

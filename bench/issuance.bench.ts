@@ -14,7 +14,8 @@
 import { mkdtempSync, rmSync, createWriteStream, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite, type SqliteStore } from '../schemas/sqlite.ts';
+import { openSqlite } from '../schemas/sqlite.ts';
+import type { Store } from '../schemas/store.ts';
 import { CodeWriter, issueCodes, registerProduct } from '../codes/issuance/index.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -23,14 +24,14 @@ const BATCH = 10_000;
 const ROUNDS = 3;
 const dir = mkdtempSync(join(tmpdir(), 'drugtrace-bench-'));
 
-function gs1Product(store: SqliteStore, gtin = '09506000134352') {
+function gs1Product(store: Store, gtin = '09506000134352') {
   return registerProduct(store, { name: 'bench', gtin, category: 'drug', rule: { plannedVolume: 10_000_000, serialLength: 12 } });
 }
 
 /** A twin of issued_serials (same columns, unique index, batch index and foreign keys). */
-function createTwin(store: SqliteStore): void {
-  const ddl = store.sqlite.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'issued_serials' AND sql IS NOT NULL").pluck().all() as string[];
-  for (const stmt of ddl) store.sqlite.exec(stmt.replace(/issued_serials/g, 'raw_serials'));
+function createTwin(store: Store): void {
+  const ddl = store.sql.prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'issued_serials' AND sql IS NOT NULL").pluck().all() as string[];
+  for (const stmt of ddl) store.sql.exec(stmt.replace(/issued_serials/g, 'raw_serials'));
 }
 
 function round(i: number): { persisted: number; raw: number } {
@@ -47,8 +48,8 @@ function round(i: number): { persisted: number; raw: number } {
     const persisted = performance.now() - t;
 
     createTwin(store);
-    const insert = store.sqlite.prepare('INSERT INTO raw_serials (product_id, serial, batch_id) VALUES (?, ?, ?)');
-    const insertBatch = store.sqlite.transaction((from: number, to: number) => {
+    const insert = store.sql.prepare('INSERT INTO raw_serials (product_id, serial, batch_id) VALUES (?, ?, ?)');
+    const insertBatch = store.sql.transaction((from: number, to: number) => {
       for (let k = from; k < to; k++) insert.run(product.id, serials[k], runId);
     });
     t = performance.now();

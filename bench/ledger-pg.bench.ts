@@ -214,7 +214,7 @@ async function bytes(label: string, store: PgLedgerStore): Promise<void> {
   }
   const sqlite = openSqlite(':memory:');
   await copyLedger(store, new SqliteLedgerStore(sqlite));
-  const dbstat = sqlite.sqlite.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>;
+  const dbstat = sqlite.sql.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>;
   const sqIndexes = (name: string) => dbstat.filter((d) => d.name.startsWith(`sqlite_autoindex_${name}_`) || d.name === `${name}_body_hash`).reduce((s, d) => s + d.bytes, 0);
   const sq = (name: string) => (dbstat.find((d) => d.name === name)?.bytes ?? 0) + sqIndexes(name);
   const itemBytes = (await store.pg.pool.query('SELECT coalesce(avg(length(bytes)), 0)::float8 AS b FROM ledger_items')).rows[0].b as number;

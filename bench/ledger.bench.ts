@@ -40,7 +40,7 @@ interface Rows {
 
 /** Reads back what the ledger wrote per document, to replay the same rows raw. */
 function storedRows(ledger: Ledger, firstPosition: number): Rows {
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const rows: Rows = { entries: [], items: [], nodes: [] };
   const entry = db.prepare('SELECT position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes FROM ledger_entries WHERE position = ?').raw();
   const items = db.prepare('SELECT entry_position, item_index, item_hash, bytes, path FROM ledger_items WHERE entry_position = ? ORDER BY item_index').raw();
@@ -98,11 +98,11 @@ function main(): void {
 
       // Raw: the same rows, single-row prepared inserts, one transaction per document.
       const raw = openSqlite(join(dir, `raw-${round}.db`));
-      const insEntry = raw.sqlite.prepare('INSERT INTO ledger_entries (position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      const insItem = raw.sqlite.prepare('INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES (?, ?, ?, ?, ?)');
-      const insNode = raw.sqlite.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
+      const insEntry = raw.sql.prepare('INSERT INTO ledger_entries (position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const insItem = raw.sql.prepare('INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES (?, ?, ?, ?, ?)');
+      const insNode = raw.sql.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
       const r = rows;
-      const writeDoc = raw.sqlite.transaction((d: number) => {
+      const writeDoc = raw.sql.transaction((d: number) => {
         insEntry.run(r.entries[d]);
         for (const n of r.nodes[d]) insNode.run(n);
         for (const it of r.items[d]) insItem.run(it);
@@ -114,18 +114,18 @@ function main(): void {
 
       // Raw, batched: the same rows through 64-row multi-value inserts (what the ledger itself does).
       const rawB = openSqlite(join(dir, `rawb-${round}.db`));
-      const insEntryB = rawB.sqlite.prepare('INSERT INTO ledger_entries (position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      const insNodeB = rawB.sqlite.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
-      const batchStmts = new Map<number, ReturnType<typeof rawB.sqlite.prepare>>();
+      const insEntryB = rawB.sql.prepare('INSERT INTO ledger_entries (position, kind, signer_party, signer_key_id, body_hash, prev_hash, entry_hash, leaf_hash, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const insNodeB = rawB.sql.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
+      const batchStmts = new Map<number, ReturnType<typeof rawB.sql.prepare>>();
       const batch = (n: number) => {
         let s = batchStmts.get(n);
         if (!s) {
-          s = rawB.sqlite.prepare(`INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
+          s = rawB.sql.prepare(`INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?)').join(', ')}`);
           batchStmts.set(n, s);
         }
         return s;
       };
-      const writeDocB = rawB.sqlite.transaction((d: number) => {
+      const writeDocB = rawB.sql.transaction((d: number) => {
         insEntryB.run(r.entries[d]);
         for (const n of r.nodes[d]) insNodeB.run(n);
         const its = r.items[d];
@@ -149,7 +149,7 @@ function main(): void {
 
     // Verify: the last round's ledger, all of it.
     const l = verifyTarget!;
-    const db = l.store.sqlite;
+    const db = l.store.sql;
     const blobs: Uint8Array[] = [
       ...(db.prepare('SELECT bytes FROM ledger_entries ORDER BY position').pluck().all() as Uint8Array[]),
       ...(db.prepare('SELECT bytes FROM ledger_items ORDER BY entry_position, item_index').pluck().all() as Uint8Array[]),

@@ -6,9 +6,8 @@
  * Usage: npx tsx bench/trace-history.ts [--db data/trace-soak.db] [--samples 5000] [--warm 500] [--seed 1]
  */
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { statSync } from 'node:fs';
-import type { SqliteStore } from '../schemas/sqlite.ts';
+import type { Store } from '../schemas/store.ts';
 import { unitHistory } from '../trace/queries/index.ts';
 
 function arg(name: string, fallback: string): string {
@@ -22,7 +21,7 @@ const WARM = Number(arg('warm', '500'));
 let seed = Number(arg('seed', '1'));
 
 const sqlite = new Database(FILE, { readonly: true, fileMustExist: true });
-const store: SqliteStore = { sqlite, db: drizzle(sqlite), close: () => sqlite.close() };
+const store: Store = { dialect: 'sqlite', location: FILE, sql: sqlite, close: () => sqlite.close() };
 
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const maxRowid = sqlite.prepare('SELECT max(rowid) FROM trace_units').pluck().get() as number;

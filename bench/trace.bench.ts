@@ -26,7 +26,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite } from '../schemas/sqlite.ts';
+import { openSqlite, sqliteConnection } from '../schemas/sqlite.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { ed25519 } from '../ledger/crypto-node.ts';
 import { gs1CheckDigit } from '../codes/gs1/linters.ts';
@@ -200,7 +200,7 @@ function capture(ledger: Ledger, submissions: CaptureSubmission[]): { seconds: n
 }
 
 /** Every row a capture at `position` wrote, table by table, to replay raw. */
-function rowsOf(db: ReturnType<typeof openSqlite>['sqlite'], position: number): Array<[string, unknown[][]]> {
+function rowsOf(db: ReturnType<typeof openSqlite>['sql'], position: number): Array<[string, unknown[][]]> {
   const q = (sql: string) => db.prepare(sql).raw().all(position) as unknown[][];
   return [
     ['ledger_entries', q('SELECT * FROM ledger_entries WHERE position = ?')],
@@ -218,7 +218,7 @@ function rowsOf(db: ReturnType<typeof openSqlite>['sqlite'], position: number): 
 /** The raw baseline: one prepared INSERT OR REPLACE per row, one transaction per document. */
 function rawInserter(file: string) {
   const store = openSqlite(file);
-  const db = store.sqlite;
+  const db = store.sql;
   const statements = new Map<string, ReturnType<typeof db.prepare<unknown[]>>>();
   const stmt = (table: string, width: number) => {
     let s = statements.get(table);
@@ -254,7 +254,7 @@ function ingestInterleaved(ledger: Ledger, submissions: CaptureSubmission[], raw
     out.capture.seconds += seconds(t0);
     out.capture.cpu += cpuSeconds(c0);
     out.events += r.events.length;
-    const tables = rowsOf(ledger.store.sqlite, r.position);
+    const tables = rowsOf(sqliteConnection(ledger.store), r.position);
     c0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
     raw.write(tables);
@@ -343,7 +343,7 @@ function main(): void {
     const bigSubmissions = big.signed();
     const bigCapture = capture(ledger, bigSubmissions);
     console.log(`recall lot: ${lotUnits.length} units, ${bigSubmissions.length} documents, ${bigCapture.events} events captured in ${bigCapture.seconds.toFixed(1)} s`);
-    const db = ledger.store.sqlite;
+    const db = ledger.store.sql;
     const counts = Object.fromEntries(TRACE_TABLES.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]));
     console.log(`database: ${JSON.stringify(counts)}`);
 

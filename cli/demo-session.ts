@@ -6,7 +6,7 @@
  * hashes are stored, so a token can be printed only when it is issued.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../schemas/connection.ts';
 import { issueToken, revokeToken, type ApiRole } from '../api/auth.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { DEMO_ORIGIN, runDemo, type DemoResult } from '../trace/demo.ts';
@@ -84,7 +84,7 @@ const PARTY_ROLES: Record<DemoResult['parties'][number]['role'], ApiRole> = {
 export const DEMO_REGULATOR = 'regulator';
 
 /** Revokes the previous demo start's tokens and issues this start's: admin, regulator, one per party. */
-export function issueDemoTokens(db: Database.Database, demo: DemoResult): DemoToken[] {
+export function issueDemoTokens(db: SqlConnection, demo: DemoResult): DemoToken[] {
   const previous = db.prepare('SELECT id FROM api_tokens WHERE label = ? AND revoked_at IS NULL').pluck().all(DEMO_TOKEN_LABEL) as string[];
   for (const id of previous) revokeToken(db, id);
   const wanted: Array<Omit<DemoToken, 'token'>> = [

@@ -8,10 +8,11 @@
  * key, and `init` refuses to overwrite an existing key file or ledger, so the key cannot be
  * silently replaced. Opening a ledger whose key file does not match the genesis entry fails.
  */
+import type { SqlStatement } from '../schemas/connection.ts';
 import { existsSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hash as nodeHashOnce } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import { openSqlite, type SqliteStore } from '../schemas/sqlite.ts';
+import { openSqlite } from '../schemas/sqlite.ts';
+import type { Store } from '../schemas/store.ts';
 import type { Sha256 } from './hash.ts';
 import { leafHash32, nodeHash32, withShortPath } from './sha256-short.ts';
 import { ed25519 as nodeEd25519, nodeCrypto } from './crypto-node.ts';
@@ -217,13 +218,13 @@ export class Ledger implements KeyView {
   readonly operatorPublicKey: Uint8Array;
   readonly operatorKeyId: string;
   private readonly now: () => Date;
-  private readonly itemStatements = new Map<number, Statement>();
+  private readonly itemStatements = new Map<number, SqlStatement>();
   private readonly q: ReturnType<typeof prepare>;
   /** The tree read straight from ledger_merkle_nodes: O(log n) reads per root or proof. */
   readonly nodes: SubtreeSource;
 
   private constructor(
-    readonly store: SqliteStore,
+    readonly store: Store,
     readonly file: string,
     private operatorSecret: Uint8Array | undefined,
     options: LedgerOptions,
@@ -251,7 +252,7 @@ export class Ledger implements KeyView {
     const keyFile = options.keyFile ?? defaultKeyFile(file);
     let wroteKeyFile = false;
     try {
-      if (store.sqlite.prepare('SELECT 1 FROM ledger_meta').get() || store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get()) {
+      if (store.sql.prepare('SELECT 1 FROM ledger_meta').get() || store.sql.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get()) {
         throw new LedgerError('LEDGER_ALREADY_INITIALIZED', `${file} already holds a ledger`, { file });
       }
       const secret = nodeEd25519.generateSecretKey();
@@ -380,7 +381,7 @@ export class Ledger implements KeyView {
   }
 
   keys(): KeyRecord[] {
-    return (this.store.sqlite.prepare('SELECT * FROM ledger_keys ORDER BY registered_at').all() as KeyRow[]).map(keyFromRow);
+    return (this.store.sql.prepare('SELECT * FROM ledger_keys ORDER BY registered_at').all() as KeyRow[]).map(keyFromRow);
   }
 
   get(position: number): EntryRecord {
@@ -475,7 +476,7 @@ export class Ledger implements KeyView {
    */
   checkpoint(): StoredCheckpoint & { created: boolean } {
     const secret = this.requireSecret();
-    const run = this.store.sqlite.transaction(() => {
+    const run = this.store.sql.transaction(() => {
       const size = this.size();
       const last = this.latestCheckpoint();
       if (last && last.size === size) return { ...last, created: false };
@@ -506,7 +507,7 @@ export class Ledger implements KeyView {
    * witness's key; a newer cosignature by the same witness replaces its older one.
    */
   addCosignature(size: number, witness: { name: string; publicKey: Uint8Array }, line: string): StoredCheckpoint {
-    const run = this.store.sqlite.transaction(() => {
+    const run = this.store.sql.transaction(() => {
       const checkpoint = this.checkpointAt(size);
       const cosignature: StoredCosignature = { name: witness.name, publicKey: toBase64(witness.publicKey), line: line.replace(/\n$/, '') };
       try {
@@ -589,8 +590,8 @@ export class Ledger implements KeyView {
   }
 }
 
-function prepare(store: SqliteStore) {
-  const db = store.sqlite;
+function prepare(store: Store) {
+  const db = store.sql;
   return {
     meta: db.prepare('SELECT origin, operator_key_id, operator_public_key FROM ledger_meta WHERE id = 1'),
     insertMeta: db.prepare('INSERT INTO ledger_meta (id, origin, operator_key_id, operator_public_key) VALUES (1, ?, ?, ?)'),
@@ -623,11 +624,11 @@ function prepare(store: SqliteStore) {
 
 type Queries = ReturnType<typeof prepare>;
 
-function itemInsert(store: SqliteStore, cache: Map<number, Statement>, rows: number): Statement {
+function itemInsert(store: Store, cache: Map<number, SqlStatement>, rows: number): SqlStatement {
   let stmt = cache.get(rows);
   if (!stmt) {
     const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?)').join(', ');
-    stmt = store.sqlite.prepare(`INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES ${values}`);
+    stmt = store.sql.prepare(`INSERT INTO ledger_items (entry_position, item_index, item_hash, bytes, path) VALUES ${values}`);
     cache.set(rows, stmt);
   }
   return stmt;
@@ -768,12 +769,12 @@ export function sequenceDocument(
 }
 
 /** The append path, shared by Ledger.append and Ledger.init (genesis). */
-function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<number, Statement>, doc: SignedDocument, receivedAt: Date, genesis: boolean): Receipt {
+function appendDocument(store: Store, q: Queries, itemStatements: Map<number, SqlStatement>, doc: SignedDocument, receivedAt: Date, genesis: boolean): Receipt {
   // Hash the items and build their tree before taking the write lock.
   const prepared = prepareDocument(doc);
   const { body, bodyHash, signature, message, items, itemHashes, paths } = prepared;
 
-  const write = store.sqlite.transaction((): Receipt => {
+  const write = store.sql.transaction((): Receipt => {
     // A repeat of a stored document (its items checked above) returns the first receipt; checked
     // under the write lock so two writers cannot both store it.
     const existing = q.byBodyHash.get(bodyHash) as { position: number; bytes: Buffer; leaf_hash: Buffer; entry_hash: Buffer } | undefined;
@@ -793,7 +794,7 @@ function appendDocument(store: SqliteStore, q: Queries, itemStatements: Map<numb
   return write.immediate();
 }
 
-function insertItems(store: SqliteStore, cache: Map<number, Statement>, position: number, hashes: Uint8Array[], items: Uint8Array[], paths: Uint8Array[]): void {
+function insertItems(store: Store, cache: Map<number, SqlStatement>, position: number, hashes: Uint8Array[], items: Uint8Array[], paths: Uint8Array[]): void {
   const n = items.length;
   let i = 0;
   const full = itemInsert(store, cache, ITEM_BATCH);

@@ -6,7 +6,7 @@
  * root, signature and cosignatures. Streams the entries in pages (memory bounded by one page plus
  * one document's items) and stops at the first problem, naming the entry and what is wrong.
  */
-import type { SqliteStore } from '../schemas/sqlite.ts';
+import type { Store } from '../schemas/store.ts';
 import { ed25519 as nodeEd25519 } from './crypto-node.ts';
 import { toHex } from './bytes.ts';
 import { completedNodes, leafHash, rootAt, type SubtreeSource } from './merkle.ts';
@@ -85,8 +85,8 @@ export type EntryRow = [number, string, string, string, Uint8Array, Uint8Array, 
 /** [count, "index:hashLength:pathLength:bytesLength,…", every item's hash || path || bytes] */
 export type ItemsRow = [number, string | null, Uint8Array | null];
 
-export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): VerifyReport {
-  const db = store.sqlite;
+export function verifyLedger(store: Store, options: VerifyOptions = {}): VerifyReport {
+  const db = store.sql;
   const pageSize = options.pageSize ?? 512;
   const total = (db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number) ?? 0;
   const page = db
@@ -141,8 +141,8 @@ export function verifyLedger(store: SqliteStore, options: VerifyOptions = {}): V
     if (size > 0) checkMeta(db.prepare('SELECT id, origin, operator_key_id, operator_public_key FROM ledger_meta').all() as MetaRow[], state.origin, state.operatorKey!);
     const nodes: SubtreeSource = { node: (level, index) => storedNode.get(level, index) as Uint8Array };
     checkpoints = checkCheckpoints(
-      store.sqlite.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size').all() as Array<CheckpointRow & { previous_size: number }>,
-      (store.sqlite.prepare('SELECT checkpoint_size FROM ledger_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
+      store.sql.prepare('SELECT size, previous_size, root, note, cosignatures FROM ledger_checkpoints ORDER BY size').all() as Array<CheckpointRow & { previous_size: number }>,
+      (store.sql.prepare('SELECT checkpoint_size FROM ledger_meta WHERE id = 1').pluck().get() as number | undefined) ?? 0,
       size,
       state.origin,
       state.operatorKey,

@@ -1,16 +1,15 @@
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
+import type { Store } from './store.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('./migrations/sqlite', import.meta.url));
 
-export interface SqliteStore {
-  /** The raw connection, for prepared statements on hot paths. */
-  sqlite: Database.Database;
-  /** The same connection through drizzle, for everything else. */
-  db: BetterSQLite3Database;
-  close(): void;
+/** A SQLite store: its connection is better-sqlite3's own (nothing in between). */
+export interface SqliteStore extends Store {
+  readonly dialect: 'sqlite';
+  readonly sql: Database.Database;
 }
 
 /**
@@ -25,7 +24,12 @@ export function openSqlite(file: string): SqliteStore {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = drizzle(sqlite);
-  migrate(db, { migrationsFolder: MIGRATIONS });
-  return { sqlite, db, close: () => sqlite.close() };
+  migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS });
+  return { dialect: 'sqlite', location: file, sql: sqlite, close: () => sqlite.close() };
+}
+
+/** The better-sqlite3 connection of a SQLite store, for what only SQLite has (pragmas, file checkpoints). */
+export function sqliteConnection(store: Store): Database.Database {
+  if (store.dialect !== 'sqlite') throw new TypeError(`a SQLite store is needed here, not ${store.dialect}`);
+  return store.sql as Database.Database;
 }

@@ -4,7 +4,7 @@
  * container reaches everything inside it at that moment (trace/projections.ts expands it). These
  * helpers read that state.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../schemas/connection.ts';
 import { isSscc } from './parties.ts';
 
 /** True for logistic units (SSCC): containers that come into being when first packed. */
@@ -13,7 +13,7 @@ export function isContainerCode(code: string): boolean {
 }
 
 /** Everything inside `container` now, at any depth, outermost first. */
-export function currentContents(db: Database.Database, container: string): string[] {
+export function currentContents(db: SqlConnection, container: string): string[] {
   const children = db.prepare('SELECT code FROM trace_units WHERE parent = ? ORDER BY code').pluck();
   const out: string[] = [];
   const queue = [container];
@@ -40,7 +40,7 @@ export interface ContainerStay {
 }
 
 /** The containers `code` has been in, oldest first (one level: the direct parents). */
-export function containerStays(db: Database.Database, code: string): ContainerStay[] {
+export function containerStays(db: SqlConnection, code: string): ContainerStay[] {
   return db
     .prepare(
       'SELECT parent, child, from_position AS fromPosition, from_item AS fromItem, to_position AS toPosition, to_item AS toItem FROM trace_containers WHERE child = ? ORDER BY from_position, from_item',

@@ -138,7 +138,7 @@ function captureOnce(ledger: Ledger, submission: CaptureSubmission, onPrepared?:
   onPrepared?.(prepared);
   const { body, items, events } = prepared;
   const eventsOut = events.map((e) => ({ index: e.index, hashId: e.hashId }));
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const byBodyHash = db.prepare('SELECT position FROM ledger_entries WHERE body_hash = ?').pluck();
   const signed: SignedDocument = { body, signature: submission.signature, items };
   const run = db.transaction((): CaptureReceipt => {
@@ -185,7 +185,7 @@ export function recordRecall(ledger: Ledger, signed: SignedDocument): { position
   if (!GTIN14.test(recall.product) && !CN_RESOURCE.test(recall.product)) bad(`product ${JSON.stringify(recall.product)} is not a GTIN-14 or CN product resource code`, 'product');
   if (recall.lot === '') bad('lot is empty', 'lot');
   if (recall.reason.trim() === '') bad('reason is empty', 'reason');
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const run = db.transaction(() => {
     const plan = new Plan(db);
     const party = plan.party(signed.body.signer.party);

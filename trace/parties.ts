@@ -126,7 +126,7 @@ export function partyFromPayload(payload: JsonObject): TraceParty {
  */
 export function registerTraceParty(ledger: Ledger, input: PartyInput, publicKey?: Uint8Array): { position: number; party: TraceParty; keyId?: string } {
   const party = validatePartyInput(input);
-  const sqlite = ledger.store.sqlite;
+  const sqlite = ledger.store.sql;
   const taken = sqlite.prepare('SELECT party FROM trace_party_locations WHERE location = ?').pluck();
   const run = sqlite.transaction(() => {
     for (const location of party.locations) {

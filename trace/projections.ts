@@ -6,7 +6,7 @@
  * `rebuildProjections` runs them for every stored entry from position 0, so a rebuild gives the
  * same rows as incremental capture (docs/trace.md).
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../schemas/connection.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { parseEntryBytes, type EntryBody, type JsonObject } from '../ledger/entry.ts';
 import { normaliseEvent, vocabularyTerm, type EpcisEvent } from './epcis/index.ts';
@@ -183,7 +183,7 @@ interface UnitEventRow {
   uom: string | null;
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlConnection) {
   return {
     unit: db.prepare(`${UNIT_SELECT} WHERE code = ?`).raw(),
     // Whole rows: the caller reads each child next (one query instead of one per child).
@@ -241,7 +241,7 @@ function prepareStatements(db: Database.Database) {
 }
 type Statements = ReturnType<typeof prepareStatements>;
 
-const statementCache = new WeakMap<Database.Database, Statements>();
+const statementCache = new WeakMap<SqlConnection, Statements>();
 
 /** trace_units columns in the order of unitValues (the code excluded). */
 const UNIT_COLUMNS = [
@@ -288,7 +288,7 @@ function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
   ];
 }
 
-const partialUpdates = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const partialUpdates = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
 /** From this many codes with the same change, one UPDATE … WHERE code IN (json_each) for them all. */
 const GROUP_UPDATE_MIN = 4;
@@ -298,7 +298,7 @@ const GROUP_UPDATE_MIN = 4;
  * columns, and SQLite rewrites an index entry for every indexed column an UPDATE sets. With
  * `many`, its last parameter is a JSON array of codes instead of one code.
  */
-function partialUpdate(db: Database.Database, mask: number, many = false): Database.Statement {
+function partialUpdate(db: SqlConnection, mask: number, many = false): SqlStatement {
   let byMask = partialUpdates.get(db);
   if (!byMask) partialUpdates.set(db, (byMask = new Map()));
   const key = `${mask}${many ? '*' : ''}`;
@@ -311,7 +311,7 @@ function partialUpdate(db: Database.Database, mask: number, many = false): Datab
   return stmt;
 }
 
-function statementsFor(db: Database.Database): Statements {
+function statementsFor(db: SqlConnection): Statements {
   let s = statementCache.get(db);
   if (!s) {
     s = prepareStatements(db);
@@ -369,7 +369,7 @@ export class Plan {
   private readonly contextCache = new Map<number, unknown>();
 
   constructor(
-    readonly db: Database.Database,
+    readonly db: SqlConnection,
     private readonly s: Statements = statementsFor(db),
   ) {}
 
@@ -1181,7 +1181,7 @@ export function storedCaptureEvents(body: EntryBody, items: readonly Uint8Array[
  * Plans and writes one stored entry into the projections (capture, party registration, recall;
  * other kinds project nothing). Used by rebuild; capture uses the same planners.
  */
-export function applyEntry(db: Database.Database, body: EntryBody, position: number, items: readonly Uint8Array[] = []): void {
+export function applyEntry(db: SqlConnection, body: EntryBody, position: number, items: readonly Uint8Array[] = []): void {
   const plan = new Plan(db);
   switch (body.kind) {
     case 'party_registration':
@@ -1200,13 +1200,13 @@ export function applyEntry(db: Database.Database, body: EntryBody, position: num
 }
 
 /** Empties every projection table. */
-export function clearProjections(db: Database.Database): void {
+export function clearProjections(db: SqlConnection): void {
   for (const table of TRACE_TABLES) db.prepare(`DELETE FROM ${table}`).run();
 }
 
 /** Replays every ledger entry from position 0 into empty projections, in one transaction. */
 export function rebuildProjections(ledger: Ledger): { entries: number } {
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const itemsOf = db.prepare('SELECT bytes FROM ledger_items WHERE entry_position = ? ORDER BY item_index').pluck();
   const size = db.prepare('SELECT COUNT(*) FROM ledger_entries').pluck();
   const entry = db.prepare('SELECT bytes FROM ledger_entries WHERE position = ?').pluck();
@@ -1224,7 +1224,7 @@ export function rebuildProjections(ledger: Ledger): { entries: number } {
 }
 
 /** Every projection row, sorted, per table: for comparing a rebuild with incremental state. */
-export function dumpProjections(db: Database.Database): Record<string, unknown[]> {
+export function dumpProjections(db: SqlConnection): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const table of TRACE_TABLES) {
     const rows = db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];

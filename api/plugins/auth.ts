@@ -4,7 +4,7 @@
  * past a small limit, answered 429 before the token is even looked at.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import { findToken, type ApiRole, type Principal } from '../auth.ts';
 import { ApiError } from '../errors.ts';
 
@@ -26,7 +26,7 @@ export interface Auth {
   require(roles: readonly ApiRole[]): onRequestHookHandler;
 }
 
-export function authPlugin(app: FastifyInstance, db: Database.Database, options: AuthOptions = {}): Auth {
+export function authPlugin(app: FastifyInstance, db: SqlConnection, options: AuthOptions = {}): Auth {
   const limit = options.failureLimit ?? 20;
   const windowMs = options.failureWindowMs ?? 60_000;
   const failures = new Map<string, { count: number; resetAt: number }>();

@@ -4,7 +4,7 @@
  * first answer was lost on the way. The same key with a different request is refused.
  */
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import canonicalize from 'canonicalize';
 import { ApiError } from '../errors.ts';
 
@@ -23,7 +23,7 @@ export const IDEMPOTENCY_KEY_SCHEMA = { type: 'string', minLength: 1, maxLength:
  * database work synchronously on `db` (it joins this transaction as a savepoint).
  */
 export function idempotent<T>(
-  db: Database.Database,
+  db: SqlConnection,
   request: { party: string; key: string | undefined; route: string; body: unknown },
   write: () => { statusCode: number; response: T },
 ): IdempotentResult<T> {

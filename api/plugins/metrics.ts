@@ -13,13 +13,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 
 export interface Metrics {
   registry: Registry;
 }
 
-export function metricsPlugin(app: FastifyInstance, db: Database.Database): Metrics {
+export function metricsPlugin(app: FastifyInstance, db: SqlConnection): Metrics {
   const registry = new Registry();
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'drugtrace_http_requests_total', help: 'HTTP requests answered, by route template and status', labelNames, registers: [registry] });

@@ -58,7 +58,7 @@ export function register(program: Command): void {
       const out = output(opts);
       const ledger = openLedger(opts.db, command);
       try {
-        const list = listAlerts(ledger.store.sqlite, { status: opts.status as AlertStatus | undefined, detector: opts.detector, party: opts.party, limit });
+        const list = listAlerts(ledger.store.sql, { status: opts.status as AlertStatus | undefined, detector: opts.detector, party: opts.party, limit });
         out.result({ ok: true, alerts: list }, () => (list.length === 0 ? 'no alerts' : list.map(line).join('\n')));
       } finally {
         ledger.close();
@@ -75,7 +75,7 @@ export function register(program: Command): void {
       const out = output(opts);
       const ledger = openLedger(opts.db, command);
       try {
-        const alert = getAlert(ledger.store.sqlite, alertId(command, id));
+        const alert = getAlert(ledger.store.sql, alertId(command, id));
         if (!alert) throw new CliExit(EXIT.no, `drugtrace ${command}: no alert ${id}`, { ok: false, error: { code: 'OVERSIGHT_UNKNOWN_ALERT', message: `no alert ${id}` } });
         out.result({ ok: true, alert }, () => describe(alert));
       } finally {
@@ -102,7 +102,7 @@ export function register(program: Command): void {
       if (key.party !== opts.party) throw new CliExit(EXIT.usage, `drugtrace ${command}: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` } });
       const ledger = openLedger(opts.db, command);
       try {
-        const db = ledger.store.sqlite;
+        const db = ledger.store.sql;
         const n = alertId(command, id);
         let reviewed: Alert;
         try {

@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const out = output(opts);
       const ledger = openLedger(opts.db, 'detectors list');
       try {
-        const list = listFilings(ledger.store.sqlite);
+        const list = listFilings(ledger.store.sql);
         out.result({ ok: true, ...list }, () =>
           list.detectors
             .map((d) => {
@@ -114,7 +114,7 @@ export function register(program: Command): void {
         } catch (err) {
           oversightExit(err, command);
         }
-        const filing = currentFiling(ledger.store.sqlite, detector.id, detector.version);
+        const filing = currentFiling(ledger.store.sql, detector.id, detector.version);
         const seed = integerOption(command, '--seed', opts.seed) ?? filing?.validation.seed ?? DEFAULT_SEED;
         const cases = integerOption(command, '--cases', opts.cases) ?? filing?.validation.cases ?? DEFAULT_CASES;
         let parameters: JsonObject;

@@ -213,7 +213,7 @@ export function register(program: Command): void {
     if (!existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
     const store = openSqlite(file);
     try {
-      if (!store.sqlite.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sqlite.prepare('SELECT 1 FROM ledger_meta').get()) {
+      if (!store.sql.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sql.prepare('SELECT 1 FROM ledger_meta').get()) {
         ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`), 'ledger verify');
       }
       const report = verifyLedger(store, { onProgress });

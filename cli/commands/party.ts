@@ -153,7 +153,7 @@ export function register(program: Command): void {
       const out = output(opts);
       const ledger = openLedger(opts.db, 'party list');
       try {
-        const db = ledger.store.sqlite;
+        const db = ledger.store.sql;
         const parties = (db.prepare('SELECT party, role, name, registered_at AS registeredAt FROM trace_parties ORDER BY registered_at').all() as Array<{ party: string; role: string; name: string; registeredAt: number }>).map((p) => ({
           ...p,
           locations: db.prepare('SELECT location FROM trace_party_locations WHERE party = ? ORDER BY location').pluck().all(p.party),

@@ -13,7 +13,8 @@ import {
   registerProduct,
   type Product,
 } from '../../codes/issuance/index.ts';
-import { openSqlite, type SqliteStore } from '../../schemas/sqlite.ts';
+import { openSqlite } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
 import { ApiClientError } from '../../api/client.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
@@ -43,7 +44,7 @@ export function issuanceServerExit(err: unknown, command: string): never {
   serverExit(err, command);
 }
 
-export function withStore<T>(db: string | undefined, fn: (store: SqliteStore) => T): T {
+export function withStore<T>(db: string | undefined, fn: (store: Store) => T): T {
   const store = openSqlite(resolveDbFile(db));
   try {
     return fn(store);
@@ -52,7 +53,7 @@ export function withStore<T>(db: string | undefined, fn: (store: SqliteStore) =>
   }
 }
 
-export async function withStoreAsync<T>(db: string | undefined, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
+export async function withStoreAsync<T>(db: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openSqlite(resolveDbFile(db));
   try {
     return await fn(store);

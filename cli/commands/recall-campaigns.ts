@@ -78,7 +78,7 @@ export function registerCampaignCommands(recall: Command): void {
       try {
         const products = (lot: string): string => {
           if (opts.gtin) return opts.gtin;
-          const rows = ledger.store.sqlite.prepare('SELECT product FROM trace_lots WHERE lot = ?').pluck().all(lot) as string[];
+          const rows = ledger.store.sql.prepare('SELECT product FROM trace_lots WHERE lot = ?').pluck().all(lot) as string[];
           if (rows.length === 1) return rows[0];
           throw new CampaignError(rows.length === 0 ? 'RECALL_UNKNOWN_LOT' : 'RECALL_BAD_CAMPAIGN', rows.length === 0 ? `no unit of lot ${lot} was ever commissioned` : `lot ${lot} exists for ${rows.length} products (${rows.join(', ')}): give --gtin`, {
             lot,

@@ -1,4 +1,4 @@
-import type { SqliteStore } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import { buildCnCode } from '../cn/index.ts';
 import { IssuanceError } from './errors.ts';
 import { getProduct, loadCheckScheme, ruleSpace, type Product } from './products.ts';
@@ -61,7 +61,7 @@ export function assertCanIssue(product: Product, count: number): void {
   }
 }
 
-export function* issueCodes(store: SqliteStore, productId: number, count: number, opts: IssueOptions = {}): Generator<IssuedBatch, void, undefined> {
+export function* issueCodes(store: Store, productId: number, count: number, opts: IssueOptions = {}): Generator<IssuedBatch, void, undefined> {
   const batchSize = opts.batchSize ?? DEFAULT_ISSUE_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new IssuanceError('ISSUE_COUNT', `batch size ${batchSize} must be a whole number of at least 1`, { batchSize });
@@ -73,7 +73,7 @@ export function* issueCodes(store: SqliteStore, productId: number, count: number
   const capacity = space.capacity;
   const checkScheme = rule.scheme === 'cn-20' ? loadCheckScheme(store, rule.checkScheme!) : undefined;
   const random = new RandomSerials(rule.serialAlphabet, rule.serialLength, opts.randomFill);
-  const { sqlite } = store;
+  const sqlite = store.sql;
 
   const runId = Number(
     sqlite
@@ -127,7 +127,7 @@ export function* issueCodes(store: SqliteStore, productId: number, count: number
 }
 
 /** Issues and collects everything: for tests and small counts; use {@link issueCodes} for volume. */
-export function issueAll(store: SqliteStore, productId: number, count: number, opts?: IssueOptions): { serials: string[]; cnCodes?: string[]; last: IssuedBatch } {
+export function issueAll(store: Store, productId: number, count: number, opts?: IssueOptions): { serials: string[]; cnCodes?: string[]; last: IssuedBatch } {
   const serials: string[] = [];
   const cnCodes: string[] = [];
   let last: IssuedBatch | undefined;

@@ -1,4 +1,4 @@
-import type { SqliteStore } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import { CnCodeError, validateCnCode } from '../cn/index.ts';
 import { describeIdentifier, type IdentifierDescription } from '../identifier.ts';
 import { getProduct, loadCheckScheme, type Product } from './products.ts';
@@ -25,15 +25,15 @@ export interface IssuedLookup {
   runId?: number;
 }
 
-function productIdBy(store: SqliteStore, column: 'gtin' | 'cn_resource_code', value: string): number | undefined {
-  return store.sqlite.prepare(`SELECT id FROM products WHERE ${column} = ?`).pluck().get(value) as number | undefined;
+function productIdBy(store: Store, column: 'gtin' | 'cn_resource_code', value: string): number | undefined {
+  return store.sql.prepare(`SELECT id FROM products WHERE ${column} = ?`).pluck().get(value) as number | undefined;
 }
 
-function runOf(store: SqliteStore, productId: number, serial: string): number | undefined {
-  return store.sqlite.prepare('SELECT batch_id FROM issued_serials WHERE product_id = ? AND serial = ?').pluck().get(productId, serial) as number | undefined;
+function runOf(store: Store, productId: number, serial: string): number | undefined {
+  return store.sql.prepare('SELECT batch_id FROM issued_serials WHERE product_id = ? AND serial = ?').pluck().get(productId, serial) as number | undefined;
 }
 
-function checkCn(store: SqliteStore, product: Product, code: string): { ok: true; serial: string } | { ok: false } {
+function checkCn(store: Store, product: Product, code: string): { ok: true; serial: string } | { ok: false } {
   try {
     return { ok: true, serial: validateCnCode(code, loadCheckScheme(store, product.rule.checkScheme!)).serial };
   } catch (err) {
@@ -47,7 +47,7 @@ function checkCn(store: SqliteStore, product: Product, code: string): { ok: true
  * pack (GTIN under a cn-20 rule) is found by its GS1 serial, which is the whole CN code.
  * Malformed input throws its parser's typed error.
  */
-export function lookupIssued(store: SqliteStore, input: string): IssuedLookup {
+export function lookupIssued(store: Store, input: string): IssuedLookup {
   const d = describeIdentifier(input);
   const base = { canonical: d.uri, kind: d.kind };
   let productId: number | undefined;

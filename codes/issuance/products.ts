@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import type { SqliteStore } from '../../schemas/sqlite.ts';
-import {
-  CODING_SCHEMES,
-  PACKAGING_LEVELS,
-  PRODUCT_CATEGORIES,
-  cnCheckKeys,
-  codingRules,
-  products,
-} from '../../schemas/tables/issuance.ts';
+import type { Store } from '../../schemas/store.ts';
+import { CODING_SCHEMES, PACKAGING_LEVELS, PRODUCT_CATEGORIES } from '../../schemas/tables/issuance.ts';
 import { hmacSha256CheckScheme, publicSha256CheckScheme, type CnCheckScheme } from '../cn/index.ts';
 import { gs1CheckDigit } from '../gs1/index.ts';
 import { IssuanceError } from './errors.ts';
@@ -207,7 +199,7 @@ function nowIso(): string {
  * Registers a product variety and its coding rule in one transaction. A rule whose serial space
  * cannot keep planned volume ÷ space under 1/10,000 is refused (ISSUE_SERIAL_SPACE).
  */
-export function registerProduct(store: SqliteStore, input: ProductInput): Product {
+export function registerProduct(store: Store, input: ProductInput): Product {
   const name = input.name?.trim();
   if (!name) invalid('name', 'product name must not be empty');
   if (!(PRODUCT_CATEGORIES as readonly string[]).includes(input.category)) {
@@ -242,8 +234,8 @@ export function registerProduct(store: SqliteStore, input: ProductInput): Produc
   }
 
   const createdAt = nowIso();
-  const id = store.sqlite.transaction(() => {
-    const clash = store.sqlite
+  const id = store.sql.transaction(() => {
+    const clash = store.sql
       .prepare('SELECT id, gtin, cn_resource_code FROM products WHERE gtin = ? OR cn_resource_code = ?')
       .get(gtin, cnResourceCode) as { id: number; gtin: string | null } | undefined;
     if (clash) {
@@ -251,57 +243,50 @@ export function registerProduct(store: SqliteStore, input: ProductInput): Produc
       throw new IssuanceError('ISSUE_PRODUCT_EXISTS', `${which} is already registered as product ${clash.id}`, { productId: clash.id });
     }
     if (rule.checkScheme && rule.checkScheme !== PUBLIC_CN_CHECK_SCHEME) ensureCheckKey(store, rule.checkScheme);
-    const row = store.db
-      .insert(products)
-      .values({
-        name,
-        gtin,
-        cnResourceCode,
-        category: input.category,
-        packagingLevel,
-        storageMinC: input.storageMinC ?? null,
-        storageMaxC: input.storageMaxC ?? null,
-        createdAt,
-      })
-      .returning({ id: products.id })
-      .get();
-    store.db
-      .insert(codingRules)
-      .values({
-        productId: row.id,
-        scheme: rule.scheme,
-        serialAlphabetName: rule.alphabetName,
-        serialAlphabet: rule.alphabet,
-        serialLength: rule.length,
-        plannedVolume: rule.plannedVolume,
-        checkScheme: rule.checkScheme,
-        createdAt,
-      })
-      .run();
+    const row = store.sql
+      .prepare(
+        `INSERT INTO products (name, gtin, cn_resource_code, category, packaging_level, storage_min_c, storage_max_c, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      )
+      .get(name, gtin, cnResourceCode, input.category, packagingLevel, input.storageMinC ?? null, input.storageMaxC ?? null, createdAt) as { id: number };
+    store.sql
+      .prepare(
+        `INSERT INTO coding_rules (product_id, scheme, serial_alphabet_name, serial_alphabet, serial_length, planned_volume, check_scheme, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(row.id, rule.scheme, rule.alphabetName, rule.alphabet, rule.length, rule.plannedVolume, rule.checkScheme ?? null, createdAt);
     return row.id;
   })();
   return getProduct(store, id);
 }
 
 /** Creates the secret of a keyed check scheme the first time a rule names it. */
-function ensureCheckKey(store: SqliteStore, schemeId: string): void {
-  store.sqlite
+function ensureCheckKey(store: Store, schemeId: string): void {
+  store.sql
     .prepare('INSERT OR IGNORE INTO cn_check_keys (scheme_id, key, created_at) VALUES (?, ?, ?)')
     .run(schemeId, randomBytes(32), nowIso());
 }
 
 /** The CN check scheme a rule names, with its key from the database. */
-export function loadCheckScheme(store: SqliteStore, schemeId: string): CnCheckScheme {
+export function loadCheckScheme(store: Store, schemeId: string): CnCheckScheme {
   if (schemeId === PUBLIC_CN_CHECK_SCHEME) return publicSha256CheckScheme(PUBLIC_CN_CHECK_SCHEME);
-  const row = store.db.select().from(cnCheckKeys).where(eq(cnCheckKeys.schemeId, schemeId)).get();
+  const row = store.sql.prepare('SELECT key FROM cn_check_keys WHERE scheme_id = ?').get(schemeId) as { key: Uint8Array } | undefined;
   if (!row) throw new IssuanceError('ISSUE_UNKNOWN_CHECK_SCHEME', `no key is stored for CN check scheme ${JSON.stringify(schemeId)}`, { checkScheme: schemeId });
   return hmacSha256CheckScheme({ id: schemeId, key: new Uint8Array(row.key) });
 }
 
-type ProductRow = typeof products.$inferSelect;
-type RuleRow = typeof codingRules.$inferSelect;
+/** The columns of a product joined with its coding rule, named as `Product` names them. */
+const PRODUCT_SELECT = `SELECT p.id, p.name, p.gtin, p.cn_resource_code AS "cnResourceCode", p.category, p.packaging_level AS "packagingLevel",
+  p.storage_min_c AS "storageMinC", p.storage_max_c AS "storageMaxC", p.created_at AS "createdAt",
+  r.id AS "ruleId", r.scheme, r.serial_alphabet_name AS "serialAlphabetName", r.serial_alphabet AS "serialAlphabet",
+  r.serial_length AS "serialLength", r.planned_volume AS "plannedVolume", r.check_scheme AS "checkScheme", r.issued_count AS "issuedCount"
+  FROM products p JOIN coding_rules r ON r.product_id = p.id`;
 
-function toProduct(p: ProductRow, r: RuleRow): Product {
+interface ProductRow extends Omit<Product, 'rule'>, Omit<Product['rule'], 'id'> {
+  ruleId: number;
+}
+
+function toProduct(p: ProductRow): Product {
   return {
     id: p.id,
     name: p.name,
@@ -313,34 +298,28 @@ function toProduct(p: ProductRow, r: RuleRow): Product {
     storageMaxC: p.storageMaxC,
     createdAt: p.createdAt,
     rule: {
-      id: r.id,
-      scheme: r.scheme,
-      serialAlphabetName: r.serialAlphabetName as SerialAlphabetName,
-      serialAlphabet: r.serialAlphabet,
-      serialLength: r.serialLength,
-      plannedVolume: r.plannedVolume,
-      checkScheme: r.checkScheme,
-      issuedCount: r.issuedCount,
+      id: p.ruleId,
+      scheme: p.scheme,
+      serialAlphabetName: p.serialAlphabetName as SerialAlphabetName,
+      serialAlphabet: p.serialAlphabet,
+      serialLength: p.serialLength,
+      plannedVolume: p.plannedVolume,
+      checkScheme: p.checkScheme,
+      issuedCount: p.issuedCount,
     },
   };
 }
 
-export function getProduct(store: SqliteStore, id: number): Product {
-  const row = store.db.select().from(products).innerJoin(codingRules, eq(codingRules.productId, products.id)).where(eq(products.id, id)).get();
+export function getProduct(store: Store, id: number): Product {
+  const row = store.sql.prepare(`${PRODUCT_SELECT} WHERE p.id = ?`).get(id) as ProductRow | undefined;
   if (!row) {
-    const bare = store.db.select({ id: products.id }).from(products).where(eq(products.id, id)).get();
+    const bare = store.sql.prepare('SELECT id FROM products WHERE id = ?').get(id);
     if (bare) throw new IssuanceError('ISSUE_NO_RULE', `product ${id} has no coding rule`, { productId: id });
     throw new IssuanceError('ISSUE_UNKNOWN_PRODUCT', `no product with id ${id}`, { productId: id });
   }
-  return toProduct(row.products, row.coding_rules);
+  return toProduct(row);
 }
 
-export function listProducts(store: SqliteStore): Product[] {
-  return store.db
-    .select()
-    .from(products)
-    .innerJoin(codingRules, eq(codingRules.productId, products.id))
-    .orderBy(products.id)
-    .all()
-    .map((row) => toProduct(row.products, row.coding_rules));
+export function listProducts(store: Store): Product[] {
+  return (store.sql.prepare(`${PRODUCT_SELECT} ORDER BY p.id`).all() as ProductRow[]).map(toProduct);
 }

@@ -4,7 +4,7 @@
  * it, and the async ledger service and verification run over it as over PostgreSQL. `exclusive`
  * is a `BEGIN IMMEDIATE` transaction, one at a time per store (SQLite allows one writer anyway).
  */
-import type { SqliteStore } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import type { KeyChange, KeyRecord, KeyStatus } from '../keys.ts';
 import { completedRanges, type CheckpointRecord, type EntryRow, type ItemRow, type LedgerStore, type LedgerWriter, type MetaRow, type NodeRow } from './store.ts';
 
@@ -16,18 +16,20 @@ export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
 
   /** `ownsStore`: close the SQLite connection on close(). */
   constructor(
-    readonly store: SqliteStore,
+    readonly store: Store,
     private readonly ownsStore = false,
-  ) {}
+  ) {
+    if (store.dialect !== 'sqlite') throw new TypeError(`SqliteLedgerStore needs a SQLite store, not ${store.dialect}`);
+  }
 
   private all(sql: string, ...params: unknown[]): Row[] {
-    return this.store.sqlite.prepare(sql).all(...params) as Row[];
+    return this.store.sql.prepare(sql).all(...params) as Row[];
   }
   private one(sql: string, ...params: unknown[]): Row | undefined {
-    return this.store.sqlite.prepare(sql).get(...params) as Row | undefined;
+    return this.store.sql.prepare(sql).get(...params) as Row | undefined;
   }
   private run(sql: string, ...params: unknown[]): void {
-    this.store.sqlite.prepare(sql).run(...params);
+    this.store.sql.prepare(sql).run(...params);
   }
 
   async metaRows(): Promise<MetaRow[]> {
@@ -71,11 +73,11 @@ export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
     return r && itemRow(r);
   }
   async nodes(wanted: Array<{ level: number; index: number }>): Promise<Array<Uint8Array | undefined>> {
-    const stmt = this.store.sqlite.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck();
+    const stmt = this.store.sql.prepare('SELECT hash FROM ledger_merkle_nodes WHERE level = ? AND idx = ?').pluck();
     return wanted.map((w) => stmt.get(w.level, w.index) as Buffer | undefined);
   }
   async nodesCompletedBetween(from: number, to: number): Promise<NodeRow[]> {
-    const stmt = this.store.sqlite.prepare('SELECT level, idx, hash FROM ledger_merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ?');
+    const stmt = this.store.sql.prepare('SELECT level, idx, hash FROM ledger_merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ?');
     return completedRanges(from, to).flatMap((r) => (stmt.all(r.level, r.lo, r.hi) as Row[]).map((n) => ({ level: n.level as number, index: n.idx as number, hash: n.hash as Buffer })));
   }
   async firstNodeBeyond(size: number): Promise<{ level: number; index: number } | undefined> {
@@ -115,11 +117,11 @@ export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
     this.run(`INSERT INTO ledger_entries (${ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.position, r.kind, r.signerParty, r.signerKeyId, r.bodyHash, r.prevHash, r.entryHash, r.leafHash, r.bytes);
   }
   async insertItems(rows: ItemRow[]): Promise<void> {
-    const stmt = this.store.sqlite.prepare(`INSERT INTO ledger_items (${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
+    const stmt = this.store.sql.prepare(`INSERT INTO ledger_items (${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?)`);
     for (const r of rows) stmt.run(r.entryPosition, r.itemIndex, r.itemHash, r.bytes, r.path);
   }
   async insertNodes(rows: NodeRow[]): Promise<void> {
-    const stmt = this.store.sqlite.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
+    const stmt = this.store.sql.prepare('INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?, ?, ?)');
     for (const r of rows) stmt.run(r.level, r.index, r.hash);
   }
   async insertParties(rows: Array<{ party: string; registeredAt: number }>): Promise<void> {
@@ -153,13 +155,13 @@ export class SqliteLedgerStore implements LedgerStore, LedgerWriter {
 
   exclusive<T>(fn: (w: LedgerWriter) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      this.store.sqlite.exec('BEGIN IMMEDIATE');
+      this.store.sql.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(this);
-        this.store.sqlite.exec('COMMIT');
+        this.store.sql.exec('COMMIT');
         return result;
       } catch (err) {
-        if (this.store.sqlite.inTransaction) this.store.sqlite.exec('ROLLBACK');
+        if (this.store.sql.inTransaction) this.store.sql.exec('ROLLBACK');
         throw err;
       }
     };

@@ -7,6 +7,7 @@
  * and exit codes as the local mode on the same demo database; a lot recall signed here and
  * recorded by the server.
  */
+import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { gs1CheckDigit } from '../../codes/gs1/linters.ts';
@@ -115,7 +116,7 @@ describe('ledger verify --server', () => {
   it('exits 1 naming the entry when the server serves an item whose bytes were altered in its database', async () => {
     const copy = join(dir, 'tampered.db');
     const source = Ledger.open(db);
-    source.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteConnection(source.store).pragma('wal_checkpoint(TRUNCATE)');
     source.close();
     copyFileSync(db, copy);
     const tampered = await buildServer({ dbFile: copy });

@@ -324,7 +324,7 @@ describe('checkpoints', () => {
     const cp = ledger.checkpoint();
     // A stored checkpoint for a different tree of the same size, validly signed by the operator.
     const otherRoot = sha256(utf8('another history'));
-    ledger.store.sqlite
+    ledger.store.sql
       .prepare('UPDATE ledger_checkpoints SET root = ?, note = ? WHERE size = ?')
       .run(otherRoot, signStoredCheckpoint(ledger.origin, cp.size, otherRoot, ledger.requireSecret()), cp.size);
     ledger.append(batchDocument(acme, 2, 3));
@@ -336,7 +336,7 @@ describe('checkpoints', () => {
     const acme = addParty(ledger, 'acme');
     ledger.append(batchDocument(acme, 1, 3));
     const cp = ledger.checkpoint();
-    ledger.store.sqlite.prepare('DELETE FROM ledger_entries WHERE position = ?').run(cp.size - 1);
+    ledger.store.sql.prepare('DELETE FROM ledger_entries WHERE position = ?').run(cp.size - 1);
     expect(codeOf(() => ledger.checkpoint())).toBe('LEDGER_CHECKPOINT_INCONSISTENT');
   });
 

@@ -4,12 +4,13 @@
  * verifyLedger fail and name the affected entry (or checkpoint). The cases are generated from the
  * schema itself (PRAGMA table_info), so a new column is covered without editing this file.
  */
+import type { SqlConnection } from '../../schemas/connection.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqlite } from '../../schemas/sqlite.ts';
+import { openSqlite, sqliteConnection } from '../../schemas/sqlite.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { verifyLedger, type VerifyFailure } from '../../ledger/verify.ts';
 import { ed25519 } from '../../ledger/crypto-node.ts';
@@ -37,7 +38,7 @@ async function buildTemplate(file: string): Promise<void> {
   ledger.append(batchDocument(acme2, 5, 1));
   await cosignLatestCheckpoint(ledger);
   ledger.append(batchDocument(acme2, 6, 2));
-  ledger.store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  sqliteConnection(ledger.store).pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();
 }
 
@@ -95,7 +96,7 @@ function schema(file: string): Map<string, Column[]> {
 }
 
 /** Runs `mutate` on a fresh copy of the template (constraints a tamperer could switch off are off). */
-function tampered(mutate: (db: Database.Database) => string[]): { expected: string[]; failure: VerifyFailure | undefined } {
+function tampered(mutate: (db: SqlConnection) => string[]): { expected: string[]; failure: VerifyFailure | undefined } {
   const file = join(dir, `case-${caseNumber++}.db`);
   copyFileSync(template, file);
   const db = new Database(file);
@@ -112,7 +113,7 @@ function tampered(mutate: (db: Database.Database) => string[]): { expected: stri
   }
 }
 
-function rowsOf(db: Database.Database, table: string): Row[] {
+function rowsOf(db: SqlConnection, table: string): Row[] {
   return db.prepare(`SELECT rowid AS rowid, * FROM ${table} ORDER BY rowid`).all() as Row[];
 }
 

@@ -21,7 +21,7 @@ afterEach(() => ledger.close());
 
 /** Writes a document as the store would, skipping every check append makes. */
 function forceAppend(doc: SignedDocument): number {
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const position = ledger.size();
   const prevHash = ledger.get(position - 1).entryHash;
   const bodyJson = canonicalJson(doc.body);
@@ -124,7 +124,7 @@ describe('verifyLedger', () => {
   });
 
   it('passes an empty store', () => {
-    ledger.store.sqlite.exec('DELETE FROM ledger_entries; DELETE FROM ledger_merkle_nodes; DELETE FROM ledger_keys; DELETE FROM ledger_parties; DELETE FROM ledger_meta;');
+    ledger.store.sql.exec('DELETE FROM ledger_entries; DELETE FROM ledger_merkle_nodes; DELETE FROM ledger_keys; DELETE FROM ledger_parties; DELETE FROM ledger_meta;');
     expect(verifyLedger(ledger.store)).toMatchObject({ ok: true, size: 0, items: 0, checkpoints: 0 });
   });
 });

@@ -53,7 +53,7 @@ async function send(url: string, token: string, doc: LoadDocument, signal?: Abor
 function inspect(dbFile: string, acked: Map<string, Acked>, inDoubt: LoadDocument[], base: number) {
   const ledger = Ledger.open(dbFile);
   try {
-    const db = ledger.store.sqlite;
+    const db = ledger.store.sql;
     const byHash = db.prepare('SELECT position FROM ledger_entries WHERE body_hash = ?').pluck();
     const unitExists = db.prepare('SELECT 1 FROM trace_units WHERE code = ?').pluck();
     for (const { doc, position } of acked.values()) {
@@ -88,7 +88,7 @@ function rebuiltProjections(dbFile: string, round: number) {
   const ledger = Ledger.open(copy, { keyFile: join(dir, 'no-key') });
   try {
     rebuildProjections(ledger);
-    return dumpProjections(ledger.store.sqlite);
+    return dumpProjections(ledger.store.sql);
   } finally {
     ledger.close();
     rmSync(copy, { force: true });

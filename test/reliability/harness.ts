@@ -40,7 +40,7 @@ export function issueTokens(dbFile: string, wanted: Record<string, { party: stri
   const ledger = Ledger.open(dbFile);
   try {
     const out: Record<string, string> = {};
-    for (const [name, t] of Object.entries(wanted)) out[name] = issueToken(ledger.store.sqlite, t).token;
+    for (const [name, t] of Object.entries(wanted)) out[name] = issueToken(ledger.store.sql, t).token;
     return out;
   } finally {
     ledger.close();

@@ -6,6 +6,7 @@
  * the projections equal a rebuild, and once space is back the same request (same Idempotency-Key)
  * succeeds.
  */
+import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { verifyLedger } from '../../ledger/verify.ts';
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.close());
 
-const db = () => api.app.drugtrace.db;
+const db = () => sqliteConnection(api.app.drugtrace.ledger.store);
 const size = () => api.app.drugtrace.ledger.size();
 const capture = (doc: LoadDocument) => http(api.base, 'POST', '/v1/capture', { token: api.tokens.manufacturer, body: doc.submission, headers: { 'idempotency-key': doc.idempotencyKey } });
 const newDoc = (codes = 50) => loadDocument(api.keys.get(MAH.id)!, `${run}.${n++}`, codes);
@@ -57,7 +58,7 @@ function notCorrupted(): void {
   try {
     const live = dumpProjections(db());
     rebuildProjections(ledger);
-    expect(dumpProjections(ledger.store.sqlite)).toEqual(live);
+    expect(dumpProjections(ledger.store.sql)).toEqual(live);
   } finally {
     ledger.close();
     for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });

@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueAll, recordsOf, registerProduct } from '../../codes/issuance/index.ts';
 import { renderSheetRasters } from '../../codes/labels/index.ts';
 import { encodePng, renderLabelPng } from '../../codes/labels/png.ts';
-import { openSqlite, type SqliteStore } from '../../schemas/sqlite.ts';
+import { openSqlite } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import { scanImage } from '../../scanner/node.ts';
 
-let store: SqliteStore;
+let store: Store;
 beforeEach(() => {
   store = openSqlite(':memory:');
 });

@@ -27,7 +27,7 @@ describe('aggregation state', () => {
   it('knows the contents of a container at any depth, and each stay with its interval', () => {
     const e = w.events;
     const r1 = w.capture('acme', [e.commission([...units, box], A), e.pack(box, units.slice(0, 2), A), e.pack(pallet, [box, units[2]], A)]);
-    const db = w.ledger.store.sqlite;
+    const db = w.ledger.store.sql;
     expect(currentContents(db, pallet).sort()).toEqual([box, units[2], ...units.slice(0, 2)].sort());
     expect(currentContents(db, box).sort()).toEqual(units.slice(0, 2).sort());
     const r2 = w.capture('acme', [e.unpack(pallet, [units[2]], A), e.ship([pallet], A, D)]);

@@ -17,7 +17,7 @@ const u2 = sgtin(ACME_GTIN, 'X2');
 const pallet = sscc('0614141', '000000077');
 
 function rows(sql: string, ...params: unknown[]): Json[] {
-  return w.ledger.store.sqlite.prepare(sql).all(...params) as Json[];
+  return w.ledger.store.sql.prepare(sql).all(...params) as Json[];
 }
 
 function refused(party: string, events: Json[]) {
@@ -140,8 +140,8 @@ describe('error declarations (corrections)', () => {
     const ship = e.ship([pallet], A, D2);
     w.capture('acme', [ship]);
     w.capture('acme', [e.declareErroneous(ship), e.ship([pallet], A, D)]);
-    const before = dumpProjections(w.ledger.store.sqlite);
+    const before = dumpProjections(w.ledger.store.sql);
     rebuildProjections(w.ledger);
-    expect(dumpProjections(w.ledger.store.sqlite)).toEqual(before);
+    expect(dumpProjections(w.ledger.store.sql)).toEqual(before);
   });
 });

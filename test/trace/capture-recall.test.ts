@@ -33,7 +33,7 @@ describe('lot recalls and withdrawals', () => {
     expect(w.unit(u[1])).toMatchObject({ status: 'recalled', recalled: 1, status_before: 'received', custodian: 'dist' });
     expect(w.unit(u[2])).toMatchObject({ status: 'recalled', status_before: 'active' });
     expect(w.unit(u[3])).toMatchObject({ status: 'destroyed', recalled: 0 });
-    expect(w.ledger.store.sqlite.prepare('SELECT kind, party, product, lot, reason, unit_count AS n FROM trace_recalls').all()).toEqual([
+    expect(w.ledger.store.sql.prepare('SELECT kind, party, product, lot, reason, unit_count AS n FROM trace_recalls').all()).toEqual([
       { kind: 'recall', party: 'acme', product: ACME_GTIN, lot: 'LQ', reason: 'contamination', n: 3 },
     ]);
     // A recalled unit may still go back and be destroyed.

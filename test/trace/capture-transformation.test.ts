@@ -10,7 +10,7 @@ beforeEach(() => {
 });
 afterEach(() => w.close());
 
-const rows = (sql: string, ...params: unknown[]) => w.ledger.store.sqlite.prepare(sql).all(...params) as Json[];
+const rows = (sql: string, ...params: unknown[]) => w.ledger.store.sql.prepare(sql).all(...params) as Json[];
 const pack = sgtin(ACME_GTIN, 'BIG1');
 const SPLIT_GTIN = gtin('0614141', '20000');
 const halves = [sgtin(SPLIT_GTIN, 'H1'), sgtin(SPLIT_GTIN, 'H2')];

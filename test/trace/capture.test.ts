@@ -24,7 +24,7 @@ const caseB = sgtin(ACME_CASE_GTIN, 'C2');
 const pallet = sscc('0614141', '000000001');
 
 function rows(sql: string, ...params: unknown[]): Json[] {
-  return w.ledger.store.sqlite.prepare(sql).all(...params) as Json[];
+  return w.ledger.store.sql.prepare(sql).all(...params) as Json[];
 }
 
 /** Acme makes 4 units in 2 cases on a pallet and ships the pallet to dist. */

@@ -99,7 +99,7 @@ describe('runDemo', () => {
     const all = Object.values(demo.units).flat();
     expect(all).toHaveLength(42);
     expect(new Set(all).size).toBe(42);
-    const db = ledger.store.sqlite;
+    const db = ledger.store.sql;
     expect(db.prepare("SELECT COUNT(*) FROM trace_units WHERE kind = 'unit'").pluck().get()).toBe(42);
     expect(db.prepare('SELECT COUNT(*) FROM issued_serials').pluck().get()).toBe(42 + 2 + 2);
     expect(db.prepare("SELECT COUNT(*) FROM trace_units WHERE kind = 'container'").pluck().get()).toBe(9);
@@ -119,7 +119,7 @@ describe('runDemo', () => {
   });
 
   it('leaves projections that a rebuild from the ledger alone reproduces exactly', () => {
-    const db = ledger.store.sqlite;
+    const db = ledger.store.sql;
     const before = dumpProjections(db);
     rebuildProjections(ledger);
     expect(dumpProjections(db)).toEqual(before);

@@ -95,7 +95,7 @@ describe('registerTraceParty', () => {
     const r = registerTraceParty(ledger, { party: 'acme', role: 'manufacturer', name: 'Acme', locations: [G], prefixes: ['0614141'] }, key);
     expect(ledger.get(r.position).entry.body).toMatchObject({ kind: 'party_registration', payload: { party: 'acme', role: 'manufacturer', locations: [`https://id.gs1.org/414/${G}`] } });
     expect(ledger.key('acme', r.keyId!)?.status).toBe('active');
-    const db = ledger.store.sqlite;
+    const db = ledger.store.sql;
     expect(db.prepare('SELECT party, role, name, registered_at AS at FROM trace_parties').all()).toEqual([{ party: 'acme', role: 'manufacturer', name: 'Acme', at: r.position }]);
     expect(db.prepare('SELECT location, party FROM trace_party_locations').all()).toEqual([{ location: `https://id.gs1.org/414/${G}`, party: 'acme' }]);
   });

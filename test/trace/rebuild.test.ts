@@ -108,7 +108,7 @@ describe('rebuildProjections', () => {
     w.capture('dist', [e.receive([PALLETS[0]], GLN_OF.dist), e.unpack(PALLETS[0], [], GLN_OF.dist), e.ship([u[0]], GLN_OF.dist, GLN_OF.pharm1)]);
     w.capture('pharm1', [e.receive([u[0]], GLN_OF.pharm1), e.dispense([u[0]], GLN_OF.pharm1)]);
     w.recall('acme', ACME_GTIN, 'L1');
-    const db = w.ledger.store.sqlite;
+    const db = w.ledger.store.sql;
     const incremental = dumpProjections(db);
     expect(incremental.trace_recalls).toHaveLength(1);
     expect(rebuildProjections(w.ledger).entries).toBe(w.ledger.size());
@@ -119,17 +119,17 @@ describe('rebuildProjections', () => {
   it('starts from empty tables (a cleared database rebuilds to the same state)', () => {
     const w = TraceWorld.create();
     w.capture('acme', [w.events.commission([UNITS[0]], GLN_OF.acme)]);
-    const before = dumpProjections(w.ledger.store.sqlite);
-    clearProjections(w.ledger.store.sqlite);
-    for (const t of TRACE_TABLES) expect(dumpProjections(w.ledger.store.sqlite)[t]).toEqual([]);
+    const before = dumpProjections(w.ledger.store.sql);
+    clearProjections(w.ledger.store.sql);
+    for (const t of TRACE_TABLES) expect(dumpProjections(w.ledger.store.sql)[t]).toEqual([]);
     rebuildProjections(w.ledger);
-    expect(dumpProjections(w.ledger.store.sqlite)).toEqual(before);
+    expect(dumpProjections(w.ledger.store.sql)).toEqual(before);
     w.close();
   });
 
   it('projects nothing for entries outside the trace (key registrations, other kinds)', () => {
     const w = TraceWorld.create();
-    const db = w.ledger.store.sqlite;
+    const db = w.ledger.store.sql;
     const before = dumpProjections(db);
     applyEntry(db, w.ledger.get(0).entry.body, 0);
     expect(dumpProjections(db)).toEqual(before);
@@ -143,7 +143,7 @@ describe('rebuildProjections', () => {
         try {
           const accepted = play(w, [{ op: 'commission', units: [0, 1, 2, 3, 4, 5] }, ...commands]);
           expect(accepted).toBeGreaterThanOrEqual(1);
-          const db = w.ledger.store.sqlite;
+          const db = w.ledger.store.sql;
           const incremental = dumpProjections(db);
           rebuildProjections(w.ledger);
           expect(dumpProjections(db)).toEqual(incremental);

@@ -5,7 +5,7 @@
  * a reason; the decision is a signed `review_decision` ledger entry, written in the same
  * transaction as the alert's new status.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import { canonicalJson } from '../../ledger/canonical.ts';
 import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { signDocument, type EntryBody, type JsonObject, type SignedDocument } from '../../ledger/entry.ts';
@@ -51,7 +51,7 @@ interface AlertRow {
   reviewed_at: string | null;
 }
 
-function alertFrom(db: Database.Database, r: AlertRow): Alert {
+function alertFrom(db: SqlConnection, r: AlertRow): Alert {
   return {
     id: r.id,
     detector: r.detector,
@@ -75,7 +75,7 @@ function alertFrom(db: Database.Database, r: AlertRow): Alert {
 }
 
 /** Stores a finding as an alert unless (detector, key) already has one; returns the new alert or null. */
-export function raiseAlert(db: Database.Database, filing: Filing, finding: Finding, now = new Date()): Alert | null {
+export function raiseAlert(db: SqlConnection, filing: Filing, finding: Finding, now = new Date()): Alert | null {
   const info = stmt(
     db,
     `INSERT INTO oversight_alerts (detector, version, filing, key, subject, severity, summary, details, evidence, observed_at, created_at)
@@ -99,7 +99,7 @@ export function raiseAlert(db: Database.Database, filing: Filing, finding: Findi
   return getAlert(db, id)!;
 }
 
-export function getAlert(db: Database.Database, id: number): Alert | undefined {
+export function getAlert(db: SqlConnection, id: number): Alert | undefined {
   const row = stmt(db, 'SELECT * FROM oversight_alerts WHERE id = ?').get(id) as AlertRow | undefined;
   return row && alertFrom(db, row);
 }
@@ -115,7 +115,7 @@ export interface AlertQuery {
 }
 
 /** Alerts, newest first. */
-export function listAlerts(db: Database.Database, query: AlertQuery = {}): Alert[] {
+export function listAlerts(db: SqlConnection, query: AlertQuery = {}): Alert[] {
   const where: string[] = [];
   const args: unknown[] = [];
   if (query.status) (where.push('a.status = ?'), args.push(query.status));
@@ -172,7 +172,7 @@ function checkInput(input: ReviewInput): void {
  */
 export function recordReview(ledger: Ledger, alertId: number, input: ReviewInput, signed: SignedDocument): Alert {
   checkInput(input);
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const run = db.transaction((): Alert => {
     const alert = getAlert(db, alertId);
     if (!alert) throw new OversightError('OVERSIGHT_UNKNOWN_ALERT', `no alert ${alertId}`, { alert: alertId });

@@ -238,7 +238,7 @@ export function campaignProgress(ledger: Ledger, id: number, options: { at?: str
   const maxTransitDays = options.maxTransitDays ?? DEFAULT_MAX_TRANSIT_DAYS;
   if (!(maxTransitDays >= 0)) throw new CampaignError('RECALL_BAD_CAMPAIGN', `maxTransitDays ${maxTransitDays} must be a number of days ≥ 0`, { field: 'maxTransitDays', rule: '≥ 0' });
   const transitMs = maxTransitDays * 86_400_000;
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const scope = recallScope(ledger.get(id).entry.body.payload)!;
   const rows = campaignUnits(db, scope);
 

@@ -86,7 +86,7 @@ function ownsLot(party: TraceParty, product: string): boolean {
 }
 
 /** Every unit row a campaign scope covers, each once, in scope order (lots first, then codes). */
-function scopeUnits(db: Ledger['store']['sqlite'], scope: RecallScope): ScopeUnit[] {
+function scopeUnits(db: Ledger['store']['sql'], scope: RecallScope): ScopeUnit[] {
   const byLot = db.prepare(`SELECT ${UNIT_COLUMNS} FROM trace_units WHERE product = ? AND lot = ? AND kind = 'unit' ORDER BY code`);
   const byCode = db.prepare(`SELECT ${UNIT_COLUMNS} FROM trace_units WHERE code = ?`);
   const seen = new Set<string>();
@@ -120,7 +120,7 @@ export function startCampaign(ledger: Ledger, submission: CampaignSubmission, no
   const body = campaignBody(submission.campaign, submission.signer, submission.claimedTime);
   const scope = recallScope(body.payload)!;
   const signed: SignedDocument = { body, signature: submission.signature };
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const run = db.transaction((): { id: number; duplicate: boolean; changed: number } => {
     const existing = db.prepare('SELECT position FROM ledger_entries WHERE body_hash = ?').pluck().get(bodyHash(body, sha256)) as number | undefined;
     if (existing !== undefined) return { id: ledger.append(signed).position, duplicate: true, changed: 0 };
@@ -213,7 +213,7 @@ export interface CampaignSummary {
 
 /** One recall entry as a campaign (also the older single-lot recalls, with class null). */
 export function campaignSummary(ledger: Ledger, id: number): CampaignSummary {
-  const row = ledger.store.sqlite.prepare('SELECT unit_count FROM trace_recalls WHERE position = ?').get(id) as { unit_count: number } | undefined;
+  const row = ledger.store.sql.prepare('SELECT unit_count FROM trace_recalls WHERE position = ?').get(id) as { unit_count: number } | undefined;
   if (!row || !Number.isInteger(id)) throw new CampaignError('RECALL_UNKNOWN_CAMPAIGN', `no recall campaign at ledger position ${id}`, { campaign: id });
   const { entry } = ledger.get(id);
   const scope = recallScope(entry.body.payload)!;
@@ -233,7 +233,7 @@ export function campaignSummary(ledger: Ledger, id: number): CampaignSummary {
 
 /** Every campaign, newest first; a manufacturer's view may be narrowed with `visible`. */
 export function listCampaigns(ledger: Ledger, options: { visible?: (c: CampaignSummary) => boolean } = {}): CampaignSummary[] {
-  const ids = ledger.store.sqlite.prepare('SELECT position FROM trace_recalls ORDER BY position DESC').pluck().all() as number[];
+  const ids = ledger.store.sql.prepare('SELECT position FROM trace_recalls ORDER BY position DESC').pluck().all() as number[];
   const out = ids.map((id) => campaignSummary(ledger, id));
   return options.visible ? out.filter(options.visible) : out;
 }
@@ -241,7 +241,7 @@ export function listCampaigns(ledger: Ledger, options: { visible?: (c: CampaignS
 /** The products a campaign is about (lots' products and the codes' GTINs or CN resource codes). */
 export function campaignProducts(ledger: Ledger, c: CampaignSummary): string[] {
   const products = new Set(c.lots.map((l) => l.product));
-  const productOf = ledger.store.sqlite.prepare('SELECT product FROM trace_units WHERE code = ?').pluck();
+  const productOf = ledger.store.sql.prepare('SELECT product FROM trace_units WHERE code = ?').pluck();
   for (const code of c.codes) {
     const p = productOf.get(code) as string | null | undefined;
     if (p) products.add(p);

@@ -6,7 +6,7 @@
  * cannot claim results its detector does not reproduce. Filings are signed by the operator or by a
  * registered regulator; the `oversight_filings` table is read from those entries.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { canonicalJson } from '../../ledger/canonical.ts';
 import { OPERATOR_PARTY, signDocument, type JsonObject, type SignedDocument } from '../../ledger/entry.ts';
@@ -100,7 +100,7 @@ export function recordFiling(ledger: Ledger, signed: SignedDocument): { position
   const body = signed.body;
   if (body.kind !== 'detector_filing') bad(`entry kind is ${body.kind}`, 'kind');
   const { detector, parameters, validation } = checkFilingPayload(body.payload);
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const run = db.transaction(() => {
     const signer = body.signer.party;
     if (signer !== OPERATOR_PARTY) {
@@ -142,19 +142,19 @@ export function fileDetector(
   return recordFiling(ledger, signed);
 }
 
-export function filingAt(db: Database.Database, position: number): Filing | undefined {
+export function filingAt(db: SqlConnection, position: number): Filing | undefined {
   const row = stmt(db, 'SELECT * FROM oversight_filings WHERE position = ?').get(position) as FilingRow | undefined;
   return row && fromRow(row);
 }
 
 /** The newest filing of a detector version, if any. */
-export function currentFiling(db: Database.Database, detector: string, version: string): Filing | undefined {
+export function currentFiling(db: SqlConnection, detector: string, version: string): Filing | undefined {
   const row = stmt(db, 'SELECT * FROM oversight_filings WHERE detector = ? AND version = ? ORDER BY position DESC LIMIT 1').get(detector, version) as FilingRow | undefined;
   return row && fromRow(row);
 }
 
 /** The filing a detector runs under; throws OVERSIGHT_NOT_FILED when this build's version was never filed. */
-export function requireFiling(db: Database.Database, detectorId: string): Filing {
+export function requireFiling(db: SqlConnection, detectorId: string): Filing {
   const detector = detectorById(detectorId);
   const filing = currentFiling(db, detector.id, detector.version);
   if (!filing) {
@@ -170,7 +170,7 @@ export function requireFiling(db: Database.Database, detectorId: string): Filing
 }
 
 /** Every filing, oldest first; and for each known detector whether its current version is filed. */
-export function listFilings(db: Database.Database): { filings: Filing[]; detectors: Array<{ id: string; version: string; filed: number | null }> } {
+export function listFilings(db: SqlConnection): { filings: Filing[]; detectors: Array<{ id: string; version: string; filed: number | null }> } {
   const filings = (stmt(db, 'SELECT * FROM oversight_filings ORDER BY position').all() as FilingRow[]).map(fromRow);
   return {
     filings,

@@ -10,7 +10,7 @@
  * without a party is for the regulators' feed (alerts, campaign summaries).
  */
 import { EventEmitter } from 'node:events';
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 
 export type NoticeType = 'alert' | 'recall';
 
@@ -34,9 +34,9 @@ export interface NoticeOptions {
   at?: Date;
 }
 
-const hubs = new WeakMap<Database.Database, EventEmitter>();
+const hubs = new WeakMap<SqlConnection, EventEmitter>();
 
-function hubOf(db: Database.Database): EventEmitter {
+function hubOf(db: SqlConnection): EventEmitter {
   let hub = hubs.get(db);
   if (!hub) {
     hub = new EventEmitter();
@@ -51,7 +51,7 @@ function hubOf(db: Database.Database): EventEmitter {
  * Stores a notice and sends it to every listener on this connection; listener failures are
  * swallowed. The 4th argument is the send time (a Date) or `{ party, at }`.
  */
-export function publishNotice(db: Database.Database, type: NoticeType, data: Record<string, unknown>, options: Date | NoticeOptions = {}): OversightNotice {
+export function publishNotice(db: SqlConnection, type: NoticeType, data: Record<string, unknown>, options: Date | NoticeOptions = {}): OversightNotice {
   const { party = null, at = new Date() } = options instanceof Date ? { at: options } : options;
   const iso = at.toISOString();
   const id = Number(db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?)').run(type, party, JSON.stringify(data), iso).lastInsertRowid);
@@ -67,7 +67,7 @@ export function publishNotice(db: Database.Database, type: NoticeType, data: Rec
 }
 
 /** Listens to every notice on this connection; returns the function that stops listening. */
-export function onNotice(db: Database.Database, listener: NoticeListener): () => void {
+export function onNotice(db: SqlConnection, listener: NoticeListener): () => void {
   const hub = hubOf(db);
   hub.on('notice', listener);
   return () => hub.off('notice', listener);
@@ -85,7 +85,7 @@ interface NoticeRow {
  * Stored notices of one type after `afterId`, in id order: for a party, those addressed to it; for
  * the regulators' feed (`party` null), every notice of the type. At most `limit`.
  */
-export function noticesAfter(db: Database.Database, type: NoticeType, afterId: number, audience: { party: string | null; all?: boolean }, limit = 1000): OversightNotice[] {
+export function noticesAfter(db: SqlConnection, type: NoticeType, afterId: number, audience: { party: string | null; all?: boolean }, limit = 1000): OversightNotice[] {
   const rows = (
     audience.all
       ? db.prepare('SELECT * FROM oversight_notices WHERE type = ? AND id > ? ORDER BY id LIMIT ?').all(type, afterId, limit)
@@ -97,6 +97,6 @@ export function noticesAfter(db: Database.Database, type: NoticeType, afterId: n
 }
 
 /** The newest stored notice id (0 when none): where a stream without Last-Event-ID starts. */
-export function lastNoticeId(db: Database.Database): number {
+export function lastNoticeId(db: SqlConnection): number {
   return (db.prepare('SELECT COALESCE(MAX(id), 0) FROM oversight_notices').pluck().get() as number) ?? 0;
 }

@@ -33,7 +33,7 @@ export interface VerifiedCode {
 
 /** Records what a public verify shows and runs the detectors on it; returns the sale answer when a reference was given. */
 export function observePublicVerify(ledger: Ledger, verified: VerifiedCode, sale?: string, at = new Date()): SaleAnswer | undefined {
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const unknown = !verified.genuine && verified.issuance !== 'not-serialised';
   let answer: SaleAnswer | undefined;
   if (sale !== undefined) {

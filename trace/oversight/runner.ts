@@ -5,7 +5,7 @@
  * Alerts never block or change a capture: the observer runs after the capture has returned, and
  * what it throws is swallowed.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import type { Ledger } from '../../ledger/ledger.ts';
 import { observeCaptures, type CaptureSubmission, type PreparedCapture } from '../capture.ts';
 import { directTargets } from '../rules.ts';
@@ -36,7 +36,7 @@ export interface RunReport {
  * without it, every filed detector runs and unfiled ones are reported as skipped.
  */
 export function runDetectors(ledger: Ledger, scope: Scope, options: { only?: string[]; now?: Date } = {}): RunReport {
-  const db = ledger.store.sqlite;
+  const db = ledger.store.sql;
   const report: RunReport = { ran: [], skipped: [], alerts: [] };
   const chosen = options.only ? options.only.map((id) => detectorById(id)) : DETECTORS;
   // Refuse an unfiled detector that was asked for by name before anything runs.
@@ -81,14 +81,14 @@ export interface ObservationInput {
   data: Record<string, unknown>;
 }
 
-export function recordObservation(db: Database.Database, o: ObservationInput): number {
+export function recordObservation(db: SqlConnection, o: ObservationInput): number {
   return Number(stmt(db, 'INSERT INTO oversight_observations (kind, code, party, at, data) VALUES (?, ?, ?, ?, ?)').run(o.kind, o.code, o.party, o.at, JSON.stringify(o.data)).lastInsertRowid);
 }
 
 const OBSERVED_REFUSALS = new Set(['TRACE_NOT_COMMISSIONED', 'TRACE_ALREADY_DISPENSED', 'TRACE_RECALLED', 'TRACE_WITHDRAWN', 'TRACE_EXPIRED', 'TRACE_NOT_DESTINATION']);
 
 /** The observation a refused capture leaves, when its refusal is one a detector reads; else null. */
-export function refusalObservation(db: Database.Database, party: string, error: unknown, prepared: PreparedCapture | undefined): ObservationInput | null {
+export function refusalObservation(db: SqlConnection, party: string, error: unknown, prepared: PreparedCapture | undefined): ObservationInput | null {
   if (!prepared || !(error instanceof LifecycleError || error instanceof TraceError) || !OBSERVED_REFUSALS.has(error.code)) return null;
   const code = error instanceof LifecycleError ? error.unit : error.details.unit;
   if (!code) return null;
@@ -122,7 +122,7 @@ export function refusalObservation(db: Database.Database, party: string, error: 
 }
 
 /** Runs `fn` now, or once the caller's transaction has ended (a capture inside the API's idempotency transaction). */
-function afterCommit(db: Database.Database, fn: () => void): void {
+function afterCommit(db: SqlConnection, fn: () => void): void {
   const safe = () => {
     try {
       fn();
@@ -141,10 +141,10 @@ export function installOversight(): void {
   if (installed) return;
   installed = observeCaptures({
     committed(ledger, receipt) {
-      afterCommit(ledger.store.sqlite, () => runDetectors(ledger, { kind: 'entry', position: receipt.position }));
+      afterCommit(ledger.store.sql, () => runDetectors(ledger, { kind: 'entry', position: receipt.position }));
     },
     refused(ledger, submission: CaptureSubmission, error, prepared) {
-      const db = ledger.store.sqlite;
+      const db = ledger.store.sql;
       const observation = refusalObservation(db, submission.signer?.party ?? '', error, prepared);
       if (!observation) return;
       afterCommit(db, () => {

@@ -1,15 +1,15 @@
 /** Reads detectors share: ledger event JSON, per-code event rows, observations, parameters. */
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../../schemas/connection.ts';
 import type { JsonObject } from '../../ledger/entry.ts';
 import type { EpcisEvent } from '../epcis/index.ts';
 import { actionFor } from '../rules.ts';
 import { OversightError } from './errors.ts';
 import type { Scope } from './types.ts';
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const cache = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
 /** A statement prepared once per connection. */
-export function stmt(db: Database.Database, sql: string): Database.Statement {
+export function stmt(db: SqlConnection, sql: string): SqlStatement {
   let map = cache.get(db);
   if (!map) cache.set(db, (map = new Map()));
   let s = map.get(sql);
@@ -18,7 +18,7 @@ export function stmt(db: Database.Database, sql: string): Database.Statement {
 }
 
 /** The original JSON of a captured event (ledger item). */
-export function eventJson(db: Database.Database, position: number, item: number): Record<string, unknown> {
+export function eventJson(db: SqlConnection, position: number, item: number): Record<string, unknown> {
   const bytes = stmt(db, 'SELECT bytes FROM ledger_items WHERE entry_position = ? AND item_index = ?').pluck().get(position, item) as Buffer | undefined;
   if (!bytes) return {};
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
@@ -85,14 +85,14 @@ function withAction(rows: Array<Omit<CodeEvent, 'action'> & StoredEventRow>): Co
 }
 
 /** The standing (not declared erroneous) events of a code, in ledger order, with their lifecycle actions. */
-export function codeEvents(db: Database.Database, code: string): CodeEvent[] {
+export function codeEvents(db: SqlConnection, code: string): CodeEvent[] {
   return withAction(
     stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`).all(code) as never[],
   );
 }
 
 /** The standing events of many codes at once (one query per 500 codes), by code, each in ledger order. */
-export function codeEventsMany(db: Database.Database, codes: readonly string[]): Map<string, CodeEvent[]> {
+export function codeEventsMany(db: SqlConnection, codes: readonly string[]): Map<string, CodeEvent[]> {
   const out = new Map<string, CodeEvent[]>(codes.map((c) => [c, []]));
   for (let i = 0; i < codes.length; i += 500) {
     const rows = withAction(
@@ -108,7 +108,7 @@ export function codeEventsMany(db: Database.Database, codes: readonly string[]):
 }
 
 /** Every observation of many codes, by code. */
-export function observationsOfMany(db: Database.Database, codes: readonly string[]): Map<string, Observation[]> {
+export function observationsOfMany(db: SqlConnection, codes: readonly string[]): Map<string, Observation[]> {
   const out = new Map<string, Observation[]>(codes.map((c) => [c, []]));
   for (let i = 0; i < codes.length; i += 500) {
     const rows = stmt(db, 'SELECT * FROM oversight_observations WHERE code IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(codes.slice(i, i + 500))) as never[];
@@ -121,7 +121,7 @@ export function observationsOfMany(db: Database.Database, codes: readonly string
 }
 
 /** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
-export function entryCodes(db: Database.Database, position: number, actions?: readonly string[]): CodeEvent[] {
+export function entryCodes(db: SqlConnection, position: number, actions?: readonly string[]): CodeEvent[] {
   const rows = withAction(
     stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL`).all(position) as never[],
   );
@@ -129,7 +129,7 @@ export function entryCodes(db: Database.Database, position: number, actions?: re
 }
 
 /** Standing events with times in [from, to), per code, with their lifecycle actions. */
-export function rangeEvents(db: Database.Database, from: string, to: string): CodeEvent[] {
+export function rangeEvents(db: SqlConnection, from: string, to: string): CodeEvent[] {
   return withAction(
     stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity'`).all(from, to) as never[],
   );
@@ -149,7 +149,7 @@ function observationFrom(row: { id: number; kind: Observation['kind']; code: str
 }
 
 /** Observations in scope (for an entry scope: none). */
-export function observationsIn(db: Database.Database, scope: Scope): Observation[] {
+export function observationsIn(db: SqlConnection, scope: Scope): Observation[] {
   if (scope.kind === 'entry') return [];
   if (scope.kind === 'observations') {
     if (scope.ids.length === 0) return [];
@@ -159,12 +159,12 @@ export function observationsIn(db: Database.Database, scope: Scope): Observation
 }
 
 /** Every observation of one code. */
-export function observationsOf(db: Database.Database, code: string): Observation[] {
+export function observationsOf(db: SqlConnection, code: string): Observation[] {
   return (stmt(db, 'SELECT * FROM oversight_observations WHERE code = ? ORDER BY id').all(code) as never[]).map(observationFrom);
 }
 
 /** Distinct codes of events in a time range with one of `actions` (all actions when omitted). */
-export function rangeCodes(db: Database.Database, from: string, to: string, actions?: readonly string[]): string[] {
+export function rangeCodes(db: SqlConnection, from: string, to: string, actions?: readonly string[]): string[] {
   const out = new Set<string>();
   for (const r of rangeEvents(db, from, to)) if (!actions || (r.action !== null && actions.includes(r.action))) out.add(r.code);
   return [...out];

@@ -1,5 +1,5 @@
 /** The shape every detector module has (docs/oversight.md, "Detectors"). */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../ledger/entry.ts';
 import type { SeededRandom } from './random.ts';
 
@@ -57,5 +57,5 @@ export interface Detector {
   /** The pure core on one synthetic case: does it fire? */
   decide(parameters: JsonObject, input: JsonValue): boolean;
   /** Runs over the projections and observations in scope. */
-  scan(db: Database.Database, parameters: JsonObject, scope: Scope): Finding[];
+  scan(db: SqlConnection, parameters: JsonObject, scope: Scope): Finding[];
 }

@@ -2,22 +2,22 @@
  * What the queries share: the connection they read, prepared statements cached per connection
  * (preparing costs more than running a point query), and code normalisation.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../../schemas/connection.ts';
 import { canonicalIdentifier, isIdentifierInputError } from '../../codes/identifier.ts';
-import type { SqliteStore } from '../../schemas/sqlite.ts';
+import type { Store } from '../../schemas/store.ts';
 import { QueryError } from './errors.ts';
 
 /** Anything holding the ledger's database: a `Ledger` or the store itself. */
-export type QuerySource = { readonly store: SqliteStore } | SqliteStore;
+export type QuerySource = { readonly store: Store } | Store;
 
-export function connectionOf(source: QuerySource): Database.Database {
-  return 'store' in source ? source.store.sqlite : source.sqlite;
+export function connectionOf(source: QuerySource): SqlConnection {
+  return 'store' in source ? source.store.sql : source.sql;
 }
 
-const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const cache = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
 /** A prepared statement for this connection, made once. */
-export function statement(db: Database.Database, sql: string): Database.Statement {
+export function statement(db: SqlConnection, sql: string): SqlStatement {
   let statements = cache.get(db);
   if (!statements) cache.set(db, (statements = new Map()));
   let stmt = statements.get(sql);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { openSqlite, type SqliteStore } from '../../../schemas/sqlite.ts';
+import { openSqlite } from '../../../schemas/sqlite.ts';
+import type { Store } from '../../../schemas/store.ts';
 import {
   IssuanceError,
   RandomSerials,
@@ -17,7 +18,7 @@ import {
 } from '../../../codes/issuance/index.ts';
 import { hmacSha256CheckScheme, isValidCnCode, validateCnCode } from '../../../codes/cn/index.ts';
 
-let store: SqliteStore;
+let store: Store;
 beforeEach(() => {
   store = openSqlite(':memory:');
 });
@@ -196,8 +197,8 @@ describe('registerProduct', () => {
   });
 });
 
-const serialCount = (s: SqliteStore, productId: number) =>
-  s.sqlite.prepare('SELECT count(*) FROM issued_serials WHERE product_id = ?').pluck().get(productId) as number;
+const serialCount = (s: Store, productId: number) =>
+  s.sql.prepare('SELECT count(*) FROM issued_serials WHERE product_id = ?').pluck().get(productId) as number;
 
 describe('issueCodes', () => {
   it('commits batches of the requested size and yields each after its commit', () => {
@@ -210,7 +211,7 @@ describe('issueCodes', () => {
     }
     expect(seen).toEqual([10_000, 10_000, 5_000]);
     expect(getProduct(store, p.id).rule.issuedCount).toBe(25_000);
-    const run = store.sqlite.prepare('SELECT requested, issued, finished_at FROM issuance_batches').get() as Record<string, unknown>;
+    const run = store.sql.prepare('SELECT requested, issued, finished_at FROM issuance_batches').get() as Record<string, unknown>;
     expect(run).toMatchObject({ requested: 25_000, issued: 25_000 });
     expect(run.finished_at).toBeTypeOf('string');
   });
@@ -290,7 +291,7 @@ describe('issueCodes', () => {
     expect(err.message).toContain('10,000 of at most 9,999');
     expect(err.details).toMatchObject({ issued: 9_000, count: 1_000, capacity: '9999' });
     expect(serialCount(store, p.id)).toBe(9_000);
-    expect(store.sqlite.prepare('SELECT count(*) FROM issuance_batches').pluck().get()).toBe(1);
+    expect(store.sql.prepare('SELECT count(*) FROM issuance_batches').pluck().get()).toBe(1);
     expect(issueAll(store, p.id, 999).last.issuedTotal).toBe(9_999);
   });
 

@@ -194,7 +194,7 @@ export class TraceWorld {
 
   /** Ledger size and row counts of every projection table: to show a refusal wrote nothing. */
   counts(): Record<string, number> {
-    const db = this.ledger.store.sqlite;
+    const db = this.ledger.store.sql;
     const out: Record<string, number> = { ledger_entries: this.ledger.size(), ledger_items: db.prepare('SELECT COUNT(*) FROM ledger_items').pluck().get() as number };
     for (const t of TRACE_TABLES) out[t] = db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number;
     return out;
@@ -213,7 +213,7 @@ export class TraceWorld {
   }
 
   unit(code: string): Json | undefined {
-    return this.ledger.store.sqlite.prepare('SELECT * FROM trace_units WHERE code = ?').get(code) as Json | undefined;
+    return this.ledger.store.sql.prepare('SELECT * FROM trace_units WHERE code = ?').get(code) as Json | undefined;
   }
 
   close(): void {

@@ -51,7 +51,7 @@ describe('starting a recall campaign', () => {
   it('the manufacturer recalls its lot with a class and reason: one signed recall entry, the lot recalled, holders named', () => {
     distribute();
     const heard: OversightNotice[] = [];
-    const stop = onNotice(w.ledger.store.sqlite, (n) => heard.push(n));
+    const stop = onNotice(w.ledger.store.sql, (n) => heard.push(n));
     const before = w.ledger.size();
     const started = start('acme', { reason: 'particulate matter in capsules', class: 'I', lots: [{ gtin: ACME_GTIN, lot: 'L1' }] });
     stop();
@@ -79,13 +79,13 @@ describe('starting a recall campaign', () => {
     expect(heard[2].data).toMatchObject({ event: 'recall.started', campaign: { id: started.id, class: 'I', kind: 'recall' }, units: l1.slice(4, 6) });
     expect(heard[1].data).toMatchObject({ dispensed: [l1[0]] });
     // The notices are stored, so a stream can resume after any of them.
-    expect(noticesAfter(w.ledger.store.sqlite, 'recall', heard[0].id, { party: 'pharm1' }).map((n) => n.id)).toEqual([heard[1].id]);
-    expect(noticesAfter(w.ledger.store.sqlite, 'recall', 0, { party: null }).map((n) => n.id)).toEqual([heard[3].id]);
+    expect(noticesAfter(w.ledger.store.sql, 'recall', heard[0].id, { party: 'pharm1' }).map((n) => n.id)).toEqual([heard[1].id]);
+    expect(noticesAfter(w.ledger.store.sql, 'recall', 0, { party: null }).map((n) => n.id)).toEqual([heard[3].id]);
     // The ledger verifies and the projections rebuild to the same rows.
     expect(verifyLedger(w.ledger.store).ok).toBe(true);
-    const incremental = dumpProjections(w.ledger.store.sqlite);
+    const incremental = dumpProjections(w.ledger.store.sql);
     rebuildProjections(w.ledger);
-    expect(dumpProjections(w.ledger.store.sqlite)).toEqual(incremental);
+    expect(dumpProjections(w.ledger.store.sql)).toEqual(incremental);
   });
 
   it('a regulator recalls single units of any product; the rest of their lot is untouched', () => {
@@ -96,9 +96,9 @@ describe('starting a recall campaign', () => {
     expect(w.unit(l2[1])).toMatchObject({ status: 'active', recalled: 0 });
     expect(w.unit(l2[2])).toMatchObject({ status: 'recalled' });
     expect(campaignSummary(w.ledger, started.id)).toMatchObject({ party: 'nmpa', class: 'II', lots: [], codes: [l2[0], l2[2]], changed: 2 });
-    const incremental = dumpProjections(w.ledger.store.sqlite);
+    const incremental = dumpProjections(w.ledger.store.sql);
     rebuildProjections(w.ledger);
-    expect(dumpProjections(w.ledger.store.sqlite)).toEqual(incremental);
+    expect(dumpProjections(w.ledger.store.sql)).toEqual(incremental);
   });
 
   it('a withdrawal makes in-chain units withdrawn', () => {
@@ -142,10 +142,10 @@ describe('starting a recall campaign', () => {
         w.capture('acme', [w.events.pack(sscc('0614141', '000000001'), [l2[0]], A)]);
         const { party, input } = make();
         const counts = w.counts();
-        const notices = noticesAfter(w.ledger.store.sqlite, 'recall', 0, { party: null, all: true }).length;
+        const notices = noticesAfter(w.ledger.store.sql, 'recall', 0, { party: null, all: true }).length;
         expect(refusal(() => start(party, input)).code).toBe(code);
         expect(w.counts()).toEqual(counts);
-        expect(noticesAfter(w.ledger.store.sqlite, 'recall', 0, { party: null, all: true }).length).toBe(notices);
+        expect(noticesAfter(w.ledger.store.sql, 'recall', 0, { party: null, all: true }).length).toBe(notices);
       });
     }
 
@@ -248,6 +248,6 @@ describe('campaign progress', () => {
     w.capture('acme', [w.events.commission(x, A, { lot: 'X' }), w.events.commission(l2, A, { lot: 'L2' })]);
     const { id } = start('acme', { reason: 'mix-up', class: 'II', lots: [{ gtin: other, lot: 'X' }, { gtin: ACME_GTIN, lot: 'L2' }] });
     expect(campaignProgress(w.ledger, id).counts).toEqual({ located: 0, returned: 5, destroyed: 0, dispensed: 0, unaccounted: 0 });
-    expect(w.ledger.store.sqlite.prepare('SELECT product, lot, unit_count AS n FROM trace_recalls WHERE position = ?').get(id)).toEqual({ product: null, lot: null, n: 5 });
+    expect(w.ledger.store.sql.prepare('SELECT product, lot, unit_count AS n FROM trace_recalls WHERE position = ?').get(id)).toEqual({ product: null, lot: null, n: 5 });
   });
 });

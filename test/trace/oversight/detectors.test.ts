@@ -38,7 +38,7 @@ describe('duplicate-code detector', () => {
     world.capture('pharm1', [f.undoDispense([b!], g)]);
     world.capture('pharm1', [withSale(f.dispense([b!], g), 'RCPT-3')]);
     expect(alertsOf(world, 'duplicate-code')).toEqual([]);
-    expect(salesOf(world.ledger.store.sqlite, b!).map((s) => s.sale)).toEqual(['urn:epcglobal:cbv:bt:0614144000010:RCPT-3']);
+    expect(salesOf(world.ledger.store.sql, b!).map((s) => s.sale)).toEqual(['urn:epcglobal:cbv:bt:0614144000010:RCPT-3']);
   });
 
   it('answers the four public sale outcomes and alerts when a pack of another sale is presented', () => {
@@ -81,7 +81,7 @@ describe('unknown-code detector', () => {
     observePublicVerify(world.ledger, verifyUnit(world.ledger, fake));
     observePublicVerify(world.ledger, verifyUnit(world.ledger, fake));
     expect(alertsOf(world, 'unknown-code').map((a) => a.subject)).toEqual([fake]);
-    expect(world.ledger.store.sqlite.prepare('SELECT COUNT(*) FROM oversight_observations').pluck().get()).toBe(2);
+    expect(world.ledger.store.sql.prepare('SELECT COUNT(*) FROM oversight_observations').pluck().get()).toBe(2);
   });
 });
 

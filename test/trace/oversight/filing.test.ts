@@ -62,7 +62,7 @@ describe('filing a detector', () => {
     expect(body.signer.party).toBe('operator');
     expect(body.payload).toMatchObject({ detector: 'cold-chain', version: '1.0.0', parameters: { minMinutes: 30, immediateDeviation: 3 }, validation: { seed: 42, cases: VALIDATION_CASES } });
     expect(filed.filing.validation).toEqual(validateDetector(detectorById('cold-chain'), filed.filing.parameters, 42, VALIDATION_CASES));
-    expect(listFilings(world.ledger.store.sqlite).detectors.find((d) => d.id === 'cold-chain')!.filed).toBe(filed.position);
+    expect(listFilings(world.ledger.store.sql).detectors.find((d) => d.id === 'cold-chain')!.filed).toBe(filed.position);
     expect(verifyLedger(world.ledger.store).ok).toBe(true);
   });
 
@@ -117,7 +117,7 @@ describe('batch re-run', () => {
     expect(first.alerts).toEqual([]);
     expect(first.ran.find((r) => r.detector === 'diversion')!.findings).toBe(1);
     expect(scanRange(world.ledger, '2026-01-01', '2027-01-01').alerts).toEqual([]);
-    expect(listAlerts(world.ledger.store.sqlite)).toHaveLength(1);
+    expect(listAlerts(world.ledger.store.sql)).toHaveLength(1);
     expect(refusal(() => scanRange(world.ledger, '2027-01-01', '2026-01-01')).code).toBe('OVERSIGHT_BAD_RANGE');
   });
 });
@@ -153,6 +153,6 @@ describe('review decisions', () => {
     expect(refusal(() => recordReview(world.ledger, first!.id, { ...input, reason: ' ' }, signReview(first!, input, world.parties.nmpa))).code).toBe('OVERSIGHT_BAD_REVIEW');
     expect(refusal(() => recordReview(world.ledger, 999, input, signReview(first!, input, world.parties.nmpa))).code).toBe('OVERSIGHT_UNKNOWN_ALERT');
     expect(world.ledger.size()).toBe(size);
-    expect(getAlert(world.ledger.store.sqlite, first!.id)!.status).toBe('open');
+    expect(getAlert(world.ledger.store.sql, first!.id)!.status).toBe('open');
   });
 });

@@ -42,5 +42,5 @@ export function toPharmacy(world: TraceWorld, codes: string[], pharmacy = 'pharm
 }
 
 export function alertsOf(world: TraceWorld, detector: string): Alert[] {
-  return listAlerts(world.ledger.store.sqlite, { detector });
+  return listAlerts(world.ledger.store.sql, { detector });
 }

@@ -12,7 +12,7 @@
  * freeze, a deviation of `criticalDeviation` °C or a duration of `criticalMinutes`; high for
  * `majorDeviation` °C or `majorMinutes`; medium otherwise.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
 import { badParameter, eventJson, mergeParameters, nonNegative, stmt } from '../source.ts';
@@ -130,7 +130,7 @@ interface ProductRange extends Range {
 }
 
 /** The storage range of each product the event concerns (per its codes, containers expanded). */
-function rangesOf(db: Database.Database, parameters: JsonObject, position: number, item: number): ProductRange[] {
+function rangesOf(db: SqlConnection, parameters: JsonObject, position: number, item: number): ProductRange[] {
   const rows = stmt(
     db,
     `SELECT u.code, t.product, p.category, p.storage_min_c AS min, p.storage_max_c AS max
@@ -150,7 +150,7 @@ function rangesOf(db: Database.Database, parameters: JsonObject, position: numbe
   return [...byProduct.values()];
 }
 
-function scopeEvents(db: Database.Database, scope: Scope): Array<{ position: number; item: number; party: string; eventTime: string }> {
+function scopeEvents(db: SqlConnection, scope: Scope): Array<{ position: number; item: number; party: string; eventTime: string }> {
   if (scope.kind === 'observations') return [];
   const rows = (
     scope.kind === 'entry'

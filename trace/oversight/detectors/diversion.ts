@@ -6,7 +6,7 @@
  * anyone, as capture allows. A receive refused because the unit was shipped to someone else
  * (TRACE_NOT_DESTINATION) fires too.
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
 import { badParameter, codeEventsMany, entryCodes, mergeParameters, observationsIn, rangeCodes, stmt, type CodeEvent } from '../source.ts';
@@ -52,12 +52,12 @@ const PARAMETERS: JsonObject = {
   exemptRoles: ['regulator', 'logistics'],
 };
 
-function exemptParties(db: Database.Database, roles: readonly string[]): Set<string> {
+function exemptParties(db: SqlConnection, roles: readonly string[]): Set<string> {
   if (roles.length === 0) return new Set();
   return new Set(stmt(db, 'SELECT party FROM trace_parties WHERE role IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(roles)) as string[]);
 }
 
-function stepsOf(db: Database.Database, events: readonly CodeEvent[], shipments: Map<string, string | null>): CustodyStep[] {
+function stepsOf(db: SqlConnection, events: readonly CodeEvent[], shipments: Map<string, string | null>): CustodyStep[] {
   const ships = stmt(db, 'SELECT to_party FROM trace_shipments WHERE position = ? AND item = ?').pluck();
   const destination = (position: number, item: number): string | null => {
     const key = `${position}:${item}`;
@@ -74,7 +74,7 @@ function stepsOf(db: Database.Database, events: readonly CodeEvent[], shipments:
   return out;
 }
 
-function scopeCodes(db: Database.Database, scope: Scope): string[] {
+function scopeCodes(db: SqlConnection, scope: Scope): string[] {
   if (scope.kind === 'entry') return [...new Set(entryCodes(db, scope.position).map((r) => r.code))];
   if (scope.kind === 'range') return rangeCodes(db, scope.from, scope.to);
   return [];

@@ -10,7 +10,7 @@
  * of that sale. Fires when a code has two or more distinct sales, or when someone presents it with
  * a sale reference other than the one recorded (public verify `?sale=`).
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
 import { codeEvents, codeEventsMany, entryCodes, eventJson, mergeParameters, observationsIn, observationsOf, observationsOfMany, rangeCodes, type CodeEvent, type Observation } from '../source.ts';
@@ -104,7 +104,7 @@ export function isDuplicate(records: readonly SaleRecord[], presented: readonly 
 
 /** The sale records of a code from the ledger and the refused attempts. */
 export function saleRecords(
-  db: Database.Database,
+  db: SqlConnection,
   code: string,
   references = new Map<string, string | null>(),
   preloaded?: { events: CodeEvent[]; observations: Observation[] },
@@ -129,11 +129,11 @@ export function saleRecords(
 }
 
 /** The recorded sales of a code (for the public verify's `sale` answer). */
-export function salesOf(db: Database.Database, code: string): Sale[] {
+export function salesOf(db: SqlConnection, code: string): Sale[] {
   return distinctSales(saleRecords(db, code));
 }
 
-function scopeCodes(db: Database.Database, scope: Scope): string[] {
+function scopeCodes(db: SqlConnection, scope: Scope): string[] {
   if (scope.kind === 'entry') return [...new Set(entryCodes(db, scope.position, ['dispense', 'undo_dispense']).map((r) => r.code))];
   const codes = new Set(observationsIn(db, scope).filter((o) => o.kind === 'public_verify' || o.data.action === 'dispense').map((o) => o.code));
   if (scope.kind === 'range') for (const c of rangeCodes(db, scope.from, scope.to, ['dispense'])) codes.add(c);

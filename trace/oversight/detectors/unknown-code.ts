@@ -4,7 +4,7 @@
  * Counterfeit suspect. A code that has since been commissioned does not fire (an event captured
  * before its commissioning arrived, then corrected by the sender).
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
 import { mergeParameters, nonNegative, observationsIn, observationsOf, stmt } from '../source.ts';
@@ -30,7 +30,7 @@ function presentation(o: Observation): 'event' | 'verify' | null {
   return null;
 }
 
-function known(db: Database.Database, code: string): boolean {
+function known(db: SqlConnection, code: string): boolean {
   return stmt(db, 'SELECT 1 FROM trace_units WHERE code = ?').get(code) !== undefined;
 }
 

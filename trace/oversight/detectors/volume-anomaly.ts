@@ -7,7 +7,7 @@
  * z > `threshold` and x ≥ `minCount`, and the party's first such dispense lies at least
  * `minHistoryDays` days before (a new pharmacy has no history to compare with).
  */
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../schemas/connection.ts';
 import type { JsonObject, JsonValue } from '../../../ledger/entry.ts';
 import type { SeededRandom } from '../random.ts';
 import { badParameter, entryCodes, lifecycleActionOf, mergeParameters, nonNegative, rangeEvents, stmt } from '../source.ts';
@@ -52,7 +52,7 @@ const dayOf = (iso: string) => iso.slice(0, 10);
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00.000Z`) + n * DAY).toISOString().slice(0, 10);
 
 /** Daily special-drug dispensing counts of one party between two days (inclusive), with evidence positions. */
-function dailyCounts(db: Database.Database, categories: readonly string[], party: string, fromDay: string, toDay: string): Map<string, { count: number; positions: Array<{ position: number; item: number }> }> {
+function dailyCounts(db: SqlConnection, categories: readonly string[], party: string, fromDay: string, toDay: string): Map<string, { count: number; positions: Array<{ position: number; item: number }> }> {
   const rows = (
     stmt(
       db,
@@ -75,7 +75,7 @@ function dailyCounts(db: Database.Database, categories: readonly string[], party
   return out;
 }
 
-function firstDispenseDay(db: Database.Database, categories: readonly string[], party: string): string | null {
+function firstDispenseDay(db: SqlConnection, categories: readonly string[], party: string): string | null {
   const rows = stmt(
     db,
     `SELECT u.event_time AS at, u.role, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition
@@ -93,7 +93,7 @@ function firstDispenseDay(db: Database.Database, categories: readonly string[], 
   return null;
 }
 
-function scopePartyDays(db: Database.Database, scope: Scope): Array<{ party: string; day: string }> {
+function scopePartyDays(db: SqlConnection, scope: Scope): Array<{ party: string; day: string }> {
   const rows =
     scope.kind === 'entry'
       ? entryCodes(db, scope.position, ['dispense']).map((r) => ({ party: r.party, day: dayOf(r.eventTime) }))
