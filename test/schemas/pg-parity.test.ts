@@ -9,29 +9,12 @@
  * index in a SQLite table and forgets the PostgreSQL twin: add it there too, then
  * `npm run db:generate:pg`.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { is, SQL } from 'drizzle-orm';
 import { getTableConfig as sqliteConfig, index, integer, primaryKey, SQLiteSyncDialect, SQLiteTable, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { getTableConfig as pgConfig, PgDialect, PgTable } from 'drizzle-orm/pg-core';
 import * as pgTrace from '../../schemas/pg/tables/trace.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function tablesIn<T>(folder: string, isTable: (value: unknown) => value is T, nameOf: (t: T) => string): Promise<Map<string, T>> {
-  const found = new Map<string, T>();
-  const dir = join(ROOT, folder);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
-    const module: Record<string, unknown> = await import(pathToFileURL(join(dir, file)).href);
-    for (const value of Object.values(module)) if (isTable(value)) found.set(nameOf(value), value);
-  }
-  return found;
-}
-
-const sqliteTables = await tablesIn('schemas/tables', (v): v is SQLiteTable => is(v, SQLiteTable), (t) => sqliteConfig(t).name);
-const pgTables = await tablesIn('schemas/pg/tables', (v): v is PgTable => is(v, PgTable), (t) => pgConfig(t).name);
+import { pgTables, sqliteTables } from './twins.ts';
 
 const sqliteDialect = new SQLiteSyncDialect();
 const pgDialect = new PgDialect();
