@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/ledger/postgres/**/*.pg.ts'],
+    include: ['test/ledger/postgres/**/*.pg.ts', 'test/schemas/**/*.pg.ts'],
     globalSetup: ['test/helpers/postgres.ts'],
     maxWorkers: 2,
     testTimeout: 120_000,
