@@ -76,8 +76,8 @@ interface UnitRow {
   dispensedAt: string | null;
 }
 
-const UNIT_SQL = `SELECT kind, status, recalled, product, lot, expiry, custodian, location, shipped_to AS shippedTo,
-  status_before AS statusBefore, dispensed_party AS dispensedParty, dispensed_location AS dispensedLocation, dispensed_at AS dispensedAt
+const UNIT_SQL = `SELECT kind, status, recalled, product, lot, expiry, custodian, location, shipped_to AS "shippedTo",
+  status_before AS "statusBefore", dispensed_party AS "dispensedParty", dispensed_location AS "dispensedLocation", dispensed_at AS "dispensedAt"
   FROM trace_units WHERE code = ?`;
 
 const STATUS_REASONS: Partial<Record<UnitStatus | 'expired', (row: UnitRow) => VerifyReason>> = {
