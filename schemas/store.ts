@@ -6,6 +6,7 @@
  */
 import type { Dialect, SqlConnection } from './connection.ts';
 import { openSqlite } from './sqlite.ts';
+import { openPostgresSql } from './pg/sync-connection.ts';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -21,6 +22,28 @@ export function isPostgresUrl(location: string): boolean {
 
 /** Opens (creating and migrating if needed) the database at `location`. */
 export function openStore(location: string): Store {
-  if (isPostgresUrl(location)) throw new Error('PostgreSQL stores are not available in this build yet');
+  if (isPostgresUrl(location)) return openPostgresStore(location);
   return openSqlite(location);
+}
+
+function openPostgresStore(url: string): Store {
+  const sql = openPostgresSql(url);
+  try {
+    sql.migrate();
+  } catch (err) {
+    sql.close();
+    throw err;
+  }
+  return { dialect: 'postgres', location: withoutPassword(url), sql, close: () => sql.close() };
+}
+
+/** The URL as it may be printed and logged. */
+export function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, '@');
+  }
 }

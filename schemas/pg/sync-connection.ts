@@ -1,0 +1,262 @@
+/**
+ * `SqlConnection` over PostgreSQL, so the synchronous domain code (ledger, trace, issuance, API)
+ * runs unchanged on it.
+ *
+ * Each call is one round trip: the request goes to a worker thread (schemas/pg/sync-worker.mjs)
+ * that owns the `pg` clients, and this thread waits on a shared flag until the answer is back.
+ * One worker serves every connection of the process; one request is in flight at a time, which
+ * is also what a synchronous caller can do. A transaction keeps its client from BEGIN to COMMIT,
+ * and BEGIN takes the writer lock (a transaction-scoped advisory lock, the same key as the async
+ * ledger store's sequencer), so writers in any number of processes are serialised like SQLite's
+ * single writer: rules are evaluated and positions assigned on a state no one else is changing.
+ *
+ * SQL is written once for both engines (docs/storage.md); this module translates only `?`
+ * placeholders, `json_each` and `group_concat`.
+ */
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { RunResult, SqlConnection, SqlStatement, SqlTransaction } from '../connection.ts';
+
+const WORKER = fileURLToPath(new URL('./sync-worker.mjs', import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+/**
+ * The writer lock every transaction takes at BEGIN: the same key as the async ledger store's
+ * sequencer (ledger/store/postgres.ts SEQUENCER_LOCK, "dtledger" in ASCII), so the two exclude
+ * each other too.
+ */
+export const WRITER_LOCK = '7238529683823224178';
+/** Same key as schemas/pg/postgres.ts: one process at a time applies migrations. */
+const MIGRATION_LOCK = 0x6472756774726163n.toString();
+/** Longest wait for one answer before the call fails (PostgreSQL's own timeouts come first). */
+const CALL_TIMEOUT_MS = 10 * 60_000;
+
+/** A PostgreSQL error, or a failure to reach it. `code` is the SQLSTATE (e.g. 23505) or the socket error (ECONNREFUSED). */
+export class SqlError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly detail?: string,
+    readonly constraint?: string,
+  ) {
+    super(message);
+    this.name = 'SqlError';
+  }
+}
+
+interface WorkerError {
+  message: string;
+  code?: string;
+  detail?: string;
+  constraint?: string;
+}
+
+/** The one worker of this process and its channel, made on first use. */
+class Channel {
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
+  private readonly port;
+  private readonly worker: Worker;
+
+  constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(WORKER, { workerData: { port: port2, flag: this.flag }, transferList: [port2] });
+    // Open connections must not keep a finished process alive.
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  call<T>(request: Record<string, unknown>): T {
+    Atomics.store(this.flag, 0, 0);
+    this.port.postMessage(request);
+    if (Atomics.wait(this.flag, 0, 0, CALL_TIMEOUT_MS) === 'timed-out') {
+      throw new SqlError(`no answer from PostgreSQL within ${CALL_TIMEOUT_MS / 1000} s`, 'SQL_TIMEOUT');
+    }
+    const got = receiveMessageOnPort(this.port) as { message: { ok?: T; error?: WorkerError } } | undefined;
+    if (!got) throw new SqlError('the PostgreSQL worker answered nothing', 'SQL_WORKER');
+    const { ok, error } = got.message;
+    if (error) throw new SqlError(error.message, error.code, error.detail, error.constraint);
+    return ok as T;
+  }
+}
+
+let channel: Channel | undefined;
+const shared = () => (channel ??= new Channel());
+
+/** `?` → `$1…` outside string literals and quoted identifiers; the two SQLite functions we use → PostgreSQL's. */
+export function translateSql(sql: string): string {
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end < 0 ? sql.length : end;
+      out += sql.slice(i, stop + 1);
+      i = stop;
+    } else if (c === '?') {
+      out += `$${++n}`;
+    } else {
+      out += c;
+    }
+  }
+  return out.replace(/\bjson_each\s*\(/gi, 'json_array_elements_text(').replace(/\bgroup_concat\s*\(/gi, 'string_agg(');
+}
+
+/** Buffers come back from the worker as Uint8Array; the code expects Buffers, as better-sqlite3 gives. */
+function asBuffers(value: unknown): unknown {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
+}
+function fixRow(row: unknown): unknown {
+  if (Array.isArray(row)) {
+    for (let i = 0; i < row.length; i++) row[i] = asBuffers(row[i]);
+  } else if (row && typeof row === 'object') {
+    const r = row as Record<string, unknown>;
+    for (const k in r) r[k] = asBuffers(r[k]);
+  }
+  return row;
+}
+
+interface QueryAnswer {
+  rows: unknown[];
+  rowCount: number;
+}
+
+class PgStatement implements SqlStatement {
+  private rawMode = false;
+  private pluckMode = false;
+
+  constructor(
+    private readonly connection: PgSyncConnection,
+    private readonly text: string,
+    private readonly name: string,
+  ) {}
+
+  private query(params: unknown[]): QueryAnswer {
+    return this.connection.query(this.text, this.name, params, this.rawMode || this.pluckMode ? 'array' : undefined);
+  }
+
+  private rows(params: unknown[]): unknown[] {
+    const rows = this.query(params).rows;
+    if (this.pluckMode) return rows.map((r) => asBuffers((r as unknown[])[0]));
+    for (const r of rows) fixRow(r);
+    return rows;
+  }
+
+  run(...params: unknown[]): RunResult {
+    const { rowCount } = this.query(params);
+    return {
+      changes: rowCount,
+      get lastInsertRowid(): never {
+        throw new SqlError('PostgreSQL has no rowid: write INSERT … RETURNING id and read it with get()', 'SQL_NO_ROWID');
+      },
+    };
+  }
+
+  get(...params: unknown[]): unknown {
+    return this.rows(params)[0];
+  }
+
+  all(...params: unknown[]): unknown[] {
+    return this.rows(params);
+  }
+
+  /** Reads every row at once, then iterates (no server-side cursor yet). */
+  iterate(...params: unknown[]): IterableIterator<unknown> {
+    return this.rows(params)[Symbol.iterator]();
+  }
+
+  raw(toggle = true): this {
+    this.rawMode = toggle;
+    return this;
+  }
+
+  pluck(toggle = true): this {
+    this.pluckMode = toggle;
+    return this;
+  }
+}
+
+export class PgSyncConnection implements SqlConnection {
+  private readonly id: number;
+  private depth = 0;
+  private closed = false;
+  /** Server-side prepared statement names, one per SQL text on this connection. */
+  private readonly names = new Map<string, string>();
+
+  constructor(url: string) {
+    this.id = shared().call<{ id: number }>({ op: 'open', url }).id;
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  query(text: string, name: string, params: unknown[], rowMode: 'array' | undefined): QueryAnswer {
+    this.ensureOpen();
+    return shared().call<QueryAnswer>({ op: 'query', id: this.id, text, name, values: params, rowMode });
+  }
+
+  prepare(sql: string): SqlStatement {
+    this.ensureOpen();
+    let name = this.names.get(sql);
+    if (!name) this.names.set(sql, (name = `dt${this.names.size + 1}`));
+    return new PgStatement(this, translateSql(sql), name);
+  }
+
+  exec(sql: string): this {
+    this.ensureOpen();
+    shared().call({ op: 'exec', id: this.id, text: sql });
+    return this;
+  }
+
+  /** Applies schemas/pg/migrations under a session advisory lock. */
+  migrate(): void {
+    this.ensureOpen();
+    shared().call({ op: 'migrate', id: this.id, folder: MIGRATIONS, lock: MIGRATION_LOCK });
+  }
+
+  transaction<F extends (...args: never[]) => unknown>(fn: F): SqlTransaction<F> {
+    const run = (...args: Parameters<F>): ReturnType<F> => this.inTransactionRun(fn, args);
+    return Object.assign(run, { immediate: run }) as unknown as SqlTransaction<F>;
+  }
+
+  private inTransactionRun<F extends (...args: never[]) => unknown>(fn: F, args: Parameters<F>): ReturnType<F> {
+    const outer = this.depth === 0;
+    const savepoint = `dt_sp${this.depth}`;
+    this.exec(outer ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK})` : `SAVEPOINT ${savepoint}`);
+    this.depth++;
+    let result: ReturnType<F>;
+    try {
+      result = fn(...args) as ReturnType<F>;
+      if (result && typeof (result as { then?: unknown }).then === 'function') {
+        throw new TypeError('a transaction function cannot return a promise: its statements must all run before COMMIT');
+      }
+    } catch (err) {
+      this.depth--;
+      if (!this.closed) this.exec(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+      throw err;
+    }
+    this.depth--;
+    this.exec(outer ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+    return result;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    shared().call({ op: 'close', id: this.id });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SqlError('the PostgreSQL connection is closed', 'SQL_CLOSED');
+  }
+}
+
+/** A synchronous connection to the PostgreSQL database at `url` (nothing is migrated). */
+export function openPostgresSql(url: string): PgSyncConnection {
+  return new PgSyncConnection(url);
+}

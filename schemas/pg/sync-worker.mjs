@@ -1,0 +1,114 @@
+// The thread behind schemas/pg/sync-connection.ts: it owns the PostgreSQL clients and answers one
+// request at a time while the calling thread waits on a shared flag. Plain JavaScript so that it
+// loads the same way under tsx, vitest and plain node (a worker does not inherit TS loaders).
+import { workerData } from 'node:worker_threads';
+import pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+
+const { port, flag } = workerData;
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+// int8 and numeric (COUNT, SUM) come back as JS numbers, like SQLite integers; anything beyond
+// 2^53 is refused rather than rounded.
+function safeNumber(value) {
+  const n = Number(value);
+  if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) throw new RangeError(`value ${value} does not fit a JS number`);
+  return n;
+}
+const types = {
+  getTypeParser(oid, format) {
+    if ((oid === INT8_OID || oid === NUMERIC_OID) && format !== 'binary') return safeNumber;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+const clients = new Map();
+let nextId = 1;
+
+function client(id) {
+  const c = clients.get(id);
+  if (!c) throw Object.assign(new Error(`connection ${id} is closed`), { code: 'SQL_CLOSED' });
+  return c;
+}
+
+/** Parameters arrive structured-cloned: Buffers as Uint8Array. */
+function param(value) {
+  if (value === undefined) return null;
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return value;
+}
+
+async function handle(msg) {
+  switch (msg.op) {
+    case 'open': {
+      const c = new pg.Client({ connectionString: msg.url, types });
+      // A dropped connection must not crash the thread; the next query reports it.
+      c.on('error', () => {});
+      await c.connect();
+      const id = nextId++;
+      clients.set(id, c);
+      return { id };
+    }
+    case 'query': {
+      const r = await client(msg.id).query({
+        text: msg.text,
+        values: msg.values.map(param),
+        name: msg.name,
+        rowMode: msg.rowMode,
+      });
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+    }
+    case 'exec': {
+      await client(msg.id).query(msg.text);
+      return {};
+    }
+    case 'migrate': {
+      const c = client(msg.id);
+      // Several processes may open one database at once: one of them applies each migration.
+      await c.query('SELECT pg_advisory_lock($1)', [msg.lock]);
+      try {
+        await migrate(drizzle(c), { migrationsFolder: msg.folder });
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1)', [msg.lock]);
+      }
+      return {};
+    }
+    case 'close': {
+      const c = clients.get(msg.id);
+      clients.delete(msg.id);
+      if (c) await c.end().catch(() => {});
+      return {};
+    }
+    default:
+      throw new Error(`unknown request ${msg.op}`);
+  }
+}
+
+function errorReply(err) {
+  return {
+    error: {
+      message: err?.message ?? String(err),
+      code: err?.code,
+      detail: err?.detail,
+      constraint: err?.constraint,
+      table: err?.table,
+      column: err?.column,
+    },
+  };
+}
+
+// The caller posts one request and blocks on flag[0] until the answer is posted back.
+port.on('message', async (message) => {
+  let reply;
+  try {
+    reply = { ok: await handle(message) };
+  } catch (err) {
+    reply = errorReply(err);
+  }
+  port.postMessage(reply);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
