@@ -29,12 +29,40 @@ export function openStore(location: string): Store {
 function openPostgresStore(url: string): Store {
   const sql = openPostgresSql(url);
   try {
+    requireByteOrder(sql, url);
     sql.migrate();
   } catch (err) {
     sql.close();
     throw err;
   }
   return { dialect: 'postgres', location: withoutPassword(url), sql, close: () => sql.close() };
+}
+
+/**
+ * Text must sort by bytes, as in SQLite: codes, lots and parties are ordered in reports, pages and
+ * proofs, and the two engines must give the same order. A database created with a language
+ * collation (en_US.UTF-8…) is refused with the way to make one that fits.
+ */
+function requireByteOrder(sql: SqlConnection, url: string): void {
+  // to_jsonb: datlocprovider exists from PostgreSQL 15 on; before it every database is libc.
+  const d = sql.prepare('SELECT to_jsonb(d) AS d FROM pg_database d WHERE datname = current_database()').pluck().get() as { datcollate: string; datlocprovider?: string };
+  const provider = d.datlocprovider ?? 'c';
+  if (provider === 'i' || !/^(C|POSIX|C\.UTF-?8)$/i.test(d.datcollate)) {
+    throw new StoreError(
+      'STORE_COLLATION',
+      `${withoutPassword(url)} sorts text by ${provider === 'i' ? 'an ICU collation' : `collation ${d.datcollate}`}; DrugTrace needs byte order (C): create the database with CREATE DATABASE … TEMPLATE template0 LOCALE_PROVIDER libc LOCALE 'C.UTF-8'`,
+    );
+  }
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'STORE_COLLATION',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
 }
 
 /** The URL as it may be printed and logged. */

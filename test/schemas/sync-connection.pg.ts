@@ -129,3 +129,21 @@ describe('openStore with a postgres:// URL', () => {
     }
   });
 });
+
+describe('openStore on a database that sorts text by language rules', () => {
+  it('refuses it with STORE_COLLATION and the way to create one that sorts by bytes', async () => {
+    const db = await freshDatabase();
+    const admin = openPostgresSql(db.url);
+    const name = `${new URL(db.url).pathname.slice(1)}_icu`;
+    try {
+      admin.exec(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`);
+      const u = new URL(db.url);
+      u.pathname = `/${name}`;
+      expect(() => openStore(u.toString())).toThrow(expect.objectContaining({ code: 'STORE_COLLATION', message: expect.stringContaining('ICU') }));
+    } finally {
+      admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      admin.close();
+      await db.drop();
+    }
+  });
+});
