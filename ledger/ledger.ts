@@ -11,8 +11,8 @@
 import type { SqlStatement } from '../schemas/connection.ts';
 import { existsSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hash as nodeHashOnce } from 'node:crypto';
-import { openSqlite } from '../schemas/sqlite.ts';
-import type { Store } from '../schemas/store.ts';
+import { join, resolve } from 'node:path';
+import { isPostgresUrl, openStore, type Store } from '../schemas/store.ts';
 import type { Sha256 } from './hash.ts';
 import { leafHash32, nodeHash32, withShortPath } from './sha256-short.ts';
 import { ed25519 as nodeEd25519, nodeCrypto } from './crypto-node.ts';
@@ -70,7 +70,10 @@ const crypto = { sha256, ed25519: nodeEd25519 };
 const ITEM_BATCH = 64;
 
 export interface LedgerOptions {
-  /** Where the operator's secret key is kept; default `<db file>.operator-key`. */
+  /**
+   * Where the operator's secret key is kept; default `<db file>.operator-key`, or for a PostgreSQL
+   * URL `<database name>.operator-key` in the folder DRUGTRACE_KEY_DIR (default: the current one).
+   */
   keyFile?: string;
   /** The ledger's clock for receivedAt (tests pin it). */
   now?: () => Date;
@@ -125,8 +128,20 @@ export interface ItemProof {
   entry: InclusionProof;
 }
 
-export function defaultKeyFile(dbFile: string): string {
-  return `${dbFile}.operator-key`;
+/**
+ * The operator key file of the ledger at `location`: `<file>.operator-key` beside a SQLite file; for
+ * a PostgreSQL URL (no file to sit beside) `<database name>.operator-key` in the folder
+ * DRUGTRACE_KEY_DIR, default the current one.
+ */
+export function defaultKeyFile(location: string): string {
+  if (!isPostgresUrl(location)) return `${location}.operator-key`;
+  let name = '';
+  try {
+    name = decodeURIComponent(new URL(location).pathname.replace(/^\//, ''));
+  } catch {
+    name = '';
+  }
+  return join(resolve(process.env.DRUGTRACE_KEY_DIR || '.'), `${name || 'postgres'}.operator-key`);
 }
 
 /** The operator key file: one line, `drugtrace-operator-key v1 <base64 32-byte seed>`. */
@@ -227,12 +242,14 @@ export class Ledger implements KeyView {
     readonly store: Store,
     readonly file: string,
     private operatorSecret: Uint8Array | undefined,
+    /** Where the operator key is (or would be) kept. */
+    readonly keyFile: string | undefined,
     options: LedgerOptions,
   ) {
     this.now = options.now ?? (() => new Date());
     this.q = prepare(store);
     const meta = this.q.meta.get() as { origin: string; operator_key_id: string; operator_public_key: Buffer } | undefined;
-    if (!meta) throw new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`, { file });
+    if (!meta) throw new LedgerError('LEDGER_NOT_INITIALIZED', `${store.location} holds no ledger; run drugtrace init`, { file: store.location });
     this.origin = meta.origin;
     this.operatorKeyId = meta.operator_key_id;
     this.operatorPublicKey = meta.operator_public_key;
@@ -247,13 +264,13 @@ export class Ledger implements KeyView {
    * the schema, a fresh operator key and the genesis entry that registers it.
    */
   static init(file: string, options: InitOptions): Ledger {
-    const store = openSqlite(file);
+    const store = openStore(file);
     const inMemory = file === ':memory:';
     const keyFile = options.keyFile ?? defaultKeyFile(file);
     let wroteKeyFile = false;
     try {
       if (store.sql.prepare('SELECT 1 FROM ledger_meta').get() || store.sql.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get()) {
-        throw new LedgerError('LEDGER_ALREADY_INITIALIZED', `${file} already holds a ledger`, { file });
+        throw new LedgerError('LEDGER_ALREADY_INITIALIZED', `${store.location} already holds a ledger`, { file: store.location });
       }
       const secret = nodeEd25519.generateSecretKey();
       if (!inMemory) {
@@ -273,7 +290,7 @@ export class Ledger implements KeyView {
         crypto,
       );
       appendDocument(store, prepare(store), new Map(), genesis, (options.now ?? (() => new Date()))(), true);
-      return new Ledger(store, file, secret, options);
+      return new Ledger(store, file, secret, inMemory ? undefined : keyFile, options);
     } catch (err) {
       store.close();
       if (wroteKeyFile) unlinkSync(keyFile);
@@ -283,12 +300,14 @@ export class Ledger implements KeyView {
 
   /** Opens an existing ledger; without its key file it still reads, proves and verifies. */
   static open(file: string, options: LedgerOptions = {}): Ledger {
-    if (file !== ':memory:' && !existsSync(file)) throw new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`, { file });
-    const store = openSqlite(file);
+    if (file !== ':memory:' && !isPostgresUrl(file) && !existsSync(file)) {
+      throw new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`, { file });
+    }
+    const store = openStore(file);
     try {
       const keyFile = options.keyFile ?? defaultKeyFile(file);
       const secret = existsSync(keyFile) ? readKeyFile(keyFile) : undefined;
-      const ledger = new Ledger(store, file, secret, options);
+      const ledger = new Ledger(store, file, secret, keyFile, options);
       if (secret && !equalBytes(nodeEd25519.publicKey(secret), ledger.operatorPublicKey)) {
         throw new LedgerError('LEDGER_OPERATOR_KEY', `${keyFile} does not hold this ledger's operator key ${ledger.operatorKeyId}`, { keyFile });
       }
@@ -381,7 +400,8 @@ export class Ledger implements KeyView {
   }
 
   keys(): KeyRecord[] {
-    return (this.store.sql.prepare('SELECT * FROM ledger_keys ORDER BY registered_at').all() as KeyRow[]).map(keyFromRow);
+    // Several keys can be registered by one entry (genesis and nothing else today); party and key id make the order total.
+    return (this.store.sql.prepare('SELECT * FROM ledger_keys ORDER BY registered_at, party, key_id').all() as KeyRow[]).map(keyFromRow);
   }
 
   get(position: number): EntryRecord {
@@ -584,7 +604,9 @@ export class Ledger implements KeyView {
   /** The operator's secret, for signing; absent when the key file is not beside the database. */
   requireSecret(): Uint8Array {
     if (!this.operatorSecret) {
-      throw new LedgerError('LEDGER_OPERATOR_KEY', `the operator key file ${defaultKeyFile(this.file)} is not available; this ledger is read-only here`, { file: this.file });
+      throw new LedgerError('LEDGER_OPERATOR_KEY', `the operator key file ${this.keyFile ?? defaultKeyFile(this.file)} is not available; this ledger is read-only here`, {
+        file: this.store.location,
+      });
     }
     return this.operatorSecret;
   }
@@ -809,13 +831,13 @@ function insertItems(store: Store, cache: Map<number, SqlStatement>, position: n
       params[o + 3] = items[k];
       params[o + 4] = paths[k];
     }
-    full.run(params);
+    full.run(...params);
   }
   const rest = n - i;
   if (rest > 0) {
     const tail: unknown[] = [];
     for (let k = i; k < n; k++) tail.push(position, k, hashes[k], items[k], paths[k]);
-    itemInsert(store, cache, rest).run(tail);
+    itemInsert(store, cache, rest).run(...tail);
   }
 }
 

@@ -98,11 +98,17 @@ export function verifyLedger(store: Store, options: VerifyOptions = {}): VerifyR
   // and every item's hash || path || bytes concatenated into one blob. Materialising one buffer per
   // document instead of three per item is the biggest saving on the item scan; the index list
   // still lets checkItems notice a missing, extra or reordered row.
+  // Concatenating blobs has no common spelling: SQLite's || makes text (cast back to a blob),
+  // PostgreSQL's || on bytea stays bytea and string_agg needs a bytea separator.
+  const blobs =
+    store.dialect === 'postgres'
+      ? "string_agg(item_hash || path || bytes, CAST('' AS BYTEA) ORDER BY item_index)"
+      : "CAST(group_concat(CAST(item_hash || path || bytes AS BLOB), '' ORDER BY item_index) AS BLOB)";
   const itemsOf = db
     .prepare(
       `SELECT count(*),
               group_concat(item_index || ':' || length(item_hash) || ':' || length(path) || ':' || length(bytes), ',' ORDER BY item_index),
-              CAST(group_concat(CAST(item_hash || path || bytes AS BLOB), '' ORDER BY item_index) AS BLOB)
+              ${blobs}
          FROM ledger_items WHERE entry_position = ?`,
     )
     .raw();
@@ -126,7 +132,7 @@ export function verifyLedger(store: Store, options: VerifyOptions = {}): VerifyR
       db.prepare('SELECT entry_position, item_index FROM ledger_items WHERE entry_position >= ? OR entry_position < 0 ORDER BY entry_position LIMIT 1').raw().get(size) as [number, number] | undefined,
       // Nodes a tree of `size` leaves does not have: idx >= floor(size / 2^level).
       db
-        .prepare('SELECT level, idx FROM ledger_merkle_nodes WHERE level < 0 OR level > 62 OR idx < 0 OR idx >= (? >> level) ORDER BY idx << level LIMIT 1')
+        .prepare('SELECT level, idx FROM ledger_merkle_nodes WHERE level < 0 OR level > 62 OR idx < 0 OR idx >= (CAST(? AS BIGINT) >> level) ORDER BY idx << level, level LIMIT 1')
         .raw()
         .get(size) as [number, number] | undefined,
     );
