@@ -30,7 +30,7 @@ const lookups = new WeakMap<SqlConnection, SqlStatement>();
 /** The token lookup, prepared once per connection: it runs on every guarded request. */
 function lookupStatement(db: SqlConnection): SqlStatement {
   let stmt = lookups.get(db);
-  if (!stmt) lookups.set(db, (stmt = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS revokedAt FROM api_tokens WHERE token_hash = ?')));
+  if (!stmt) lookups.set(db, (stmt = db.prepare('SELECT id, token_hash AS hash, party, role, revoked_at AS "revokedAt" FROM api_tokens WHERE token_hash = ?')));
   return stmt;
 }
 
@@ -115,7 +115,7 @@ export interface TokenInfo {
 
 /** Every token issued, oldest first: what it is for, never the token or its hash. */
 export function listTokens(db: SqlConnection): TokenInfo[] {
-  return db.prepare('SELECT id AS tokenId, party, role, label, created_at AS createdAt, revoked_at AS revokedAt FROM api_tokens ORDER BY created_at, id').all() as TokenInfo[];
+  return db.prepare('SELECT id AS "tokenId", party, role, label, created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_tokens ORDER BY created_at, id').all() as TokenInfo[];
 }
 
 /** True when an unrevoked admin token exists (serve issues the first one on a fresh database). */

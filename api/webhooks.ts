@@ -111,7 +111,7 @@ export function startWebhookDispatcher(db: SqlConnection, options: WebhookOption
   };
 
   const q = {
-    insert: db.prepare("INSERT INTO oversight_deliveries (webhook_id, notice_id, state, attempts, next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)"),
+    insert: db.prepare("INSERT INTO oversight_deliveries (webhook_id, notice_id, state, attempts, next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?) RETURNING id"),
     delivery: db.prepare(
       'SELECT d.id, d.attempts, d.state, w.url, w.secret, w.deleted_at, n.id AS notice_id, n.type, n.party, n.data, n.created_at FROM oversight_deliveries d JOIN oversight_webhooks w ON w.id = d.webhook_id JOIN oversight_notices n ON n.id = d.notice_id WHERE d.id = ?',
     ),
@@ -194,7 +194,7 @@ export function startWebhookDispatcher(db: SqlConnection, options: WebhookOption
     if (stopped) return;
     const at = new Date().toISOString();
     for (const w of targetsOf(db, n)) {
-      const id = Number(q.insert.run(w.id, n.id, at, at).lastInsertRowid);
+      const id = (q.insert.get(w.id, n.id, at, at) as { id: number }).id;
       schedule(id, 0);
     }
   });
@@ -332,10 +332,10 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext, options: We
       own(request.params.id, request.principal!.party);
       const deliveries = ctx.db
         .prepare(
-          'SELECT id, notice_id AS noticeId, state, attempts, next_attempt_at AS nextAttemptAt, last_status AS lastStatus, last_error AS lastError, created_at AS createdAt, delivered_at AS deliveredAt FROM oversight_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?',
+          'SELECT id, notice_id AS "noticeId", state, attempts, next_attempt_at AS "nextAttemptAt", last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt" FROM oversight_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?',
         )
         .all(request.params.id, request.query.limit ?? 100) as Array<Record<string, unknown> & { id: number }>;
-      const attempts = ctx.db.prepare('SELECT attempt, at, status, error, duration_ms AS durationMs FROM oversight_delivery_attempts WHERE delivery_id = ? ORDER BY attempt');
+      const attempts = ctx.db.prepare('SELECT attempt, at, status, error, duration_ms AS "durationMs" FROM oversight_delivery_attempts WHERE delivery_id = ? ORDER BY attempt');
       return { deliveries: deliveries.map((d) => ({ ...d, log: attempts.all(d.id) })) };
     },
   );

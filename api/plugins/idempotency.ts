@@ -39,7 +39,7 @@ export function idempotent<T>(
   }
   const requestHash = createHash('sha256').update(canonical, 'utf8').digest();
   const run = db.transaction((): IdempotentResult<T> => {
-    const row = db.prepare('SELECT route, request_hash AS hash, status_code AS statusCode, response FROM api_idempotency WHERE party = ? AND key = ?').get(request.party, key) as
+    const row = db.prepare('SELECT route, request_hash AS hash, status_code AS "statusCode", response FROM api_idempotency WHERE party = ? AND key = ?').get(request.party, key) as
       | { route: string; hash: Buffer; statusCode: number; response: string }
       | undefined;
     if (row) {

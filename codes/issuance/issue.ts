@@ -75,12 +75,12 @@ export function* issueCodes(store: Store, productId: number, count: number, opts
   const random = new RandomSerials(rule.serialAlphabet, rule.serialLength, opts.randomFill);
   const sqlite = store.sql;
 
-  const runId = Number(
+  const runId = (
     sqlite
-      .prepare('INSERT INTO issuance_batches (product_id, requested, issued, started_at) VALUES (?, ?, 0, ?)')
-      .run(productId, count, new Date().toISOString()).lastInsertRowid,
-  );
-  const insertSerial = sqlite.prepare('INSERT OR IGNORE INTO issued_serials (product_id, serial, batch_id) VALUES (?, ?, ?)');
+      .prepare('INSERT INTO issuance_batches (product_id, requested, issued, started_at) VALUES (?, ?, 0, ?) RETURNING id')
+      .get(productId, count, new Date().toISOString()) as { id: number }
+  ).id;
+  const insertSerial = sqlite.prepare('INSERT INTO issued_serials (product_id, serial, batch_id) VALUES (?, ?, ?) ON CONFLICT (product_id, serial) DO NOTHING');
   const bumpRule = sqlite.prepare('UPDATE coding_rules SET issued_count = issued_count + ? WHERE id = ? AND issued_count + ? <= ?');
   const bumpRun = sqlite.prepare('UPDATE issuance_batches SET issued = issued + ? WHERE id = ?');
   const readIssued = sqlite.prepare('SELECT issued_count FROM coding_rules WHERE id = ?').pluck();

@@ -263,7 +263,7 @@ export function registerProduct(store: Store, input: ProductInput): Product {
 /** Creates the secret of a keyed check scheme the first time a rule names it. */
 function ensureCheckKey(store: Store, schemeId: string): void {
   store.sql
-    .prepare('INSERT OR IGNORE INTO cn_check_keys (scheme_id, key, created_at) VALUES (?, ?, ?)')
+    .prepare('INSERT INTO cn_check_keys (scheme_id, key, created_at) VALUES (?, ?, ?) ON CONFLICT (scheme_id) DO NOTHING')
     .run(schemeId, randomBytes(32), nowIso());
 }
 
