@@ -191,12 +191,12 @@ function prepareStatements(db: SqlConnection) {
     childrenIn: db.prepare(`${UNIT_SELECT} WHERE parent IN (SELECT value FROM json_each(?))`).raw(),
     unitsIn: db.prepare(`${UNIT_SELECT} WHERE code IN (SELECT value FROM json_each(?))`).raw(),
     trailsIn: db.prepare(
-      "SELECT code, max(event_time) AS lastEventAt, group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS custodyTrail FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) GROUP BY code",
+      `SELECT code, max(event_time) AS "lastEventAt", group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS "custodyTrail" FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) GROUP BY code`,
     ),
     party: db.prepare('SELECT party, role, name FROM trace_parties WHERE party = ?'),
     partyPrefixes: db.prepare('SELECT kind, prefix FROM trace_party_prefixes WHERE party = ?'),
     locationOwner: db.prepare('SELECT party FROM trace_party_locations WHERE location = ?').pluck(),
-    eventByHash: db.prepare('SELECT position, item, party, event_type AS eventType, erroneous_at AS erroneousAt FROM trace_events WHERE hash_id = ?'),
+    eventByHash: db.prepare('SELECT position, item, party, event_type AS "eventType", erroneous_at AS "erroneousAt" FROM trace_events WHERE hash_id = ?'),
     eventById: db.prepare('SELECT hash_id FROM trace_events WHERE event_id = ? ORDER BY position, item LIMIT 1').pluck(),
     erroneousAt: db.prepare('SELECT erroneous_at FROM trace_events WHERE position = ? AND item = ?').pluck(),
     lot: db.prepare('SELECT expiry FROM trace_lots WHERE product = ? AND lot = ?'),
@@ -208,7 +208,7 @@ function prepareStatements(db: SqlConnection) {
     lotUnits: db.prepare('SELECT code FROM trace_units WHERE product = ? AND lot = ? ORDER BY code').pluck(),
     // Same definition as the columns: what a code without a trace_units row already has in the index.
     trailOf: db.prepare(
-      "SELECT max(event_time) AS lastEventAt, group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS custodyTrail FROM trace_unit_events WHERE code = ?",
+      `SELECT max(event_time) AS "lastEventAt", group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS "custodyTrail" FROM trace_unit_events WHERE code = ?`,
     ),
     setTrail: db.prepare('UPDATE trace_units SET last_event_at = ?, custody_trail = ? WHERE code = ?'),
 
@@ -220,8 +220,8 @@ function prepareStatements(db: SqlConnection) {
     // Many index rows per statement: a case or pallet event writes hundreds.
     insertUnitEvents: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Every column (UNIT_COLUMNS order), then the code.
-    upsertUnit: db.prepare(`INSERT OR REPLACE INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${UNIT_ROW}`),
-    upsertUnits: db.prepare(`INSERT OR REPLACE INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${Array(UNIT_INSERT_BATCH).fill(UNIT_ROW).join(', ')}`),
+    upsertUnit: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${UNIT_ROW} ${UNIT_UPSERT}`),
+    upsertUnits: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${Array(UNIT_INSERT_BATCH).fill(UNIT_ROW).join(', ')} ${UNIT_UPSERT}`),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
     openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
     closeContainer: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child = ? AND parent = ? AND to_position IS NULL'),
@@ -230,12 +230,12 @@ function prepareStatements(db: SqlConnection) {
     reopenClosedBy: db.prepare('UPDATE trace_containers SET to_position = NULL, to_item = NULL WHERE to_position = ? AND to_item = ?'),
     insertShipment: db.prepare('INSERT INTO trace_shipments (position, item, hash_id, from_party, to_party, to_location, shipped_at, code_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     deleteShipment: db.prepare('DELETE FROM trace_shipments WHERE position = ? AND item = ?'),
-    insertLot: db.prepare('INSERT OR IGNORE INTO trace_lots (product, lot, expiry, party, first_position) VALUES (?, ?, ?, ?, ?)'),
-    insertLineage: db.prepare('INSERT OR IGNORE INTO trace_lineage (input, output, position, item) VALUES (?, ?, ?, ?)'),
+    insertLot: db.prepare('INSERT INTO trace_lots (product, lot, expiry, party, first_position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (product, lot) DO NOTHING'),
+    insertLineage: db.prepare('INSERT INTO trace_lineage (input, output, position, item) VALUES (?, ?, ?, ?) ON CONFLICT (input, output, position, item) DO NOTHING'),
     deleteLineage: db.prepare('DELETE FROM trace_lineage WHERE position = ? AND item = ?'),
     insertParty: db.prepare('INSERT INTO trace_parties (party, role, name, registered_at) VALUES (?, ?, ?, ?)'),
-    insertLocation: db.prepare('INSERT OR IGNORE INTO trace_party_locations (location, party) VALUES (?, ?)'),
-    insertPrefix: db.prepare('INSERT OR IGNORE INTO trace_party_prefixes (party, kind, prefix) VALUES (?, ?, ?)'),
+    insertLocation: db.prepare('INSERT INTO trace_party_locations (location, party) VALUES (?, ?) ON CONFLICT (location) DO NOTHING'),
+    insertPrefix: db.prepare('INSERT INTO trace_party_prefixes (party, kind, prefix) VALUES (?, ?, ?) ON CONFLICT (party, kind, prefix) DO NOTHING'),
     insertRecall: db.prepare('INSERT INTO trace_recalls (position, kind, party, product, lot, reason, unit_count) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   };
 }
@@ -264,6 +264,9 @@ const UNIT_COLUMNS = [
   'last_event_at',
   'custody_trail',
 ] as const;
+
+/** Inserted rows are for codes the plan did not read as stored; should one exist, the plan's row replaces all its columns. */
+const UNIT_UPSERT = `ON CONFLICT (code) DO UPDATE SET ${UNIT_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
   return [
