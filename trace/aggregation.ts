@@ -43,7 +43,7 @@ export interface ContainerStay {
 export function containerStays(db: SqlConnection, code: string): ContainerStay[] {
   return db
     .prepare(
-      'SELECT parent, child, from_position AS fromPosition, from_item AS fromItem, to_position AS toPosition, to_item AS toItem FROM trace_containers WHERE child = ? ORDER BY from_position, from_item',
+      'SELECT parent, child, from_position AS "fromPosition", from_item AS "fromItem", to_position AS "toPosition", to_item AS "toItem" FROM trace_containers WHERE child = ? ORDER BY from_position, from_item',
     )
     .all(code) as ContainerStay[];
 }

@@ -169,8 +169,8 @@ export function compileQuery(params: EpcisQueryParams): { sql: string; args: unk
     if (!Number.isSafeInteger(params.eventCountLimit) || params.eventCountLimit < 1) bad('eventCountLimit', params.eventCountLimit, 'expected a whole number ≥ 1');
     limit = ' LIMIT ?';
   }
-  const sql = `SELECT e.position, e.item, e.hash_id AS hashId, e.event_type AS eventType, e.event_time AS eventTime, e.biz_step AS bizStep,
-    e.disposition, e.party, e.erroneous_at AS erroneousAt, i.bytes
+  const sql = `SELECT e.position, e.item, e.hash_id AS "hashId", e.event_type AS "eventType", e.event_time AS "eventTime", e.biz_step AS "bizStep",
+    e.disposition, e.party, e.erroneous_at AS "erroneousAt", i.bytes
     FROM trace_events e JOIN ledger_items i ON i.entry_position = e.position AND i.item_index = e.item
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.position, e.item${limit}`;
   if (limit) args.push(params.eventCountLimit);

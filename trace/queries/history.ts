@@ -80,9 +80,9 @@ interface Window {
   to: Place | null;
 }
 
-const EVENT_COLUMNS = `ue.position, ue.item, ue.hash_id AS hashId, e.event_type AS eventType, e.action, ue.event_time AS eventTime,
-  ue.biz_step AS bizStep, ue.disposition, ue.party, coalesce(e.biz_location, e.read_point) AS location, ue.role, ue.via,
-  e.erroneous_at AS erroneousAt, e.erroneous_reason AS erroneousReason`;
+const EVENT_COLUMNS = `ue.position, ue.item, ue.hash_id AS "hashId", e.event_type AS "eventType", e.action, ue.event_time AS "eventTime",
+  ue.biz_step AS "bizStep", ue.disposition, ue.party, coalesce(e.biz_location, e.read_point) AS location, ue.role, ue.via,
+  e.erroneous_at AS "erroneousAt", e.erroneous_reason AS "erroneousReason"`;
 
 const SQL = {
   events: `SELECT ${EVENT_COLUMNS} FROM trace_unit_events ue LEFT JOIN trace_events e ON e.hash_id = ue.hash_id
@@ -92,7 +92,7 @@ const SQL = {
   inputsOf: 'SELECT input AS code, position, item FROM trace_lineage WHERE output = ? ORDER BY position, item, input',
   outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
   recalls: 'SELECT position, kind, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
-  unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS shippedTo
+  unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS "shippedTo"
     FROM trace_units WHERE code = ?`,
 };
 

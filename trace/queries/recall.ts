@@ -250,7 +250,7 @@ export function recallReport(source: QuerySource, options: RecallOptions): Recal
   const nodes: GraphNode[] = [...nodeIds].sort().map((party) => ({ party, ...names(party), holding: holding.get(party) ?? 0, dispensed: dispensedBy.get(party) ?? 0 }));
   const edgeList = [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || Number(a.pending) - Number(b.pending));
 
-  const recalls = statement(db, 'SELECT position, kind, party, reason, unit_count AS unitCount FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position').all(product, lot) as RecallEntry[];
+  const recalls = statement(db, 'SELECT position, kind, party, reason, unit_count AS "unitCount" FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position').all(product, lot) as RecallEntry[];
   dispensed.sort((a, b) => a.at.localeCompare(b.at) || a.code.localeCompare(b.code));
 
   return {
