@@ -76,11 +76,11 @@ function alertFrom(db: SqlConnection, r: AlertRow): Alert {
 
 /** Stores a finding as an alert unless (detector, key) already has one; returns the new alert or null. */
 export function raiseAlert(db: SqlConnection, filing: Filing, finding: Finding, now = new Date()): Alert | null {
-  const info = stmt(
+  const inserted = stmt(
     db,
     `INSERT INTO oversight_alerts (detector, version, filing, key, subject, severity, summary, details, evidence, observed_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (detector, key) DO NOTHING`,
-  ).run(
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (detector, key) DO NOTHING RETURNING id`,
+  ).get(
     filing.detector,
     filing.version,
     filing.position,
@@ -92,10 +92,10 @@ export function raiseAlert(db: SqlConnection, filing: Filing, finding: Finding, 
     JSON.stringify(finding.evidence),
     finding.observedAt,
     now.toISOString(),
-  );
-  if (info.changes === 0) return null;
-  const id = Number(info.lastInsertRowid);
-  for (const party of new Set(finding.parties)) stmt(db, 'INSERT OR IGNORE INTO oversight_alert_parties (alert_id, party) VALUES (?, ?)').run(id, party);
+  ) as { id: number } | undefined;
+  if (inserted === undefined) return null;
+  const id = inserted.id;
+  for (const party of new Set(finding.parties)) stmt(db, 'INSERT INTO oversight_alert_parties (alert_id, party) VALUES (?, ?) ON CONFLICT (alert_id, party) DO NOTHING').run(id, party);
   return getAlert(db, id)!;
 }
 

@@ -139,7 +139,7 @@ export function startCampaign(ledger: Ledger, submission: CampaignSubmission, no
     };
     const lotExists = db.prepare('SELECT 1 FROM trace_lots WHERE product = ? AND lot = ?').pluck();
     const lotState = db.prepare(
-      "SELECT COUNT(*) AS units, SUM(recalled = 1 OR status IN ('recalled', 'withdrawn')) AS covered FROM trace_units WHERE product = ? AND lot = ? AND kind = 'unit'",
+      "SELECT COUNT(*) AS units, SUM(CASE WHEN recalled = 1 OR status IN ('recalled', 'withdrawn') THEN 1 ELSE 0 END) AS covered FROM trace_units WHERE product = ? AND lot = ? AND kind = 'unit'",
     );
     const earlier = db.prepare('SELECT position FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position DESC LIMIT 1').pluck();
     for (const { product, lot } of scope.lots) {

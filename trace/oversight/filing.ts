@@ -158,7 +158,7 @@ export function requireFiling(db: SqlConnection, detectorId: string): Filing {
   const detector = detectorById(detectorId);
   const filing = currentFiling(db, detector.id, detector.version);
   if (!filing) {
-    const filed = stmt(db, 'SELECT DISTINCT version FROM oversight_filings WHERE detector = ?').pluck().all(detector.id) as string[];
+    const filed = stmt(db, 'SELECT DISTINCT version FROM oversight_filings WHERE detector = ? ORDER BY version').pluck().all(detector.id) as string[];
     throw new OversightError('OVERSIGHT_NOT_FILED', `detector ${detector.id} version ${detector.version} is not filed in this ledger${filed.length ? ` (filed: ${filed.join(', ')})` : ''}; file it with drugtrace detectors file ${detector.id}`, {
       detector: detector.id,
       version: detector.version,

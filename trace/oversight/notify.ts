@@ -54,7 +54,7 @@ function hubOf(db: SqlConnection): EventEmitter {
 export function publishNotice(db: SqlConnection, type: NoticeType, data: Record<string, unknown>, options: Date | NoticeOptions = {}): OversightNotice {
   const { party = null, at = new Date() } = options instanceof Date ? { at: options } : options;
   const iso = at.toISOString();
-  const id = Number(db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?)').run(type, party, JSON.stringify(data), iso).lastInsertRowid);
+  const { id } = db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?) RETURNING id').get(type, party, JSON.stringify(data), iso) as { id: number };
   const notice: OversightNotice = { id, type, party, at: iso, data };
   for (const listener of hubOf(db).listeners('notice') as NoticeListener[]) {
     try {

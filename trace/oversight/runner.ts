@@ -82,7 +82,8 @@ export interface ObservationInput {
 }
 
 export function recordObservation(db: SqlConnection, o: ObservationInput): number {
-  return Number(stmt(db, 'INSERT INTO oversight_observations (kind, code, party, at, data) VALUES (?, ?, ?, ?, ?)').run(o.kind, o.code, o.party, o.at, JSON.stringify(o.data)).lastInsertRowid);
+  const row = stmt(db, 'INSERT INTO oversight_observations (kind, code, party, at, data) VALUES (?, ?, ?, ?, ?) RETURNING id').get(o.kind, o.code, o.party, o.at, JSON.stringify(o.data)) as { id: number };
+  return row.id;
 }
 
 const OBSERVED_REFUSALS = new Set(['TRACE_NOT_COMMISSIONED', 'TRACE_ALREADY_DISPENSED', 'TRACE_RECALLED', 'TRACE_WITHDRAWN', 'TRACE_EXPIRED', 'TRACE_NOT_DESTINATION']);

@@ -65,7 +65,7 @@ function actionOfRow(r: StoredEventRow): string | null {
   return viaTable();
 }
 
-const EVENT_COLUMNS = `u.position, u.item, u.code, u.party, u.event_time AS eventTime, u.role, u.via, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition`;
+const EVENT_COLUMNS = `u.position, u.item, u.code, u.party, u.event_time AS "eventTime", u.role, u.via, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition`;
 
 export interface CodeEvent {
   position: number;
@@ -123,7 +123,7 @@ export function observationsOfMany(db: SqlConnection, codes: readonly string[]):
 /** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
 export function entryCodes(db: SqlConnection, position: number, actions?: readonly string[]): CodeEvent[] {
   const rows = withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL`).all(position) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL ORDER BY u.item, u.code`).all(position) as never[],
   );
   return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
 }
@@ -131,7 +131,7 @@ export function entryCodes(db: SqlConnection, position: number, actions?: readon
 /** Standing events with times in [from, to), per code, with their lifecycle actions. */
 export function rangeEvents(db: SqlConnection, from: string, to: string): CodeEvent[] {
   return withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity'`).all(from, to) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity' ORDER BY u.position, u.item, u.code`).all(from, to) as never[],
   );
 }
 
@@ -153,7 +153,7 @@ export function observationsIn(db: SqlConnection, scope: Scope): Observation[] {
   if (scope.kind === 'entry') return [];
   if (scope.kind === 'observations') {
     if (scope.ids.length === 0) return [];
-    return (stmt(db, 'SELECT * FROM oversight_observations WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(scope.ids)) as never[]).map(observationFrom);
+    return (stmt(db, 'SELECT * FROM oversight_observations WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) ORDER BY id').all(JSON.stringify(scope.ids)) as never[]).map(observationFrom);
   }
   return (stmt(db, 'SELECT * FROM oversight_observations WHERE at >= ? AND at < ? ORDER BY id').all(scope.from, scope.to) as never[]).map(observationFrom);
 }

@@ -135,7 +135,7 @@ function rangesOf(db: SqlConnection, parameters: JsonObject, position: number, i
     db,
     `SELECT u.code, t.product, p.category, p.storage_min_c AS min, p.storage_max_c AS max
        FROM trace_unit_events u JOIN trace_units t ON t.code = u.code LEFT JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
-      WHERE u.position = ? AND u.item = ? AND t.kind = 'unit' AND t.product IS NOT NULL`,
+      WHERE u.position = ? AND u.item = ? AND t.kind = 'unit' AND t.product IS NOT NULL ORDER BY u.code`,
   ).all(position, item) as Array<{ code: string; product: string; category: string | null; min: number | null; max: number | null }>;
   const categories = parameters.categoryRanges as Record<string, { min?: number; max?: number }>;
   const byProduct = new Map<string, ProductRange>();
@@ -154,8 +154,8 @@ function scopeEvents(db: SqlConnection, scope: Scope): Array<{ position: number;
   if (scope.kind === 'observations') return [];
   const rows = (
     scope.kind === 'entry'
-      ? stmt(db, 'SELECT position, item, party, event_time AS eventTime FROM trace_events WHERE position = ? AND erroneous_at IS NULL').all(scope.position)
-      : stmt(db, 'SELECT position, item, party, event_time AS eventTime FROM trace_events WHERE event_time >= ? AND event_time < ? AND erroneous_at IS NULL').all(scope.from, scope.to)
+      ? stmt(db, 'SELECT position, item, party, event_time AS "eventTime" FROM trace_events WHERE position = ? AND erroneous_at IS NULL ORDER BY item').all(scope.position)
+      : stmt(db, 'SELECT position, item, party, event_time AS "eventTime" FROM trace_events WHERE event_time >= ? AND event_time < ? AND erroneous_at IS NULL ORDER BY position, item').all(scope.from, scope.to)
   ) as Array<{ position: number; item: number; party: string; eventTime: string }>;
   return rows;
 }

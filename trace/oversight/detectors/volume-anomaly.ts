@@ -56,13 +56,14 @@ function dailyCounts(db: SqlConnection, categories: readonly string[], party: st
   const rows = (
     stmt(
       db,
-      `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition
+      `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
          FROM trace_unit_events u
          JOIN trace_events e ON e.hash_id = u.hash_id
          JOIN trace_units t ON t.code = u.code
          JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
         WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND t.kind = 'unit'
-          AND u.event_time >= ? AND u.event_time < ? AND p.category IN (SELECT value FROM json_each(?))`,
+          AND u.event_time >= ? AND u.event_time < ? AND p.category IN (SELECT value FROM json_each(?))
+        ORDER BY u.position, u.item, u.code`,
     ).all(party, `${fromDay}T00:00:00.000Z`, `${addDays(toDay, 1)}T00:00:00.000Z`, JSON.stringify(categories)) as Array<{ day: string; position: number; item: number; role: string; eventType: string; epcisAction: string | null; bizStep: string | null; disposition: string | null }>
   ).filter((r) => lifecycleActionOf(r) === 'dispense');
   const out = new Map<string, { count: number; positions: Array<{ position: number; item: number }> }>();
@@ -78,7 +79,7 @@ function dailyCounts(db: SqlConnection, categories: readonly string[], party: st
 function firstDispenseDay(db: SqlConnection, categories: readonly string[], party: string): string | null {
   const rows = stmt(
     db,
-    `SELECT u.event_time AS at, u.role, e.event_type AS eventType, e.action AS epcisAction, e.biz_step AS bizStep, e.disposition
+    `SELECT u.event_time AS at, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
        FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id JOIN trace_units t ON t.code = u.code
        JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
       WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))
