@@ -40,7 +40,7 @@ describe('error declarations (corrections)', () => {
     expect(fix.events[0].hashId).toBe(shipped.events[0].hashId);
     expect(w.unit(u1)).toMatchObject({ status: 'in_transit', shipped_to: 'dist' });
     expect(rows('SELECT erroneous_at AS at, erroneous_reason AS reason FROM trace_events WHERE hash_id = ?', shipped.events[0].hashId)).toEqual([{ at: fix.position, reason: 'incorrect_data' }]);
-    expect(rows('SELECT to_party AS toParty FROM trace_shipments')).toEqual([{ toParty: 'dist' }]);
+    expect(rows('SELECT to_party AS "toParty" FROM trace_shipments')).toEqual([{ toParty: 'dist' }]);
     // dist2 can no longer receive it; dist can.
     expect(refused('dist2', [e.receive([u1], D2)]).code).toBe('TRACE_NOT_DESTINATION');
     w.capture('dist', [e.receive([u1], D)]);

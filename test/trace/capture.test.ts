@@ -54,7 +54,7 @@ describe('captureDocument', () => {
     expect(receipt.position).toBe(w.ledger.size() - 1);
     expect(receipt.duplicate).toBe(false);
     expect(receipt.events.map((e) => e.index)).toEqual([0, 1, 2, 3, 4]);
-    const stored = rows('SELECT hash_id AS hashId, item FROM trace_events WHERE position = ? ORDER BY item', receipt.position);
+    const stored = rows('SELECT hash_id AS "hashId", item FROM trace_events WHERE position = ? ORDER BY item', receipt.position);
     expect(stored.map((r) => r.hashId)).toEqual(receipt.events.map((e) => e.hashId));
     expect(w.ledger.get(receipt.position).entry.body.kind).toBe('capture');
     expect(w.ledger.items(receipt.position)).toHaveLength(5);
@@ -105,7 +105,7 @@ describe('captureDocument', () => {
     expect(w.unit(units[2])).toMatchObject({ status: 'dispensed', custodian: 'pharm2', parent: null });
     expect(w.unit(units[3])).toMatchObject({ status: 'received', custodian: 'pharm2', parent: caseB });
 
-    const index = rows('SELECT biz_step AS bizStep, party, via, role FROM trace_unit_events WHERE code = ? ORDER BY position, item', units[0]);
+    const index = rows('SELECT biz_step AS "bizStep", party, via, role FROM trace_unit_events WHERE code = ? ORDER BY position, item', units[0]);
     expect(index).toEqual([
       { bizStep: 'commissioning', party: 'acme', via: null, role: 'epc' },
       { bizStep: 'packing', party: 'acme', via: null, role: 'child' },
@@ -116,7 +116,7 @@ describe('captureDocument', () => {
       { bizStep: 'receiving', party: 'pharm1', via: null, role: 'epc' },
       { bizStep: 'dispensing', party: 'pharm1', via: null, role: 'epc' },
     ]);
-    const shipments = rows('SELECT from_party AS fromParty, to_party AS toParty, to_location AS toLocation, code_count AS n FROM trace_shipments ORDER BY position, item');
+    const shipments = rows('SELECT from_party AS "fromParty", to_party AS "toParty", to_location AS "toLocation", code_count AS n FROM trace_shipments ORDER BY position, item');
     expect(shipments).toEqual([
       { fromParty: 'acme', toParty: 'dist', toLocation: loc(D), n: 6 },
       { fromParty: 'dist', toParty: 'pharm1', toLocation: loc(P1), n: 1 },
@@ -141,7 +141,7 @@ describe('captureDocument', () => {
     w.capture('acme', [e.commission(units.slice(0, 2), A), e.pack(pallet, units.slice(0, 2), A), e.unpack(pallet, [units[1]], A), e.ship([pallet], A, D)]);
     expect(w.unit(units[0])?.status).toBe('in_transit');
     expect(w.unit(units[1])).toMatchObject({ status: 'active', parent: null });
-    expect(rows('SELECT child, to_position IS NULL AS open FROM trace_containers ORDER BY child')).toEqual([
+    expect(rows('SELECT child, CASE WHEN to_position IS NULL THEN 1 ELSE 0 END AS open FROM trace_containers ORDER BY child')).toEqual([
       { child: units[0], open: 1 },
       { child: units[1], open: 0 },
     ]);
