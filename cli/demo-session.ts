@@ -5,12 +5,13 @@
  * tokens (admin, a regulator, one per demo party) and revokes the previous start's: only token
  * hashes are stored, so a token can be printed only when it is issued.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { SqlConnection } from '../schemas/connection.ts';
 import { issueToken, revokeToken, type ApiRole } from '../api/auth.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { DEMO_ORIGIN, runDemo, type DemoResult } from '../trace/demo.ts';
-import { CliExit, EXIT } from './common.ts';
+import { CliExit, EXIT, holdsLedger, printableLocation, sidecarBase } from './common.ts';
 import { defaultPartyKeyFile, writePartyKeyFile } from './commands/party.ts';
 
 export const DEFAULT_DEMO_DB = './data/demo.db';
@@ -18,16 +19,19 @@ export const DEFAULT_DEMO_DB = './data/demo.db';
 /** Label of the tokens a demo start issues; the next start revokes them. */
 export const DEMO_TOKEN_LABEL = 'demo session (drugtrace serve --demo)';
 
-/** Where the demo's guide (codes and lot to look at) is kept: `<db>.demo.json`. */
+/** Where the demo's guide (codes and lot to look at) is kept: `<db>.demo.json` (cli/common.ts sidecarBase for a URL). */
 export function demoGuideFile(dbFile: string): string {
-  return `${dbFile}.demo.json`;
+  return `${sidecarBase(dbFile)}.demo.json`;
 }
 
 export function writeDemoGuide(result: DemoResult): void {
-  writeFileSync(demoGuideFile(result.dbFile), JSON.stringify(result, null, 1) + '\n');
+  mkdirSync(dirname(demoGuideFile(result.dbFile)), { recursive: true });
+  // The location is kept only to be shown: without a URL's password.
+  writeFileSync(demoGuideFile(result.dbFile), JSON.stringify({ ...result, dbFile: printableLocation(result.dbFile) }, null, 1) + '\n');
 }
 
-function notDemo(file: string, origin: string | undefined): never {
+function notDemo(location: string, origin: string | undefined): never {
+  const file = printableLocation(location);
   throw new CliExit(EXIT.usage, `drugtrace serve --demo: ${file} is not a demo ledger (origin ${origin ?? 'unreadable'}); pass --db with a new file, or serve it without --demo`, {
     ok: false,
     error: { code: 'CLI_NOT_A_DEMO_LEDGER', message: `${file} is not a demo ledger`, details: { file, origin: origin ?? null } },
@@ -39,11 +43,11 @@ function notDemo(file: string, origin: string | undefined): never {
  * built before (its guide read back). A file holding another ledger is refused.
  */
 export function prepareDemo(file: string, info: (line: string) => void): { built: boolean; demo: DemoResult } {
-  if (!existsSync(file)) {
-    info(`building the demo supply chain in ${file} (first run; later starts reuse it)…`);
+  if (!holdsLedger(file)) {
+    info(`building the demo supply chain in ${printableLocation(file)} (first run; later starts reuse it)…`);
     const demo = runDemo(file, { onPartyKey: (key) => writePartyKeyFile(defaultPartyKeyFile(file, key.party), key) });
     writeDemoGuide(demo);
-    return { built: true, demo };
+    return { built: true, demo: { ...demo, dbFile: printableLocation(file) } };
   }
   let origin: string | undefined;
   try {
@@ -58,9 +62,10 @@ export function prepareDemo(file: string, info: (line: string) => void): { built
   try {
     demo = JSON.parse(readFileSync(demoGuideFile(file), 'utf8')) as DemoResult;
   } catch {
-    throw new CliExit(EXIT.usage, `drugtrace serve --demo: ${file} is a demo ledger without its guide ${demoGuideFile(file)}; rebuild it with drugtrace demo --db ${file} --replace`, {
+    const shown = printableLocation(file);
+    throw new CliExit(EXIT.usage, `drugtrace serve --demo: ${shown} is a demo ledger without its guide ${demoGuideFile(file)}; rebuild it with drugtrace demo --db ${shown} --replace`, {
       ok: false,
-      error: { code: 'CLI_DEMO_GUIDE_MISSING', message: `${demoGuideFile(file)} is missing`, details: { file } },
+      error: { code: 'CLI_DEMO_GUIDE_MISSING', message: `${demoGuideFile(file)} is missing`, details: { file: shown } },
     });
   }
   return { built: false, demo };

@@ -30,7 +30,19 @@ export async function buildProgram(): Promise<Command> {
     .description('Drug traceability codes and a tamper-evident supply-chain ledger')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Environment:',
+        '  DATABASE_URL       the database of every command with --db when --db is not given: a postgres:// URL',
+        '                     (or a SQLite file); without it ./data/drugtrace.db',
+        '  DRUGTRACE_KEY_DIR  for a PostgreSQL database, the folder of its key files (<database>.operator-key,',
+        '                     <database>.keys/<party>.key); default the current folder. A SQLite file keeps them beside it.',
+        '  DRUGTRACE_SERVER, DRUGTRACE_TOKEN  run the commands that take --server against a DrugTrace API server',
+      ].join('\n'),
+    );
   for (const load of COMMAND_MODULES) (await load()).register(program);
   // Subcommands inherit exitOverride only when set before they are added; set it on every one.
   const override = (cmd: Command) => {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ALERT_STATUSES } from '../../schemas/tables/oversight.ts';
 import { OversightError, getAlert, installOversight, listAlerts, recordReview, scanRange, signReview, type Alert, type AlertStatus, type ReviewDecision } from '../../trace/oversight/index.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 import { integerOption, oversightExit, usage } from './oversight-common.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--detector <id>', 'only this detector')
     .option('--party <id>', 'only alerts about this party')
     .option('--limit <n>', 'at most this many (default 100)')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { status?: string; detector?: string; party?: string; limit?: string; db?: string; json?: boolean }) => {
       const command = 'alerts list';
@@ -68,7 +68,7 @@ export function register(program: Command): void {
   alerts
     .command('show <alert>')
     .description('one alert: detector version, evidence (ledger positions), review')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((id: string, opts: { db?: string; json?: boolean }) => {
       const command = 'alerts show';
@@ -91,7 +91,7 @@ export function register(program: Command): void {
     .requiredOption('--reviewer <name>', 'the person deciding')
     .requiredOption('--party <id>', 'the regulator the reviewer decides for (signs with its key file)')
     .option('--key <file>', "the regulator's key file (default <db>.keys/<party>.key)")
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((id: string, opts: { decision: string; reason: string; reviewer: string; party: string; key?: string; db?: string; json?: boolean }) => {
       const command = 'alerts review';
@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .requiredOption('--from <time>', 'start (ISO 8601 time or date), inclusive')
     .requiredOption('--to <time>', 'end, exclusive')
     .option('--detector <id...>', 'only these detectors (each must be filed)')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { from: string; to: string; detector?: string[]; db?: string; json?: boolean }) => {
       const command = 'alerts scan';

@@ -13,7 +13,7 @@ import { EpcisError } from '../../trace/epcis/index.ts';
 import { LifecycleError } from '../../trace/lifecycle.ts';
 import { rebuildProjections } from '../../trace/projections.ts';
 import { TraceError } from '../../trace/rules.ts';
-import { CliExit, EXIT, output, type Output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output, type Output } from '../common.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .argument('<file>', 'EPCIS 2.0 JSON(-LD) document')
     .requiredOption('--party <id>', 'the registered party recording the events')
     .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
-    .option('--db <file>', 'SQLite database')
+    .option('--db <file|url>', DB_HELP)
     .option('--idempotency-key <key>', 'with --server: the Idempotency-Key to send (to retry, pass the same key and --claimed-time)')
     .option('--claimed-time <time>', 'the RFC 3339 time signed into the capture (default now)')
     .option('--json', 'print one JSON document');
@@ -111,7 +111,7 @@ export function register(program: Command): void {
   program
     .command('rebuild')
     .description('recompute the trace projections from the ledger (replays every entry)')
-    .option('--db <file>', 'SQLite database')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; json?: boolean }) => {
       const out = output(opts);

@@ -18,7 +18,7 @@ import {
   lookupIssued,
   type ExportFormat,
 } from '../../codes/issuance/index.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { CN_URN_PREFIX, canonicalIdentifier, isIdentifierInputError } from '../../codes/identifier.ts';
 import { formatCnCode, parseCnCode } from '../../codes/cn/index.ts';
 import { epcToElements, formatEpcUrn, parseEpcUrn } from '../../codes/epc/index.ts';
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', `codes per transaction (default ${DEFAULT_ISSUE_BATCH_SIZE})`, parseWholeNumber('--batch-size'))
     .option('--force', 'overwrite --out if it exists')
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal and not with --json)')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print the summary as one JSON document (codes to stdout without --out are NDJSON)')
     .addHelpText(
       'after',
@@ -177,7 +177,7 @@ export function registerCheck(codes: Command): void {
     .command('check')
     .description('was this code issued here? exit 0 if so, 1 if not')
     .argument('<code>', 'the code in any form: element string, Digital Link, EPC URN, CN code')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((code: string, opts: { db?: string; json?: boolean }) => {
       const out = output(opts);

@@ -3,19 +3,21 @@
  * (MAH → 2 distributors → 5 pharmacies; pallets, cases, units; a return, a theft, a recall) and
  * says where to look.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Ledger, defaultKeyFile } from '../../ledger/ledger.ts';
 import { DEMO_ORIGIN, runDemo, type DemoResult } from '../../trace/demo.ts';
-import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { isPostgresUrl } from '../../schemas/store.ts';
+import { CliExit, EXIT, holdsLedger, output, printableLocation, resolveDbFile, sidecarBase } from '../common.ts';
 import { defaultPartyKeyFile, writePartyKeyFile } from './party.ts';
 import { demoGuideFile, writeDemoGuide } from '../demo-session.ts';
 
 function guide(r: DemoResult): string {
-  const db = `--db ${r.dbFile}`;
+  // A URL is not repeated on the command lines (it may carry a password): they use DATABASE_URL.
+  const db = isPostgresUrl(r.dbFile) ? '' : `--db ${r.dbFile}`;
   const { lookAt } = r;
   return [
-    `Built the demo chain in ${r.dbFile} (seed ${JSON.stringify(r.seed)}): ${r.ledgerSize} ledger entries.`,
+    `Built the demo chain in ${printableLocation(r.dbFile)} (seed ${JSON.stringify(r.seed)}): ${r.ledgerSize} ledger entries.`,
     `Parties: ${r.parties.map((p) => `${p.id} (${p.role})`).join(', ')}`,
     `Products: ${r.products.map((p) => `${p.name} GTIN ${p.gtin}`).join('; ')}`,
     `Lots: ${r.lots.map((l) => `${l.lot} (${l.size} units, expiry ${l.expiry})`).join(', ')}`,
@@ -30,7 +32,8 @@ function guide(r: DemoResult): string {
     `  drugtrace verify ${lookAt.issuedNotCommissioned} ${db}          # issued, never commissioned`,
     `  drugtrace verify ${lookAt.neverIssued} ${db}          # never issued: counterfeit suspect`,
     `  drugtrace recall report --gtin ${lookAt.recallLot.gtin} --lot ${lookAt.recallLot.lot} ${db}`,
-    `Party keys are in ${r.dbFile}.keys/: record more as any party with drugtrace capture FILE --party pharmacy-1 ${db}`,
+    ...(db ? [] : ['(the commands below read the database from DATABASE_URL)']),
+    `Party keys are in ${sidecarBase(r.dbFile)}.keys/: record more as any party with drugtrace capture FILE --party pharmacy-1 ${db}`,
   ].join('\n');
 }
 
@@ -38,18 +41,25 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('a whole supply chain, end to end, with a return, a theft and a recall, in a new ledger')
-    .option('--db <file>', 'new SQLite database file to build it in (must not exist)')
+    .option('--db <file|url>', 'where to build it: a new SQLite file (must not exist) or an empty PostgreSQL database (postgres:// URL; default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--seed <text>', 'derive keys and serials from this (default "drugtrace-demo")')
     .option('--replace', 'if FILE holds an earlier demo ledger, delete it and build afresh (refused for any other ledger)')
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; seed?: string; replace?: boolean; json?: boolean }) => {
       const out = output(opts);
       const file = resolveDbFile(opts.db);
-      if (existsSync(file) && opts.replace) removeDemoLedger(file);
-      if (existsSync(file)) {
-        throw new CliExit(EXIT.usage, `drugtrace demo: ${file} already exists; the demo builds a new ledger (pass --db NEWFILE)`, {
+      const shown = printableLocation(file);
+      if (opts.replace && isPostgresUrl(file)) {
+        throw new CliExit(EXIT.usage, `drugtrace demo: --replace deletes files and cannot empty a PostgreSQL database; drop and create ${shown} instead`, {
           ok: false,
-          error: { code: 'CLI_DB_EXISTS', message: `${file} already exists`, details: { file } },
+          error: { code: 'CLI_CANNOT_REPLACE', message: '--replace works on SQLite files only', details: { file: shown } },
+        });
+      }
+      if (opts.replace && holdsLedger(file)) removeDemoLedger(file);
+      if (holdsLedger(file)) {
+        throw new CliExit(EXIT.usage, `drugtrace demo: ${shown} already holds a ledger; the demo builds a new one (pass --db NEWFILE, or an empty database)`, {
+          ok: false,
+          error: { code: 'CLI_DB_EXISTS', message: `${shown} already holds a ledger`, details: { file: shown } },
         });
       }
       const result = runDemo(file, {
@@ -59,7 +69,7 @@ export function register(program: Command): void {
       });
       // Kept next to the database, so `drugtrace serve --demo` (npm start) can serve this chain and say where to look.
       writeDemoGuide(result);
-      out.result({ ok: true, ...result }, () => guide(result));
+      out.result({ ok: true, ...result, dbFile: printableLocation(result.dbFile) }, () => guide(result));
     });
 }
 

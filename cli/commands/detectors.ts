@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { JsonObject } from '../../ledger/entry.ts';
 import { DEFAULT_CASES, DEFAULT_SEED, currentFiling, detectorById, fileDetector, listFilings, syntheticSet, validateDetector, type Validation } from '../../trace/oversight/index.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 import { integerOption, oversightExit, usage } from './oversight-common.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
   detectors
     .command('list')
     .description('known detectors, and which versions are filed in the ledger')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; json?: boolean }) => {
       const out = output(opts);
@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option('--parameters <json>', 'parameters as a JSON object, or @file (default: the detector defaults)')
     .option('--party <id>', 'file as this regulator (signs with its key file) instead of the operator')
     .option('--key <file>', "the regulator's key file (default <db>.keys/<party>.key)")
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((id: string, opts: { seed?: string; cases?: string; parameters?: string; party?: string; key?: string; db?: string; json?: boolean }) => {
       const command = 'detectors file';
@@ -100,7 +100,7 @@ export function register(program: Command): void {
     .option('--cases <n>', 'cases (default: the filed number, else the default)')
     .option('--parameters <json>', 'parameters as a JSON object, or @file (default: the filed ones, else the defaults)')
     .option('--write-set <file>', 'also write the labelled synthetic set as NDJSON (one case a line: input, truth, scenario)')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((id: string, opts: { seed?: string; cases?: string; parameters?: string; writeSet?: string; db?: string; json?: boolean }) => {
       const command = 'detectors validate';

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { exportEpcisDocument, queryEvents, traceBackward, traceForward, type EpcisQueryParams, type QueriedEvent, type TraceResult } from '../../trace/queries/index.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
 import { openLedger } from './ledger.ts';
 
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most this many events, first in ledger order')
     .option('--include-erroneous', 'also events declared erroneous')
     .option('--epcis', 'print the events as one EPCIS 2.0 document')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
@@ -135,7 +135,7 @@ export function register(program: Command): void {
       .command(direction)
       .description(direction === 'forward' ? 'what the code held over time and what was made from it' : 'what the code was in over time and what it was made from')
       .argument('<code>', 'a unit or container: Digital Link, element string, EPC URN or CN code')
-      .option('--db <file>', 'SQLite database file')
+      .option('--db <file|url>', DB_HELP)
       .option('--json', 'print one JSON document')
       .action((code: string, opts: { db?: string; json?: boolean }) => {
         const out = output(opts);

@@ -1,7 +1,7 @@
 /** `drugtrace history CODE`: the full history of one unit, its containers' events included. */
 import type { Command } from 'commander';
 import { QueryError, unitHistory, type HistoryEntry, type UnitHistory } from '../../trace/queries/index.ts';
-import { CliExit, EXIT, output, type Output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output, type Output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 import { USAGE_QUERY_CODES, serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('history')
     .description('full history of one unit: its events, its containers\' events while inside, its lineage')
     .argument('<code>', 'the unit: Digital Link, GS1 element string, EPC URN or CN code')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document');
   serverOptions(history).action(async (code: string, opts: { db?: string; json?: boolean } & ServerOptions) => {
     const out = output(opts);

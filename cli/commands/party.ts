@@ -13,7 +13,7 @@ import { LedgerError } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { registerTraceParty } from '../../trace/parties.ts';
 import { TraceError } from '../../trace/rules.ts';
-import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output, resolveDbFile, sidecarBase } from '../common.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { ApiClientError } from '../../api/client.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
@@ -27,9 +27,12 @@ export interface PartyKey {
   secretKey: Uint8Array;
 }
 
-/** Where a party's key lives unless --key says otherwise: `<db>.keys/<party>.key`. */
+/**
+ * Where a party's key lives unless --key says otherwise: `<db>.keys/<party>.key` (for a PostgreSQL
+ * URL, `<DRUGTRACE_KEY_DIR>/<database>.keys/<party>.key`: cli/common.ts sidecarBase).
+ */
 export function defaultPartyKeyFile(db: string | undefined, party: string): string {
-  return `${resolveDbFile(db)}.keys/${party.replace(/[^A-Za-z0-9._-]/g, '_')}.key`;
+  return `${sidecarBase(resolveDbFile(db))}.keys/${party.replace(/[^A-Za-z0-9._-]/g, '_')}.key`;
 }
 
 function usage(command: string, code: string, message: string): never {
@@ -85,7 +88,7 @@ export function register(program: Command): void {
     .option('--prefix <digits>', 'GS1 company prefix or whole GTIN the party may commission (repeatable)', collect)
     .option('--cn-prefix <digits>', 'CN product resource code or prefix the party may commission (repeatable)', collect)
     .option('--key <file>', 'where to write the key file (default <db>.keys/<party>.key)')
-    .option('--db <file>', 'SQLite database')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
@@ -147,14 +150,14 @@ export function register(program: Command): void {
   party
     .command('list')
     .description('list registered parties with their locations')
-    .option('--db <file>', 'SQLite database')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; json?: boolean }) => {
       const out = output(opts);
       const ledger = openLedger(opts.db, 'party list');
       try {
         const db = ledger.store.sql;
-        const parties = (db.prepare('SELECT party, role, name, registered_at AS registeredAt FROM trace_parties ORDER BY registered_at').all() as Array<{ party: string; role: string; name: string; registeredAt: number }>).map((p) => ({
+        const parties = (db.prepare('SELECT party, role, name, registered_at AS "registeredAt" FROM trace_parties ORDER BY registered_at, party').all() as Array<{ party: string; role: string; name: string; registeredAt: number }>).map((p) => ({
           ...p,
           locations: db.prepare('SELECT location FROM trace_party_locations WHERE party = ? ORDER BY location').pluck().all(p.party),
           prefixes: db.prepare('SELECT prefix FROM trace_party_prefixes WHERE party = ? ORDER BY kind, prefix').pluck().all(p.party),

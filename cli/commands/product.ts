@@ -13,9 +13,8 @@ import {
   registerProduct,
   type Product,
 } from '../../codes/issuance/index.ts';
-import { openSqlite } from '../../schemas/sqlite.ts';
-import type { Store } from '../../schemas/store.ts';
-import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { openStore, type Store } from '../../schemas/store.ts';
+import { CliExit, DB_HELP, EXIT, output, resolveDbFile } from '../common.ts';
 import { ApiClientError } from '../../api/client.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
@@ -45,7 +44,7 @@ export function issuanceServerExit(err: unknown, command: string): never {
 }
 
 export function withStore<T>(db: string | undefined, fn: (store: Store) => T): T {
-  const store = openSqlite(resolveDbFile(db));
+  const store = openStore(resolveDbFile(db));
   try {
     return fn(store);
   } finally {
@@ -54,7 +53,7 @@ export function withStore<T>(db: string | undefined, fn: (store: Store) => T): T
 }
 
 export async function withStoreAsync<T>(db: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openSqlite(resolveDbFile(db));
+  const store = openStore(resolveDbFile(db));
   try {
     return await fn(store);
   } finally {
@@ -132,7 +131,7 @@ export function register(program: Command): void {
     .option('--serial-alphabet <alphabet>', 'numeric | alnum-safe | the characters to draw from (default numeric)')
     .option('--serial-length <n>', 'serial length (GS1 1..20, default 12 or more; CN always 9)', parseWholeNumber('--serial-length'))
     .option('--planned-volume <n>', 'codes expected over the product life (default 1,000,000)', parseWholeNumber('--planned-volume'))
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nWith --server: POST /v1/products (a manufacturer token for its own GS1 prefixes, or admin).');
   serverOptions(add).action(async (opts: AddOptions & ServerOptions) => {
@@ -182,7 +181,7 @@ export function register(program: Command): void {
   product
     .command('list')
     .description('list product varieties with their rules and guess probability')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; json?: boolean }) => {
       const out = output(opts);

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { LedgerError } from '../../ledger/entry.ts';
 import { CampaignError, listCampaigns, signCampaign, startCampaign, type CampaignSummary } from '../../trace/oversight/campaigns.ts';
 import { campaignProgress, type CampaignProgress, type ProgressPoint } from '../../trace/oversight/campaign-progress.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 
@@ -65,7 +65,7 @@ export function registerCampaignCommands(recall: Command): void {
     .option('--code <code>', 'a single unit to recall (repeatable; any code form)', collect)
     .option('--withdrawal', 'withdraw from the market instead of recalling')
     .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { party: string; class: string; reason: string; lot?: string[]; gtin?: string; code?: string[]; withdrawal?: boolean; key?: string; db?: string; json?: boolean }) => {
       const out = output(opts);
@@ -108,7 +108,7 @@ export function registerCampaignCommands(recall: Command): void {
   recall
     .command('list')
     .description('recall campaigns, newest first')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
     .action((opts: { db?: string; json?: boolean }) => {
       const out = output(opts);
@@ -130,7 +130,7 @@ export function registerCampaignCommands(recall: Command): void {
     .option('--series', 'also print the counts after each ledger entry since the start')
     .option('--daily', 'also print the counts at the end of each day since the start')
     .option('--units', 'also print every unit and its category')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document (always with series, daily and units)')
     .action((id: string, opts: { at?: string; maxTransitDays?: string; series?: boolean; daily?: boolean; units?: boolean; db?: string; json?: boolean }) => {
       const usage = (message: string, option: string, value: unknown): never => {

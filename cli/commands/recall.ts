@@ -9,7 +9,7 @@ import { LedgerError, signDocument } from '../../ledger/entry.ts';
 import { recallPayload, recordRecall } from '../../trace/capture.ts';
 import { DEFAULT_MAX_TRANSIT_DAYS, gtin14, recallReport, type RecallReport } from '../../trace/queries/index.ts';
 import { TraceError } from '../../trace/rules.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { signCampaign } from '../../trace/oversight/campaigns.ts';
@@ -84,7 +84,7 @@ function registerRecord(recall: Command): void {
     .requiredOption('--party <id>', 'the registered party recalling it')
     .option('--withdrawal', 'withdraw the product lot from the market instead of recalling it')
     .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--class <class>', 'with --server: the recall class, I, II or III (the server records a recall campaign)')
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -165,7 +165,7 @@ export function register(program: Command): void {
     .option('--at <time>', 'report as of this ISO 8601 time (default now)')
     .option('--max-transit-days <n>', `days in transit after which a unit is unaccounted for (default ${DEFAULT_MAX_TRANSIT_DAYS})`)
     .option('--csv', 'print one CSV row per unit')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document');
   serverOptions(report).action(async (opts: { lot: string; gtin?: string; at?: string; maxTransitDays?: string; csv?: boolean; db?: string; json?: boolean } & ServerOptions) => {
     const usage = (message: string, option: string, value: unknown): never => {

@@ -7,13 +7,12 @@
  * (default ./data/demo.db) on the first run and reused after, printing where to look and demo
  * tokens (cli/demo-session.ts).
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildServer } from '../../api/server.ts';
 import { webPlugin } from '../../web/plugin.ts';
 import { hasAdminToken, issueToken } from '../../api/auth.ts';
 import { LedgerError } from '../../ledger/entry.ts';
-import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { CliExit, EXIT, holdsLedger, output, printableLocation, resolveDbFile } from '../common.ts';
 import { DEFAULT_DEMO_DB, demoGuideText, demoLinks, issueDemoTokens, prepareDemo, type DemoToken } from '../demo-session.ts';
 
 export function register(program: Command): void {
@@ -22,7 +21,7 @@ export function register(program: Command): void {
     .description('HTTP API (OpenAPI at /openapi.json, Swagger UI at /docs) over an existing ledger')
     .option('--port <n>', 'TCP port (0 picks a free one)', '3000')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--db <file>', `SQLite database (default ./data/drugtrace.db; with --demo ${DEFAULT_DEMO_DB})`)
+    .option('--db <file|url>', `SQLite file or postgres:// URL (default: $DATABASE_URL, else ./data/drugtrace.db; with --demo ${DEFAULT_DEMO_DB})`)
     .option('--demo', 'serve the demo supply chain: built in --db on the first run, reused after; prints where to look and demo tokens')
     .option('--log', 'structured request logs (JSON) on stderr')
     .option('--json', 'print one JSON document (url, docs, adminToken if issued, demo links and tokens) once listening')
@@ -32,13 +31,14 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CliExit(EXIT.usage, `drugtrace serve: --port ${opts.port} is not a port number`, { ok: false, error: { code: 'CLI_BAD_PORT', message: `--port ${opts.port} is not a port number` } });
       }
-      const file = resolveDbFile(opts.db ?? (opts.demo ? DEFAULT_DEMO_DB : undefined));
+      const file = resolveDbFile(opts.db, opts.demo ? DEFAULT_DEMO_DB : undefined);
       // Progress goes to stderr even with --json: the build takes a few seconds.
       const demo = opts.demo ? prepareDemo(file, (line) => process.stderr.write(line + '\n')) : undefined;
-      if (!existsSync(file)) {
-        throw new CliExit(EXIT.usage, `drugtrace serve: ${file} holds no ledger; run drugtrace init (or drugtrace demo) first`, {
+      if (!demo && !holdsLedger(file)) {
+        const shown = printableLocation(file);
+        throw new CliExit(EXIT.usage, `drugtrace serve: ${shown} holds no ledger; run drugtrace init (or drugtrace demo) first`, {
           ok: false,
-          error: { code: 'LEDGER_NOT_INITIALIZED', message: `${file} holds no ledger`, details: { file } },
+          error: { code: 'LEDGER_NOT_INITIALIZED', message: `${shown} holds no ledger`, details: { file: shown } },
         });
       }
       let app: Awaited<ReturnType<typeof buildServer>>;

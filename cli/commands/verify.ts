@@ -1,7 +1,7 @@
 /** `drugtrace verify CODE`: the dispenser's verdict. Exit 0 only when it is ok to dispense. */
 import type { Command } from 'commander';
 import { verifyUnit, type VerifyResult } from '../../trace/queries/index.ts';
-import { CliExit, EXIT, output } from '../common.ts';
+import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { queryExit } from './history.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { openLedger } from './ledger.ts';
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .description("the dispenser's verdict on one pack: genuine, status, expiry, recall, custodian")
     .argument('<code>', 'the pack: Digital Link, GS1 element string, EPC URN or CN code')
     .option('--at <time>', 'judge expiry at this ISO 8601 time (default now)')
-    .option('--db <file>', 'SQLite database file')
+    .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document');
   serverOptions(verify).action(async (code: string, opts: { db?: string; json?: boolean; at?: string } & ServerOptions) => {
     const out = output(opts);
