@@ -3,6 +3,7 @@
  * errors keep their own stable codes and facts; this module only decides the HTTP status.
  */
 import Database from 'better-sqlite3';
+import { SqlError } from '../schemas/pg/sync-connection.ts';
 import { GS1Error } from '../codes/gs1/errors.ts';
 import { DigitalLinkError } from '../codes/gs1/digital-link.ts';
 import { CnCodeError } from '../codes/cn/errors.ts';
@@ -44,6 +45,8 @@ export type ApiErrorCode =
   | 'STORAGE_FULL'
   /** The database is open read-only: the write stored nothing; reads go on. */
   | 'STORAGE_READ_ONLY'
+  /** The database server cannot be reached or dropped the connection: nothing was written; retry later. */
+  | 'STORAGE_UNAVAILABLE'
   /** A dispense or undo-dispense submission whose document does not hold exactly one event (details.events). */
   | 'DISPENSE_NOT_ONE_EVENT'
   /** … whose event means another lifecycle action than the route's (details.expected, details.action). */
@@ -142,6 +145,24 @@ const ISSUE_STATUS: Record<string, number> = {
   ISSUE_UNKNOWN_CHECK_SCHEME: 422,
 };
 
+/** Socket and facade failures that mean the PostgreSQL server is out of reach (schemas/pg/sync-connection.ts SqlError codes). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'SQL_TIMEOUT', 'SQL_WORKER']);
+
+/**
+ * What a PostgreSQL SQLSTATE says about the storage, for the faults the SQLite ones map to:
+ * 53100 disk_full; 25006 read_only_sql_transaction (a hot standby, default_transaction_read_only);
+ * class 08 connection exceptions, 57P01–57P03 (the server shutting down or starting), 53300 too many
+ * connections, socket errors, and node-postgres's own "connection terminated" / "not queryable"
+ * (no SQLSTATE). Anything else is not a storage fault.
+ */
+export function postgresFault(code: string | undefined, message = ''): 'full' | 'read-only' | 'unavailable' | undefined {
+  if (code === undefined) return /connection terminated|not queryable|connection is closed/i.test(message) ? 'unavailable' : undefined;
+  if (code === '53100') return 'full';
+  if (code === '25006') return 'read-only';
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || UNREACHABLE.has(code)) return 'unavailable';
+  return undefined;
+}
+
 /** Leaves out values that do not serialise (functions, undefined) and bounds big inputs. */
 function facts(record: Record<string, unknown>): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
@@ -183,6 +204,14 @@ export function domainError(err: unknown): { status: number; body: ErrorBody } |
   if (err instanceof Database.SqliteError) {
     if (err.code === 'SQLITE_FULL') return make(507, 'STORAGE_FULL', 'the database is full (disk or size limit): nothing was written; reads go on; retry once space is freed', { sqlite: err.code });
     if (err.code.startsWith('SQLITE_READONLY')) return make(503, 'STORAGE_READ_ONLY', 'the database is read-only: nothing was written; reads go on; retry once it is writable', { sqlite: err.code });
+  }
+  if (err instanceof SqlError) {
+    const fault = postgresFault(err.code, err.message);
+    if (fault === 'full') return make(507, 'STORAGE_FULL', 'the database is full (disk full): nothing was written; reads go on; retry once space is freed', { sqlstate: err.code });
+    if (fault === 'read-only') return make(503, 'STORAGE_READ_ONLY', 'the database is read-only: nothing was written; reads go on; retry once it is writable', { sqlstate: err.code });
+    if (fault === 'unavailable') {
+      return make(503, 'STORAGE_UNAVAILABLE', 'the database cannot be reached: a write may not have been stored; retry later (a capture with the same Idempotency-Key, or the same signed document, is never stored twice)', { sqlstate: err.code ?? null });
+    }
   }
   if (err instanceof LedgerError) {
     const status = LEDGER_STATUS[err.code];

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isPostgresUrl, openStore } from '../schemas/store.ts';
+import { isPostgresUrl, openStore, withoutPassword } from '../schemas/store.ts';
 
 /** Exit codes scripts rely on (DESIGN.md §10). */
 export const EXIT = {
@@ -43,14 +43,7 @@ export function resolveDbFile(db: string | undefined, fallback: string = DEFAULT
 
 /** A database location as it may be printed: a URL without its password. */
 export function printableLocation(location: string): string {
-  if (!isPostgresUrl(location)) return location;
-  try {
-    const url = new URL(location);
-    url.password = '';
-    return url.toString();
-  } catch {
-    return location.replace(/:[^:@/]*@/, '@');
-  }
+  return isPostgresUrl(location) ? withoutPassword(location) : location;
 }
 
 /**

@@ -17,6 +17,7 @@ import { LifecycleError } from '../../trace/lifecycle.ts';
 import { TraceError } from '../../trace/rules.ts';
 import { QueryError } from '../../trace/queries/errors.ts';
 import type { VerifyResult } from '../../trace/queries/verify.ts';
+import { SqlError } from '../../schemas/pg/sync-connection.ts';
 
 describe('domainError', () => {
   const table: Array<[string, unknown, number, string, Record<string, unknown> | undefined]> = [
@@ -41,6 +42,14 @@ describe('domainError', () => {
     ['LedgerError (signature)', new LedgerError('LEDGER_BAD_SIGNATURE', 'bad sig', { party: 'p' }), 422, 'LEDGER_BAD_SIGNATURE', { party: 'p' }],
     ['LedgerError (not found)', new LedgerError('LEDGER_NOT_FOUND', 'no', { position: 9 }), 404, 'LEDGER_NOT_FOUND', { position: 9 }],
     ['ApiError', new ApiError(403, 'AUTH_FORBIDDEN', 'no', { role: 'witness' }), 403, 'AUTH_FORBIDDEN', { role: 'witness' }],
+    // PostgreSQL's storage faults, as the sync connection reports them (SQLSTATE in `code`); the
+    // read-only and connection ones are also provoked on a real server in test/api/postgres.pg.ts.
+    ['SqlError 53100 disk_full', new SqlError('could not extend file: No space left on device', '53100'), 507, 'STORAGE_FULL', { sqlstate: '53100' }],
+    ['SqlError 25006 read_only_sql_transaction', new SqlError('cannot execute INSERT in a read-only transaction', '25006'), 503, 'STORAGE_READ_ONLY', { sqlstate: '25006' }],
+    ['SqlError 57P01 admin_shutdown', new SqlError('terminating connection due to administrator command', '57P01'), 503, 'STORAGE_UNAVAILABLE', { sqlstate: '57P01' }],
+    ['SqlError 08006 connection_failure', new SqlError('connection failure', '08006'), 503, 'STORAGE_UNAVAILABLE', { sqlstate: '08006' }],
+    ['SqlError ECONNREFUSED', new SqlError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'), 503, 'STORAGE_UNAVAILABLE', { sqlstate: 'ECONNREFUSED' }],
+    ['SqlError without SQLSTATE (connection lost)', new SqlError('Connection terminated unexpectedly', undefined), 503, 'STORAGE_UNAVAILABLE', { sqlstate: null }],
   ];
   for (const [name, err, status, code, details] of table) {
     it(`${name} → ${status} ${code}`, () => {
@@ -68,6 +77,8 @@ describe('domainError', () => {
   it('leaves operator faults and unknown errors to the 500 path (null)', () => {
     expect(domainError(new LedgerError('LEDGER_OPERATOR_KEY', 'key file unreadable'))).toBeNull();
     expect(domainError(new Error('boom'))).toBeNull();
+    // A PostgreSQL error that is not about the storage (here a unique violation) is a bug: 500.
+    expect(domainError(new SqlError('duplicate key value violates unique constraint', '23505'))).toBeNull();
     expect(domainError('a string')).toBeNull();
   });
 });
