@@ -1,52 +1,123 @@
 /**
- * HTTP API benchmark (DESIGN.md §9): GET /v1/units/:code/verify under concurrent load against a
- * fastify hello-world route, both listening on 127.0.0.1 in this process and loaded by autocannon
- * in this process, one after the other, the same connections and duration. Target: throughput
- * ≥ 0.5 × hello-world, p99 ≤ 10 ms.
+ * HTTP API benchmark (DESIGN.md §9, issue 6): GET /v1/units/:code/verify under concurrent load
+ * against a fastify hello-world route in the same run. Target: throughput ≥ 0.5 × hello-world,
+ * p99 ≤ 10 ms.
  *
- * The verify server is the real one (buildServer): auth (token hash lookup), rate limiting
- * (raised out of the way), schema serialisation, the verify query over the demo chain. The codes
- * asked rotate over every demo unit, URL-encoded Digital Links.
+ * Method. Both servers listen on 127.0.0.1 in this process and are measured alternately, round
+ * by round (the order flips each round, so a drift in the machine's load hits both alike), with
+ * the same connections and duration. The load generator (autocannon) runs in a child process
+ * (bench/load-client.ts) for both routes, so this process does only server work: its CPU time
+ * per request is the server's cost, and the client's CPU is reported beside it (a client near
+ * 100 % of a core means that run measured the client, not the server). `--client inline` runs
+ * autocannon in this process instead (the earlier method: client and server share one thread).
  *
- * Usage: npx tsx bench/api.bench.ts [--connections 10] [--seconds 5] [--rounds 2] [--no-rate-limit]
+ * The baseline is a bare fastify app with one route answering { hello: 'world' }: the issue's
+ * "fastify hello-world route", the cost of fastify itself. Registering it on the API app instead
+ * would put the API's global hooks (rate limit, metrics, request id, closing check) into the
+ * baseline and hide their cost from the comparison. `--same-app` also measures such a route
+ * (GET /bench/hello on the API app), to show what the hooks cost apart from the verify itself.
+ *
+ * The verify server is the real one (buildServer): auth (bearer token lookup), rate limiting
+ * (on, with a limit raised out of the way, so its per-request work is paid), metrics, schema
+ * serialisation, the verify query over the demo chain. The codes asked rotate over every demo
+ * unit, URL-encoded Digital Links.
+ *
+ * Usage: npx tsx bench/api.bench.ts [--connections 10] [--seconds 5] [--rounds 2]
+ *          [--client process|inline] [--same-app] [--no-rate-limit] [--only hello|verify]
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { buildServer } from '../api/server.ts';
 import { issueToken } from '../api/auth.ts';
 import { runDemo } from '../trace/demo.ts';
+import type { LoadOptions, LoadReply, LoadResult } from './load-client.ts';
 
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-  requests?: Array<{ path?: string; setupRequest?: (req: { path: string }) => { path: string } }>;
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
-
-function arg(name: string, fallback: number): number {
+function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-const connections = arg('connections', 10);
-const seconds = arg('seconds', 5);
-const rounds = arg('rounds', 2);
+const connections = Number(arg('connections', '10'));
+const seconds = Number(arg('seconds', '5'));
+const rounds = Number(arg('rounds', '2'));
+const clientMode = arg('client', 'process');
+const only = arg('only', '');
+const sameApp = process.argv.includes('--same-app');
+if (clientMode !== 'process' && clientMode !== 'inline') throw new Error(`--client is process or inline, not ${clientMode}`);
+
+interface Run {
+  result: LoadResult;
+  /** CPU time of this process (the server; with --client inline also the client) per request, µs. */
+  serverCpuPerRequest: number;
+  /** Share of one core the load generator used over the run (process mode only). */
+  clientCore: number | null;
+}
+
+/** Runs autocannon in the child process (process mode) or here (inline mode). */
+function loadGenerator(): { run(options: LoadOptions): Promise<Run>; close(): void } {
+  if (clientMode === 'inline') {
+    const autocannon = createRequire(import.meta.url)('autocannon') as (o: LoadOptions) => Promise<LoadResult>;
+    return {
+      async run(options) {
+        const before = process.cpuUsage();
+        const result = await autocannon(options);
+        const cpu = process.cpuUsage(before);
+        return { result, serverCpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests.total), clientCore: null };
+      },
+      close() {},
+    };
+  }
+  // The child gets tsx's loader but none of this process's profiling flags.
+  const execArgv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i];
+    if (!/^--(cpu-prof|prof|heap-prof)/.test(a)) execArgv.push(a);
+    else if (/^--(cpu-prof|heap-prof)-(dir|interval|name)$/.test(a)) i++; // and its value
+  }
+  const child = fork(fileURLToPath(new URL('./load-client.ts', import.meta.url)), [], { execArgv, stdio: 'inherit' });
+  let next = 0;
+  const waiting = new Map<number, (reply: LoadReply) => void>();
+  child.on('message', (reply: LoadReply) => waiting.get(reply.id)?.(reply));
+  return {
+    run(options) {
+      const id = next++;
+      const before = process.cpuUsage();
+      return new Promise<Run>((resolve, reject) => {
+        waiting.set(id, (reply) => {
+          const cpu = process.cpuUsage(before);
+          waiting.delete(id);
+          if ('error' in reply) return reject(new Error(`load generator: ${reply.error}`));
+          resolve({
+            result: reply.result,
+            serverCpuPerRequest: (cpu.user + cpu.system) / Math.max(1, reply.result.requests.total),
+            clientCore: reply.clientCpuMicros / (reply.wallMs * 1000),
+          });
+        });
+        child.send({ id, options });
+      });
+    },
+    close() {
+      child.disconnect();
+    },
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'drugtrace-api-bench-'));
+const load = loadGenerator();
 try {
   const demo = runDemo(join(dir, 'demo.db'));
   const api = await buildServer({ dbFile: join(dir, 'demo.db'), rateLimit: process.argv.includes('--no-rate-limit') ? false : { max: 1e9, timeWindowMs: 60_000 } });
+  if (sameApp) api.get('/bench/hello', async () => ({ hello: 'world' }));
   const token = issueToken(api.drugtrace.db, { party: 'pharmacy-3', role: 'dispenser' }).token;
   const apiUrl = (await api.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
 
@@ -55,45 +126,64 @@ try {
   const helloUrl = (await hello.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
 
   const codes = Object.values(demo.units).flat().map((c) => `/v1/units/${encodeURIComponent(c)}/verify`);
-  // One prepared request per code, cycled by each connection: autocannon builds them once, as it
-  // builds the hello-world request once (a setupRequest callback would rebuild one per request,
-  // load-generator work in this same process that the hello-world run does not pay).
-  const verifyRun = () =>
-    autocannon({
-      url: apiUrl,
-      connections,
-      duration: seconds,
-      headers: { authorization: `Bearer ${token}` },
-      requests: codes.map((path) => ({ path })),
-    });
-  const helloRun = () => autocannon({ url: helloUrl, connections, duration: seconds });
-
-  // Warm-up: JIT, statement caches.
-  await autocannon({ url: helloUrl, connections, duration: 1 });
-  await autocannon({ url: apiUrl, connections, duration: 1, headers: { authorization: `Bearer ${token}` }, requests: [{ path: codes[0] }] });
-
-  // CPU time of this process (server and load generator) per request: on a machine shared with
-  // other work, wall-clock throughput swings with the load; CPU per request much less so.
-  const measured = async (run: () => Promise<AutocannonResult>) => {
-    const before = process.cpuUsage();
-    const result = await run();
-    const cpu = process.cpuUsage(before);
-    return { result, cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests.total) };
+  const headers = { authorization: `Bearer ${token}` };
+  const targets = {
+    hello: { url: helloUrl, connections, duration: seconds } as LoadOptions,
+    verify: { url: apiUrl, connections, duration: seconds, headers, requests: codes.map((path) => ({ path })) } as LoadOptions,
+    ...(sameApp ? { sameApp: { url: apiUrl, connections, duration: seconds, requests: [{ path: '/bench/hello' }] } as LoadOptions } : {}),
   };
+  type Name = keyof typeof targets;
+  const names = (Object.keys(targets) as Name[]).filter((n) => !only || n === only);
+
+  console.log(
+    `verify ${codes.length} codes vs bare fastify hello-world; ${connections} connections, ${seconds} s per run; load generator: ${
+      clientMode === 'process' ? 'autocannon in a child process (server CPU measured alone)' : 'autocannon in the server process'
+    }; rate limit ${process.argv.includes('--no-rate-limit') ? 'off' : 'on (limit raised)'}`,
+  );
+
+  // Warm-up: JIT, statement caches, the token cache.
+  for (const name of names) await load.run({ ...targets[name], duration: 1 });
+
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const p99s: number[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const { result: h, cpuPerRequest: hCpu } = await measured(helloRun);
-    const { result: v, cpuPerRequest: vCpu } = await measured(verifyRun);
-    if (v.non2xx > 0 || v.errors > 0) throw new Error(`verify run had ${v.non2xx} non-2xx answers and ${v.errors} errors`);
+    const load1 = loadavg()[0];
+    const order = round % 2 ? names : [...names].reverse();
+    const runs = {} as Record<Name, Run>;
+    for (const name of order) {
+      runs[name] = await load.run(targets[name]);
+      const r = runs[name].result;
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name} run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+    }
+    const describe = (name: Name, label: string) => {
+      const { result: r, serverCpuPerRequest: cpu, clientCore } = runs[name];
+      const client = clientCore === null ? '' : `, client ${Math.round(clientCore * 100)} % of a core`;
+      return `${label} ${r.requests.average.toFixed(0)} req/s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server ${cpu.toFixed(0)} µs CPU/req${client})`;
+    };
+    const parts = [`round ${round} (load ${load1.toFixed(2)})`];
+    if (runs.hello) parts.push(describe('hello', 'hello-world'));
+    if ('sameApp' in runs) parts.push(describe('sameApp' as Name, 'hello on the API app'));
+    if (runs.verify) parts.push(describe('verify', 'verify'));
+    if (runs.hello && runs.verify) {
+      const ratio = runs.verify.result.requests.average / runs.hello.result.requests.average;
+      const cpuRatio = runs.hello.serverCpuPerRequest / runs.verify.serverCpuPerRequest;
+      ratios.push(ratio);
+      cpuRatios.push(cpuRatio);
+      parts.push(`ratio ${ratio.toFixed(2)} (server CPU per request ${cpuRatio.toFixed(2)})`);
+    }
+    if (runs.verify) p99s.push(runs.verify.result.latency.p99);
+    console.log(parts.join('; '));
+  }
+  if (ratios.length > 0) {
     console.log(
-      [
-        `round ${round}: hello-world ${h.requests.average.toFixed(0)} req/s (p99 ${h.latency.p99} ms, ${hCpu.toFixed(0)} µs CPU/req)`,
-        `verify ${v.requests.average.toFixed(0)} req/s (p50 ${v.latency.p50} ms, p99 ${v.latency.p99} ms, ${vCpu.toFixed(0)} µs CPU/req)`,
-        `ratio ${(v.requests.average / h.requests.average).toFixed(2)} (CPU ${(hCpu / vCpu).toFixed(2)})`,
-      ].join('; '),
+      `summary: throughput ratio ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)} (target ≥ 0.5); ` +
+        `server CPU ratio median ${median(cpuRatios).toFixed(2)}; verify p99 ${Math.min(...p99s)}–${Math.max(...p99s)} ms (target ≤ 10)`,
     );
   }
   await api.close();
   await hello.close();
 } finally {
+  load.close();
   rmSync(dir, { recursive: true, force: true });
 }
