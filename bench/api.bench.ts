@@ -127,12 +127,12 @@ try {
 
   const codes = Object.values(demo.units).flat().map((c) => `/v1/units/${encodeURIComponent(c)}/verify`);
   const headers = { authorization: `Bearer ${token}` };
-  const targets = {
-    hello: { url: helloUrl, connections, duration: seconds } as LoadOptions,
-    verify: { url: apiUrl, connections, duration: seconds, headers, requests: codes.map((path) => ({ path })) } as LoadOptions,
-    ...(sameApp ? { sameApp: { url: apiUrl, connections, duration: seconds, requests: [{ path: '/bench/hello' }] } as LoadOptions } : {}),
+  type Name = 'hello' | 'sameApp' | 'verify';
+  const targets: Partial<Record<Name, LoadOptions>> = {
+    hello: { url: helloUrl, connections, duration: seconds },
+    verify: { url: apiUrl, connections, duration: seconds, headers, requests: codes.map((path) => ({ path })) },
+    ...(sameApp ? { sameApp: { url: apiUrl, connections, duration: seconds, requests: [{ path: '/bench/hello' }] } } : {}),
   };
-  type Name = keyof typeof targets;
   const names = (Object.keys(targets) as Name[]).filter((n) => !only || n === only);
 
   console.log(
@@ -142,7 +142,7 @@ try {
   );
 
   // Warm-up: JIT, statement caches, the token cache.
-  for (const name of names) await load.run({ ...targets[name], duration: 1 });
+  for (const name of names) await load.run({ ...targets[name]!, duration: 1 });
 
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
@@ -150,20 +150,20 @@ try {
   for (let round = 1; round <= rounds; round++) {
     const load1 = loadavg()[0];
     const order = round % 2 ? names : [...names].reverse();
-    const runs = {} as Record<Name, Run>;
+    const runs: Partial<Record<Name, Run>> = {};
     for (const name of order) {
-      runs[name] = await load.run(targets[name]);
-      const r = runs[name].result;
+      runs[name] = await load.run(targets[name]!);
+      const r = runs[name]!.result;
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name} run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
     }
     const describe = (name: Name, label: string) => {
-      const { result: r, serverCpuPerRequest: cpu, clientCore } = runs[name];
+      const { result: r, serverCpuPerRequest: cpu, clientCore } = runs[name]!;
       const client = clientCore === null ? '' : `, client ${Math.round(clientCore * 100)} % of a core`;
       return `${label} ${r.requests.average.toFixed(0)} req/s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server ${cpu.toFixed(0)} µs CPU/req${client})`;
     };
     const parts = [`round ${round} (load ${load1.toFixed(2)})`];
     if (runs.hello) parts.push(describe('hello', 'hello-world'));
-    if ('sameApp' in runs) parts.push(describe('sameApp' as Name, 'hello on the API app'));
+    if (runs.sameApp) parts.push(describe('sameApp', 'hello on the API app'));
     if (runs.verify) parts.push(describe('verify', 'verify'));
     if (runs.hello && runs.verify) {
       const ratio = runs.verify.result.requests.average / runs.hello.result.requests.average;
