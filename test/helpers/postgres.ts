@@ -21,6 +21,8 @@ import { inject } from 'vitest';
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
+    /** A database with every migration applied, for `CREATE DATABASE … TEMPLATE` (test/helpers/pg-mode.ts). */
+    postgresTemplate: string;
   }
 }
 
@@ -92,15 +94,50 @@ function ensurePostgresUser(): void {
 }
 
 let running: RunningPostgres | undefined;
+let template: string | undefined;
 
-/** vitest globalSetup: one server for the whole run. */
-export async function setup({ provide }: { provide: (key: 'postgresUrl', value: string) => void }): Promise<void> {
+/**
+ * vitest globalSetup: one server for the whole run, and one migrated template database that the
+ * PostgreSQL suite mode (test/helpers/pg-mode.ts) copies for every database a test opens.
+ */
+export async function setup({ provide }: { provide: <K extends 'postgresUrl' | 'postgresTemplate'>(key: K, value: string) => void }): Promise<void> {
   running = await startPostgres();
   provide('postgresUrl', running.url);
+  template = `drugtrace_template_${randomBytes(6).toString('hex')}`;
+  await createTemplate(running.url, template);
+  provide('postgresTemplate', template);
 }
 
 export async function teardown(): Promise<void> {
+  if (template && running) await dropDatabase(running.url, template).catch(() => {});
   await running?.stop();
+}
+
+/**
+ * A database sorting text by bytes (as SQLite does; openStore refuses any other collation) with
+ * every migration applied by openStore itself, then closed: CREATE DATABASE … TEMPLATE needs it
+ * to have no connections.
+ */
+async function createTemplate(adminUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+  } finally {
+    await admin.end();
+  }
+  const { openStore } = await import('../../schemas/store.ts');
+  openStore(databaseUrl(adminUrl, name)).close();
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }
 
 /** The URL of database `name` on the server at `adminUrl`. */
@@ -116,22 +153,15 @@ export async function createDatabase(adminUrl: string): Promise<{ url: string; n
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    // Byte order for text, as SQLite (openStore refuses other collations), whatever the server's default.
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
   } finally {
     await admin.end();
   }
   return {
     url: databaseUrl(adminUrl, name),
     name,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
+    drop: () => dropDatabase(adminUrl, name),
   };
 }
 
