@@ -3,13 +3,18 @@
  * from the store, print (and if the log grew, sign) the newest checkpoint, and append a signed
  * document from a file (for scripts and tests).
  */
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { openSqlite } from '../../schemas/sqlite.ts';
+import { isPostgresUrl, openStore } from '../../schemas/store.ts';
 import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
 import { verifyLedger, type VerifyReport } from '../../ledger/verify.ts';
+import { copyLedger } from '../../ledger/store/copy.ts';
+import { verifyStore } from '../../ledger/store/verify.ts';
+import { SqliteLedgerStore } from '../../ledger/store/sqlite.ts';
+import { PgLedgerStore } from '../../ledger/store/postgres.ts';
+import type { LedgerStore } from '../../ledger/store/store.ts';
 import { LedgerError, type SignedDocument } from '../../ledger/entry.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { formatVerifierKey, noteVerifierFromKey, openNote, parseNote, SIGNATURE_TYPE_ED25519, type NoteSignature, type NoteVerifier } from '../../ledger/note.ts';
@@ -18,7 +23,7 @@ import { nodeCrypto, sha256 } from '../../ledger/crypto-node.ts';
 import { serializeBundle, type ProofBundle } from '../../ledger/bundle.ts';
 import { exportUnitBundle, type UnitBundleResult } from '../../trace/proofs.ts';
 import { QueryError } from '../../trace/queries/errors.ts';
-import { CliExit, EXIT, output, resolveDbFile } from '../common.ts';
+import { CliExit, EXIT, holdsLedger, output, printableLocation, resolveDbFile } from '../common.ts';
 import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import type { DrugTraceClient } from '../../api/client.ts';
 import { verifyBundle } from '../../ledger/bundle.ts';
@@ -130,7 +135,7 @@ export function register(program: Command): void {
   program
     .command('init')
     .description('create a new ledger: schema and operator key (an admin token for the HTTP API comes with `drugtrace serve`)')
-    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--db <location>', 'SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--origin <name>', 'the log origin named in its checkpoints, e.g. drugtrace.example.com/log (default: drugtrace.local/<random>)')
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -151,10 +156,10 @@ export function register(program: Command): void {
       try {
         const vkey = formatVerifierKey(sha256, ledger.origin, SIGNATURE_TYPE_ED25519, ledger.operatorPublicKey);
         out.result(
-          { ok: true, db: file, keyFile: defaultKeyFile(file), origin: ledger.origin, operatorKeyId: ledger.operatorKeyId, verifierKey: vkey },
+          { ok: true, db: printableLocation(file), keyFile: defaultKeyFile(file), origin: ledger.origin, operatorKeyId: ledger.operatorKeyId, verifierKey: vkey },
           () =>
             [
-              `created ledger ${file}`,
+              `created ledger ${printableLocation(file)}`,
               `  origin        ${ledger.origin}`,
               `  operator key  ${ledger.operatorKeyId} (secret in ${defaultKeyFile(file)}, mode 0600)`,
               `  verifier key  ${vkey}`,
@@ -170,7 +175,7 @@ export function register(program: Command): void {
   const verify = ledger
     .command('verify')
     .description('re-derive every entry hash, chain link, signature, item path, Merkle node, root and checkpoint from the store')
-    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--db <location>', 'SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--operator-key <vkey>', "with --server: the operator's verifier key (from drugtrace init) the checkpoint must be signed with")
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -210,11 +215,11 @@ export function register(program: Command): void {
       return;
     }
     const file = resolveDbFile(opts.db);
-    if (!existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
-    const store = openSqlite(file);
+    if (!isPostgresUrl(file) && !existsSync(file)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} does not exist; run drugtrace init`), 'ledger verify');
+    const store = openStore(file);
     try {
       if (!store.sql.prepare('SELECT 1 FROM ledger_entries LIMIT 1').get() && !store.sql.prepare('SELECT 1 FROM ledger_meta').get()) {
-        ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${file} holds no ledger; run drugtrace init`), 'ledger verify');
+        ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${printableLocation(file)} holds no ledger; run drugtrace init`), 'ledger verify');
       }
       const report = verifyLedger(store, { onProgress });
       bar?.stop();
@@ -228,7 +233,7 @@ export function register(program: Command): void {
   const checkpoint = ledger
     .command('checkpoint')
     .description('print the newest signed checkpoint as a C2SP signed note, first signing a new one if the log grew')
-    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--db <location>', 'SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--operator-key <vkey>', "with --server: the operator's verifier key (from drugtrace init) to check the note's signature with")
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -280,7 +285,7 @@ export function register(program: Command): void {
     .command('append')
     .argument('<file>', 'JSON signed document: {"body": …, "signature": base64, "items": [base64, …]}')
     .description('append one signed document and print its receipt (repeating a document returns its first receipt)')
-    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--db <location>', 'SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--json', 'print one JSON document')
     .action((path: string, opts: { db?: string; json?: boolean }) => {
       const out = output(opts);
@@ -298,6 +303,84 @@ export function register(program: Command): void {
         l.close();
       }
     });
+
+  ledger
+    .command('copy')
+    .description('copy the whole ledger, row for row, into another database that holds none (e.g. SQLite to PostgreSQL), then verify the copy')
+    .requiredOption('--to <location>', 'the target: a postgres:// URL or a SQLite file')
+    .option('--db <location>', 'the source: SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
+    .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      '\nEntries keep their bytes, so the copy has the same hashes, root, checkpoints and proofs. The operator key\n' +
+        "file goes along (to <file>.operator-key, or <database>.operator-key in $DRUGTRACE_KEY_DIR for a URL) and is\n" +
+        'never replaced by another key. Exit 0 when the copy verifies to the same root, 1 when it does not,\n' +
+        '2 when the source holds no ledger or the target already holds one.',
+    )
+    .action(async (opts: { db?: string; to: string; json?: boolean }) => {
+      const out = output(opts);
+      const from = resolveDbFile(opts.db);
+      const to = resolveDbFile(opts.to);
+      if (!holdsLedger(from)) ledgerExit(new LedgerError('LEDGER_NOT_INITIALIZED', `${printableLocation(from)} holds no ledger`), 'ledger copy');
+      const fromKey = defaultKeyFile(from);
+      const toKey = defaultKeyFile(to);
+      const key = existsSync(fromKey) ? readFileSync(fromKey) : undefined;
+      if (key && existsSync(toKey) && !readFileSync(toKey).equals(key)) {
+        ledgerExit(new LedgerError('LEDGER_ALREADY_INITIALIZED', `${toKey} holds another operator key; refusing to replace it`, { keyFile: toKey }), 'ledger copy');
+      }
+      const source = await ledgerStoreAt(from);
+      let target: LedgerStore | undefined;
+      try {
+        target = await ledgerStoreAt(to);
+        const sourceReport = await verifyStore(source);
+        if (!sourceReport.ok) throw new CliExit(EXIT.no, `drugtrace ledger copy: the source does not verify: ${describeReport(sourceReport)}; nothing copied`, sourceReport);
+        let copied;
+        try {
+          copied = await copyLedger(source, target, { onProgress: (n, total) => out.info(`copied ${n}/${total} entries`) });
+        } catch (err) {
+          ledgerExit(err, 'ledger copy');
+        }
+        const report = await verifyStore(target);
+        if (key && !existsSync(toKey)) writeSecretFile(toKey, key);
+        const result = {
+          ok: report.ok && report.root === sourceReport.root,
+          from: printableLocation(from),
+          to: printableLocation(to),
+          ...copied,
+          root: report.root,
+          sourceRoot: sourceReport.root,
+          keyFile: key ? toKey : null,
+          verify: report,
+        };
+        if (!result.ok) throw new CliExit(EXIT.no, `drugtrace ledger copy: the copy does not verify to the source's root: ${describeReport(report)}`, result);
+        out.result(
+          result,
+          () =>
+            `copied ${copied.entries} entries, ${copied.items} items, ${copied.nodes} Merkle nodes and ${copied.checkpoints} checkpoints to ${result.to}\n` +
+            `verified: ${describeReport(report)}` +
+            (key ? `\noperator key in ${toKey}` : '\nno operator key file beside the source: the copy reads and verifies, but signs nothing'),
+        );
+      } finally {
+        await target?.close();
+        await source.close();
+      }
+    });
+}
+
+/** The async ledger store over the database at `location`. */
+async function ledgerStoreAt(location: string): Promise<LedgerStore> {
+  if (isPostgresUrl(location)) return PgLedgerStore.connect(location);
+  return new SqliteLedgerStore(openStore(location), true);
+}
+
+/** Writes a copy of a secret file, never over an existing one, readable by its owner only. */
+function writeSecretFile(file: string, bytes: Uint8Array): void {
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    writeSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -314,7 +397,7 @@ export function registerProofExport(proof: Command): void {
     .option('--position <n...>', 'instead of CODE: entry positions to prove (one or more)')
     .option('--out <file>', 'where to write the bundle (JSON); default: print the bundle on stdout')
     .option('--items <which>', 'with --position: items of batch documents to include, all (default) or none')
-    .option('--db <file>', 'SQLite file (default ./data/drugtrace.db)')
+    .option('--db <location>', 'SQLite file or postgres:// URL (default $DATABASE_URL, else ./data/drugtrace.db)')
     .option('--operator-key <vkey>', "with --server: the operator's verifier key the bundle's checkpoint must be signed with")
     .option('--json', 'print a one-document JSON summary (the bundle itself when there is no --out)')
     .addHelpText(

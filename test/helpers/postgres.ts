@@ -4,7 +4,7 @@
  * under the system temp dir. As root, PostgreSQL runs as the `postgres` user (created if
  * missing), so the folder is handed to that user.
  *
- * Used as a vitest globalSetup (test/ledger/postgres/vitest.config.ts: one server per test run,
+ * Used as a vitest globalSetup (vitest.pg.config.ts: one server per test run,
  * its URL handed to the tests with provide/inject), and directly by bench/ledger-pg.bench.ts.
  * Each test gets its own database from `freshDatabase()`.
  */

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openStore } from '../../schemas/store.ts';
 import { runCli as run } from '../helpers/run-cli.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { toBase64 } from '../../ledger/bytes.ts';
@@ -122,8 +122,10 @@ describe('drugtrace ledger verify', () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, size: 5, items: 10 });
 
-    const raw = new Database(db);
-    raw.prepare("UPDATE ledger_items SET bytes = CAST(replace(CAST(bytes AS TEXT), 'OBSERVE', 'OBSERVF') AS BLOB) WHERE entry_position = 4 AND item_index = 2").run();
+    const raw = openStore(db);
+    const item = raw.sql.prepare('SELECT bytes FROM ledger_items WHERE entry_position = 4 AND item_index = 2').pluck().get() as Buffer;
+    expect(item.toString('utf8')).toContain('OBSERVE');
+    raw.sql.prepare('UPDATE ledger_items SET bytes = ? WHERE entry_position = 4 AND item_index = 2').run(Buffer.from(item.toString('utf8').replace('OBSERVE', 'OBSERVF'), 'utf8'));
     raw.close();
     const bad = await run(['ledger', 'verify', '--db', db, '--json']);
     expect(bad.code).toBe(1);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { toBase64, toHex } from '../../ledger/bytes.ts';
 import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
-import { Ledger } from '../../ledger/ledger.ts';
+import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
+import { onPostgres } from '../helpers/dialect.ts';
 import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
 import { nodeCrypto } from '../../ledger/crypto-node.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
@@ -35,6 +36,24 @@ describe('Ledger.init', () => {
     expect(genesis.prev).toBe('0'.repeat(64));
     expect(ledger.origin).toBe('test.example/log');
     expect(ledger.key('operator', ledger.operatorKeyId)?.status).toBe('active');
+  });
+
+  it('runs on the engine the suite was started for (PostgreSQL under npm run test:pg)', () => {
+    expect(ledger.store.dialect).toBe(onPostgres ? 'postgres' : 'sqlite');
+  });
+
+  it('names the key file of a PostgreSQL ledger after its database, in DRUGTRACE_KEY_DIR or the current folder', () => {
+    const before = process.env.DRUGTRACE_KEY_DIR;
+    try {
+      process.env.DRUGTRACE_KEY_DIR = '/srv/keys';
+      expect(defaultKeyFile('postgres://app:secret@db.example:5432/trace_eu?sslmode=require')).toBe('/srv/keys/trace_eu.operator-key');
+      delete process.env.DRUGTRACE_KEY_DIR;
+      expect(defaultKeyFile('postgresql://db.example/trace%20eu')).toBe(join(process.cwd(), 'trace eu.operator-key'));
+      expect(defaultKeyFile('/var/lib/drugtrace/l.db')).toBe('/var/lib/drugtrace/l.db.operator-key');
+    } finally {
+      if (before === undefined) delete process.env.DRUGTRACE_KEY_DIR;
+      else process.env.DRUGTRACE_KEY_DIR = before;
+    }
   });
 
   describe('on disk', () => {

@@ -2,23 +2,28 @@
  * Tampering with the store: for every stored column of every ledger table, changing one byte;
  * and for every table, deleting a row, swapping two rows and truncating the tail. Each must make
  * verifyLedger fail and name the affected entry (or checkpoint). The cases are generated from the
- * schema itself (PRAGMA table_info), so a new column is covered without editing this file.
+ * schema itself (SQLite's table_info, PostgreSQL's catalog), so a new column is covered without
+ * editing this file. Each case changes the template ledger inside a transaction, with the
+ * constraints a tamperer could switch off switched off, verifies it there, and rolls back.
  */
 import type { SqlConnection } from '../../schemas/connection.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { openSqlite, sqliteConnection } from '../../schemas/sqlite.ts';
+import { openStore } from '../../schemas/store.ts';
+import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { verifyLedger, type VerifyFailure } from '../../ledger/verify.ts';
 import { ed25519 } from '../../ledger/crypto-node.ts';
 import { addParty, batchDocument, cosignLatestCheckpoint, plainDocument } from './helpers.ts';
+import { onPostgres } from '../helpers/dialect.ts';
+
+/** The column naming a row's physical place, for rows whose key a case has just changed. */
+const ROWID = onPostgres ? 'ctid' : 'rowid';
 
 let dir: string;
 let template: string;
-let caseNumber = 0;
 
 /** A small ledger using every feature: parties, keys, rotation, revocation, batches, checkpoints, a cosignature. */
 async function buildTemplate(file: string): Promise<void> {
@@ -38,7 +43,6 @@ async function buildTemplate(file: string): Promise<void> {
   ledger.append(batchDocument(acme2, 5, 1));
   await cosignLatestCheckpoint(ledger);
   ledger.append(batchDocument(acme2, 6, 2));
-  sqliteConnection(ledger.store).pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();
 }
 
@@ -48,7 +52,7 @@ interface Column {
   pk: boolean;
 }
 
-type Row = Record<string, unknown> & { rowid: number };
+type Row = Record<string, unknown> & { rowid: number | string };
 
 /** What a row is about: the entries and checkpoints whose verification it feeds. */
 function targets(table: string, row: Record<string, unknown>): string[] {
@@ -80,10 +84,31 @@ function failureTargets(f: VerifyFailure): string[] {
   return out;
 }
 
-function schema(file: string): Map<string, Column[]> {
-  const db = new Database(file, { readonly: true });
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ledger\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+function schema(db: SqlConnection): Map<string, Column[]> {
   const out = new Map<string, Column[]>();
+  if (onPostgres) {
+    const tables = db
+      .prepare("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'ledger\\_%' ESCAPE '\\' ORDER BY table_name")
+      .pluck()
+      .all() as string[];
+    for (const t of tables) {
+      const cols = db
+        .prepare('SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position')
+        .all(t) as Array<{ name: string; type: string }>;
+      const pk = new Set(
+        db
+          .prepare('SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary')
+          .pluck()
+          .all(t) as string[],
+      );
+      out.set(
+        t,
+        cols.map((c) => ({ name: c.name, type: c.type.toLowerCase(), pk: pk.has(c.name) })),
+      );
+    }
+    return out;
+  }
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ledger\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
   for (const t of tables) {
     const cols = db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string; type: string; pk: number }>;
     out.set(
@@ -91,30 +116,59 @@ function schema(file: string): Map<string, Column[]> {
       cols.map((c) => ({ name: c.name, type: c.type.toLowerCase(), pk: c.pk > 0 })),
     );
   }
-  db.close();
   return out;
 }
 
-/** Runs `mutate` on a fresh copy of the template (constraints a tamperer could switch off are off). */
+class Rollback extends Error {}
+
+/**
+ * Runs `mutate` on the template inside a transaction, with what a tamperer could switch off
+ * switched off (SQLite: foreign keys and CHECKs; PostgreSQL: the CHECK and foreign key
+ * constraints, dropped in the transaction), verifies there, and rolls everything back.
+ */
 function tampered(mutate: (db: SqlConnection) => string[]): { expected: string[]; failure: VerifyFailure | undefined } {
-  const file = join(dir, `case-${caseNumber++}.db`);
-  copyFileSync(template, file);
-  const db = new Database(file);
-  db.pragma('foreign_keys = OFF');
-  db.pragma('ignore_check_constraints = ON');
-  const expected = mutate(db);
-  db.close();
-  const store = openSqlite(file);
+  const store = openStore(template);
   try {
-    const report = verifyLedger(store);
-    return { expected, failure: report.ok ? undefined : report.failure };
+    if (store.dialect === 'sqlite') {
+      sqliteConnection(store).pragma('foreign_keys = OFF');
+      sqliteConnection(store).pragma('ignore_check_constraints = ON');
+    }
+    let result: { expected: string[]; failure: VerifyFailure | undefined } | undefined;
+    try {
+      store.sql.transaction(() => {
+        if (store.dialect === 'postgres') {
+          const constraints = store.sql
+            .prepare("SELECT conrelid::regclass::text AS t, conname AS c FROM pg_constraint WHERE contype IN ('c', 'f') AND conrelid::regclass::text LIKE 'ledger\\_%' ESCAPE '\\'")
+            .all() as Array<{ t: string; c: string }>;
+          for (const { t, c } of constraints) store.sql.exec(`ALTER TABLE ${t} DROP CONSTRAINT ${c}`);
+        }
+        const expected = mutate(store.sql);
+        const report = verifyLedger(store);
+        result = { expected, failure: report.ok ? undefined : report.failure };
+        throw new Rollback();
+      })();
+    } catch (err) {
+      if (!(err instanceof Rollback)) throw err;
+    }
+    return result!;
   } finally {
     store.close();
   }
 }
 
+/** Runs one statement that may collide with a unique key, undoing only it if it does (a savepoint). */
+function attempt(db: SqlConnection, fn: () => void): boolean {
+  try {
+    db.transaction(fn)();
+    return true;
+  } catch (err) {
+    if (/UNIQUE|duplicate key/.test(String(err))) return false;
+    throw err;
+  }
+}
+
 function rowsOf(db: SqlConnection, table: string): Row[] {
-  return db.prepare(`SELECT rowid AS rowid, * FROM ${table} ORDER BY rowid`).all() as Row[];
+  return db.prepare(`SELECT ${ROWID} AS rowid, * FROM ${table} ORDER BY ${ROWID}`).all() as Row[];
 }
 
 /** One byte of a value changed: a flipped bit in a blob, another character in text, a flipped bit in an integer. */
@@ -134,7 +188,7 @@ function changedValues(value: unknown): unknown[] {
 }
 
 function pkWhere(cols: Column[]): string {
-  return cols.some((c) => c.pk) ? cols.filter((c) => c.pk).map((c) => `${c.name} IS ?`).join(' AND ') : 'rowid = ?';
+  return cols.some((c) => c.pk) ? cols.filter((c) => c.pk).map((c) => `${c.name} = ?`).join(' AND ') : `${ROWID} = ?`;
 }
 
 function pkValues(cols: Column[], row: Row): unknown[] {
@@ -151,7 +205,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the untampered template', () => {
   it('verifies', () => {
-    const store = openSqlite(template);
+    const store = openStore(template);
     const report = verifyLedger(store);
     store.close();
     expect(report.failure).toBeUndefined();
@@ -161,13 +215,11 @@ describe('the untampered template', () => {
 
 // The schema, read from a fresh database migrated like the template.
 const tables = (() => {
-  const probeDir = mkdtempSync(join(tmpdir(), 'ledger-schema-'));
+  const probe = openStore(':memory:');
   try {
-    const probe = join(probeDir, 'probe.db');
-    openSqlite(probe).close();
-    return schema(probe);
+    return schema(probe.sql);
   } finally {
-    rmSync(probeDir, { recursive: true, force: true });
+    probe.close();
   }
 })();
 
@@ -186,12 +238,9 @@ describe('tampering is caught by verifyLedger, naming the right entry', () => {
             const row = rows[rows.length >> 1];
             const before = targets(table, row);
             for (const value of changedValues(row[col.name])) {
-              try {
-                db.prepare(`UPDATE ${table} SET ${col.name} = ? WHERE ${pkWhere(cols)}`).run(value, ...pkValues(cols, row));
+              // A changed key that collides with another row's is not a one-byte change; try the next bit.
+              if (attempt(db, () => db.prepare(`UPDATE ${table} SET ${col.name} = ? WHERE ${pkWhere(cols)}`).run(value, ...pkValues(cols, row)))) {
                 return [...before, ...targets(table, { ...row, [col.name]: value })];
-              } catch (err) {
-                // A changed key that collides with another row's is not a one-byte change; try the next bit.
-                if (!String(err).includes('UNIQUE')) throw err;
               }
             }
             throw new Error(`no one-byte change of ${table}.${col.name} fits`);
@@ -205,7 +254,7 @@ describe('tampering is caught by verifyLedger, naming the right entry', () => {
         const { expected, failure } = tampered((db) => {
           const rows = rowsOf(db, table);
           const row = rows[rows.length >> 1];
-          db.prepare(`DELETE FROM ${table} WHERE rowid = ?`).run(row.rowid);
+          db.prepare(`DELETE FROM ${table} WHERE ${ROWID} = ?`).run(row.rowid);
           return targets(table, row);
         });
         expect(failure, 'verifyLedger did not notice').toBeDefined();
@@ -230,7 +279,7 @@ describe('tampering is caught by verifyLedger, naming the right entry', () => {
           const keyed = pk.length > 0 ? pk : [];
           const names = cols.map((c) => c.name);
           const insert = db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
-          db.prepare(`DELETE FROM ${table} WHERE rowid IN (?, ?)`).run(a.rowid, b.rowid);
+          db.prepare(`DELETE FROM ${table} WHERE ${ROWID} IN (?, ?)`).run(a.rowid, b.rowid);
           const swapped = (keyRow: Row, dataRow: Row) => cols.map((c) => (keyed.includes(c) ? keyRow[c.name] : dataRow[c.name]));
           insert.run(...swapped(a, b));
           insert.run(...swapped(b, a));
@@ -245,7 +294,7 @@ describe('tampering is caught by verifyLedger, naming the right entry', () => {
           const rows = rowsOf(db, table);
           const tail = rows.slice(Math.max(1, rows.length - 2));
           const cut = tail.length > 0 ? tail : rows;
-          for (const row of cut) db.prepare(`DELETE FROM ${table} WHERE rowid = ?`).run(row.rowid);
+          for (const row of cut) db.prepare(`DELETE FROM ${table} WHERE ${ROWID} = ?`).run(row.rowid);
           return cut.flatMap((r) => targets(table, r));
         });
         expect(failure, 'verifyLedger did not notice').toBeDefined();
