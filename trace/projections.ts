@@ -714,8 +714,8 @@ export class Plan {
   write(): void {
     const s = this.s;
     for (const op of this.deletes) op();
-    for (const e of this.events) s.insertEvent.run(e);
-    for (const e of this.erroneous) s.markErroneous.run(e);
+    for (const e of this.events) s.insertEvent.run(...e);
+    for (const e of this.erroneous) s.markErroneous.run(...e);
     const unitEvents = this.unitEvents;
     let next = 0;
     for (; next + UNIT_EVENT_BATCH <= unitEvents.length; next += UNIT_EVENT_BATCH) {
@@ -724,7 +724,7 @@ export class Plan {
         const r = unitEvents[i];
         params.push(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
       }
-      s.insertUnitEvents.run(params);
+      s.insertUnitEvents.run(...params);
     }
     for (; next < unitEvents.length; next++) {
       const r = unitEvents[next];
@@ -735,12 +735,12 @@ export class Plan {
       else s.closeContainers.run(c.position, c.item, JSON.stringify(c.children), c.parent);
     }
     for (const i of this.openIntervals) s.openContainer.run(i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem);
-    for (const r of this.shipments) s.insertShipment.run(r);
+    for (const r of this.shipments) s.insertShipment.run(...r);
     for (const [key, lot] of this.lots) {
       const [product, lotNumber] = key.split('\u0000');
       s.insertLot.run(product, lotNumber, lot.expiry, lot.party, lot.position);
     }
-    for (const l of this.lineage) s.insertLineage.run(l);
+    for (const l of this.lineage) s.insertLineage.run(...l);
     // New rows go in UNIT_INSERT_BATCH to a statement; stored rows get an UPDATE of only the columns
     // that changed (an unchanged row is not written), one statement for all the codes that changed
     // the same columns to the same values (a pallet's units after a shipment or a receipt).
@@ -756,7 +756,7 @@ export class Plan {
       if (!this.stored.has(code)) {
         inserts.push(...values, code);
         if (++insertRows === UNIT_INSERT_BATCH) {
-          s.upsertUnits.run(inserts);
+          s.upsertUnits.run(...inserts);
           inserts.length = 0;
           insertRows = 0;
         }
@@ -776,7 +776,7 @@ export class Plan {
       if (group) group.codes.push(code);
       else groups.set(key, { mask, changed, codes: [code] });
     }
-    for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(inserts.slice(i, i + UNIT_VALUES + 1));
+    for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(...inserts.slice(i, i + UNIT_VALUES + 1));
     for (const { mask, changed, codes } of groups.values()) {
       if (codes.length < GROUP_UPDATE_MIN) for (const code of codes) partialUpdate(this.db, mask).run(...changed, code);
       else partialUpdate(this.db, mask, true).run(...changed, JSON.stringify(codes));
