@@ -5,6 +5,7 @@ import { sha256 } from '../../ledger/crypto-node.ts';
 import { itemTree } from '../../ledger/entry.ts';
 import { toHex } from '../../ledger/bytes.ts';
 import { ACME_CASE_GTIN, ACME_GTIN, CHAIN, epcisDocument, sgtin, sscc, TraceWorld, type Json } from './helpers/chain.ts';
+import { onPostgres } from '../helpers/dialect.ts';
 
 const A = CHAIN.acme.glns[0];
 const D = CHAIN.dist.glns[0];
@@ -40,6 +41,12 @@ function shipPallet() {
 }
 
 describe('captureDocument', () => {
+  it('runs on the engine the suite asked for (PostgreSQL under npm run test:pg, else SQLite)', () => {
+    expect(w.ledger.store.dialect).toBe(onPostgres ? 'postgres' : 'sqlite');
+    shipPallet();
+    expect(rows('SELECT COUNT(*) AS n FROM trace_units')).toEqual([{ n: 7 }]);
+  });
+
   it('derives the signed body from the document: canonical event JSON as items, their root, a small payload', () => {
     const doc = epcisDocument([w.events.commission([units[0]], A)]);
     const { body, items, events } = prepareCapture(doc, { party: 'acme', keyId: 'k' }, '2026-11-27T10:00:00Z');
