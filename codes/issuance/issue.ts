@@ -80,11 +80,24 @@ export function* issueCodes(store: Store, productId: number, count: number, opts
       .prepare('INSERT INTO issuance_batches (product_id, requested, issued, started_at) VALUES (?, ?, 0, ?) RETURNING id')
       .get(productId, count, new Date().toISOString()) as { id: number }
   ).id;
-  const insertSerial = sqlite.prepare('INSERT INTO issued_serials (product_id, serial, batch_id) VALUES (?, ?, ?) ON CONFLICT (product_id, serial) DO NOTHING');
+  // One statement per round of draws, not one per serial: a round trip each on PostgreSQL. The
+  // serials go in as one JSON array; the ones the unique index already holds come back missing.
+  // (`WHERE true` lets SQLite tell the ON CONFLICT clause from a join's ON.)
+  const insertSerials = sqlite
+    .prepare(
+      'INSERT INTO issued_serials (product_id, serial, batch_id) SELECT CAST(? AS BIGINT), value, CAST(? AS BIGINT) FROM json_each(?) WHERE true ON CONFLICT (product_id, serial) DO NOTHING RETURNING serial',
+    )
+    .pluck();
   const bumpRule = sqlite.prepare('UPDATE coding_rules SET issued_count = issued_count + ? WHERE id = ? AND issued_count + ? <= ?');
   const bumpRun = sqlite.prepare('UPDATE issuance_batches SET issued = issued + ? WHERE id = ?');
   const readIssued = sqlite.prepare('SELECT issued_count FROM coding_rules WHERE id = ?').pluck();
   const capacityNumber = Number(capacity > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : capacity);
+
+  const collisions = (): never => {
+    throw new IssuanceError('ISSUE_COLLISIONS', `${MAX_DRAWS_PER_SERIAL} serials in a row were already issued for product ${productId}: the random source is broken`, {
+      productId,
+    });
+  };
 
   const commitBatch = sqlite.transaction((n: number): { serials: string[]; cnCodes?: string[]; total: number } => {
     // Reserve the count first: if another issuer got there, nothing of this batch is written.
@@ -94,19 +107,22 @@ export function* issueCodes(store: Store, productId: number, count: number, opts
         capacity: capacity.toString(),
       });
     }
-    const serials = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      let draws = 0;
-      let serial: string;
-      do {
-        if (++draws > MAX_DRAWS_PER_SERIAL) {
-          throw new IssuanceError('ISSUE_COLLISIONS', `${MAX_DRAWS_PER_SERIAL} serials in a row were already issued for product ${productId}: the random source is broken`, {
-            productId,
-          });
-        }
-        serial = random.next();
-      } while (insertSerial.run(productId, serial, runId).changes === 0);
-      serials[i] = serial;
+    const serials: string[] = [];
+    for (let round = 1; serials.length < n; round++) {
+      // A serial slot still unfilled after this many rounds met an issued serial every time.
+      if (round > MAX_DRAWS_PER_SERIAL) collisions();
+      const drawn = new Set<string>();
+      for (let wanted = n - serials.length; drawn.size < wanted; ) {
+        let draws = 0;
+        let serial: string;
+        do {
+          if (++draws > MAX_DRAWS_PER_SERIAL) collisions();
+          serial = random.next();
+        } while (drawn.has(serial));
+        drawn.add(serial);
+      }
+      const stored = new Set(insertSerials.all(productId, runId, JSON.stringify([...drawn])) as string[]);
+      for (const serial of drawn) if (stored.has(serial)) serials.push(serial);
     }
     bumpRun.run(n, runId);
     const cnCodes = checkScheme ? serials.map((s) => buildCnCode(product.cnResourceCode!, s, checkScheme).code) : undefined;
