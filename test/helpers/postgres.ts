@@ -109,7 +109,19 @@ export async function setup({ provide }: { provide: <K extends 'postgresUrl' | '
 }
 
 export async function teardown(): Promise<void> {
-  if (template && running) await dropDatabase(running.url, template).catch(() => {});
+  if (template && running) {
+    // What the suites' child processes made (test/helpers/pg-redirect.ts names them dt_<run>_…), then the template.
+    const admin = new pg.Client({ connectionString: running.url });
+    await admin.connect();
+    try {
+      const prefix = `dt_${template.replace(/^drugtrace_template_/, '')}_`;
+      const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
+      for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+    await dropDatabase(running.url, template).catch(() => {});
+  }
   await running?.stop();
 }
 

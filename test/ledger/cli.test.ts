@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openStore } from '../../schemas/store.ts';
 import { runCli as run } from '../helpers/run-cli.ts';
 import { Ledger } from '../../ledger/ledger.ts';
@@ -114,6 +116,17 @@ describe('drugtrace ledger checkpoint', () => {
 });
 
 describe('drugtrace ledger verify', () => {
+  it('verifies from a separate process what this one appended (the installed bin, the same database)', async () => {
+    const acme = await initWithParty();
+    const ledger = Ledger.open(db);
+    ledger.append(batchDocument(acme, 1, 3));
+    const root = Buffer.from(ledger.root()).toString('hex');
+    ledger.close();
+    const bin = fileURLToPath(new URL('../../bin/drugtrace.js', import.meta.url));
+    const report = JSON.parse(execFileSync(process.execPath, [bin, 'ledger', 'verify', '--db', db, '--json'], { encoding: 'utf8' }));
+    expect(report).toMatchObject({ ok: true, size: 4, items: 3, root });
+  });
+
   it('exits 0 on an intact ledger and 1 naming the first bad entry after tampering', async () => {
     const acme = await initWithParty();
     await run(['ledger', 'append', documentFile(batchDocument(acme, 1, 5)), '--db', db]);
