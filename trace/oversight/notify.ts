@@ -54,7 +54,11 @@ function hubOf(db: SqlConnection): EventEmitter {
 export function publishNotice(db: SqlConnection, type: NoticeType, data: Record<string, unknown>, options: Date | NoticeOptions = {}): OversightNotice {
   const { party = null, at = new Date() } = options instanceof Date ? { at: options } : options;
   const iso = at.toISOString();
-  const { id } = db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?) RETURNING id').get(type, party, JSON.stringify(data), iso) as { id: number };
+  // Under the writer lock: ids then commit in increasing order also when several processes share a
+  // PostgreSQL database (a sequence hands out ids before commit), so a stream resuming after an id
+  // never misses a notice committed later with a smaller one. On SQLite it is one write as before.
+  const insert = db.prepare('INSERT INTO oversight_notices (type, party, data, created_at) VALUES (?, ?, ?, ?) RETURNING id');
+  const { id } = db.transaction(() => insert.get(type, party, JSON.stringify(data), iso) as { id: number }).immediate();
   const notice: OversightNotice = { id, type, party, at: iso, data };
   for (const listener of hubOf(db).listeners('notice') as NoticeListener[]) {
     try {
