@@ -34,9 +34,6 @@ export default defineConfig({
           ],
           exclude: [
             '**/node_modules/**',
-            // Children killed mid-write and the file left behind: SQLite's own durability (the
-            // PostgreSQL server's is PostgreSQL's); the children open their SQLite file directly.
-            'test/ledger/crash.test.ts',
             // The async store's SQLite adapter over a better-sqlite3 handle: SQLite by definition
             // (its PostgreSQL twin is test/ledger/postgres/*.pg.ts).
             'test/ledger/store/sqlite-adapter.test.ts',
