@@ -30,6 +30,29 @@ export function databaseUrl(adminUrl: string, name: string): string {
   return u.toString();
 }
 
+/** The database standing for the SQLite file at `path`. */
+export function fileDatabaseName(template: string, path: string): string {
+  return `${runPrefix(template)}f_${createHash('sha256').update(resolve(path)).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * What copying the file `from` to `to` does in the PostgreSQL suite mode: the database standing
+ * for `to` becomes a copy of the one standing for `from` (which must have no open connection),
+ * and `to` the marker file.
+ */
+export function copyFileDatabase(target: PgTarget, from: string, to: string): void {
+  const admin = openPostgresSql(target.adminUrl);
+  try {
+    const source = fileDatabaseName(target.template, from);
+    const copy = fileDatabaseName(target.template, to);
+    admin.exec(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`);
+    admin.exec(`CREATE DATABASE ${copy} TEMPLATE ${source}`);
+    writeFileSync(to, '');
+  } finally {
+    admin.close();
+  }
+}
+
 /** An `openSqlite` that opens the PostgreSQL database standing for the location instead. */
 export function redirectedOpenSqlite(target: PgTarget, onCreate: (name: string) => void = () => {}): (location: string) => SqliteStore {
   const prefix = runPrefix(target.template);
@@ -48,7 +71,7 @@ export function redirectedOpenSqlite(target: PgTarget, onCreate: (name: string) 
       return name;
     }
     const path = resolve(location);
-    const name = `${prefix}f_${createHash('sha256').update(path).digest('hex').slice(0, 24)}`;
+    const name = fileDatabaseName(target.template, path);
     if (!existsSync(path)) {
       // Throws, as SQLite would, when the folder does not exist.
       writeFileSync(path, '');

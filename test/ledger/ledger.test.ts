@@ -6,7 +6,8 @@ import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { toBase64, toHex } from '../../ledger/bytes.ts';
 import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
 import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
-import { onPostgres } from '../helpers/dialect.ts';
+import { copyDatabase, onPostgres } from '../helpers/dialect.ts';
+import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
 import { nodeCrypto } from '../../ledger/crypto-node.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
@@ -104,6 +105,29 @@ describe('Ledger.init', () => {
 
     it('refuses to open a file that holds no ledger', () => {
       expect(codeOf(() => Ledger.open(join(dir, 'missing.db')))).toBe('LEDGER_NOT_INITIALIZED');
+    });
+
+    it('opens a copy of the database (a backup) with the same history, and the two then grow apart', () => {
+      const file = join(dir, 'l.db');
+      const original = Ledger.init(file, { origin: 'disk.example/log' });
+      const acme = addParty(original, 'acme');
+      original.append(batchDocument(acme, 1, 3));
+      if (!onPostgres) sqliteConnection(original.store).pragma('wal_checkpoint(TRUNCATE)');
+      original.close();
+      copyDatabase(file, join(dir, 'copy.db'));
+      const a = Ledger.open(file);
+      const b = Ledger.open(join(dir, 'copy.db'));
+      try {
+        expect(b.size()).toBe(4);
+        expect(toHex(b.root())).toBe(toHex(a.root()));
+        expect(codeOf(() => b.requireSecret())).toBe('LEDGER_OPERATOR_KEY');
+        a.append(batchDocument(acme, 2, 1));
+        expect([a.size(), b.size()]).toEqual([5, 4]);
+        expect(toHex(a.root(4))).toBe(toHex(b.root()));
+      } finally {
+        a.close();
+        b.close();
+      }
     });
   });
 });
