@@ -153,7 +153,7 @@ export function campaignRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'one campaign and its progress: located, returned, destroyed, dispensed, unaccounted — now, per ledger entry and per day',
         description: `${rolesNote(CAMPAIGN_ROLES)} Definitions in docs/oversight.md. units=true adds one row per unit.`,
         security: BEARER,
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 0 } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
         querystring: {
           type: 'object',
           additionalProperties: false,

@@ -61,7 +61,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           additionalProperties: false,
           required: ['position'],
-          properties: { position: { type: 'integer', minimum: 0 }, size: { type: 'integer', minimum: 1 } },
+          properties: { position: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, size: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
         },
         response: {
           200: {
@@ -89,7 +89,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ApiContext): void {
           type: 'object',
           additionalProperties: false,
           required: ['from'],
-          properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 1 } },
+          properties: { from: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, to: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
         },
         response: {
           200: {
@@ -119,7 +119,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ApiContext): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
+          properties: { from: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, to: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
         },
         produces: [NDJSON],
         response: { 200: { type: 'string', description: 'NDJSON' }, ...ERROR_RESPONSES },
@@ -157,7 +157,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ApiContext): void {
         summary: 'what a witness cosigns: a c2sp.org/tlog-witness add-checkpoint body (old size, consistency proof, the operator-signed checkpoint) from the size it last cosigned',
         description: `${rolesNote(WITNESS_ROLES)} text/plain. Feed it to ledger/witness.ts Witness (parseAddCheckpointRequest) and POST the cosignature line to /v1/witness/cosignatures.`,
         security: BEARER,
-        querystring: { type: 'object', additionalProperties: false, required: ['oldSize'], properties: { oldSize: { type: 'integer', minimum: 0 } } },
+        querystring: { type: 'object', additionalProperties: false, required: ['oldSize'], properties: { oldSize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
         produces: ['text/plain'],
         response: { 200: { type: 'string' }, ...ERROR_RESPONSES },
       },
@@ -183,7 +183,7 @@ export function ledgerRoutes(app: FastifyInstance, ctx: ApiContext): void {
           additionalProperties: false,
           required: ['size', 'vkey', 'line'],
           properties: {
-            size: { type: 'integer', minimum: 1 },
+            size: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             vkey: { type: 'string', minLength: 1, maxLength: 400, description: 'the witness key, <name>+<key ID>+<base64(0x04 || public key)>' },
             line: { type: 'string', minLength: 1, maxLength: 400, description: 'the cosignature line, "— <name> <base64>"' },
           },

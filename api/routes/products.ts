@@ -89,7 +89,7 @@ const CODE_RECORD = {
   properties: { serial: { type: 'string' }, elementString: { type: 'string' }, digitalLink: { type: 'string' }, cnCode: { type: 'string' } },
 } as const;
 
-const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } as const;
+const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } as const;
 
 function view(product: Product) {
   return { ...product, guess: guessReport(product.rule) };

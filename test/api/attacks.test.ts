@@ -21,6 +21,7 @@ import { DEMO_PARTIES } from '../../trace/demo.ts';
 import { addParty, batchDocument, witnessFor } from '../ledger/helpers.ts';
 import { documentedErrors, NASTY_STRINGS, openApiRoutes, startApi, undocumented, type ApiFixture } from '../reliability/api-fixture.ts';
 import { http } from '../reliability/harness.ts';
+import { onPostgres } from '../helpers/dialect.ts';
 
 const site = (id: string) => DEMO_PARTIES.find((p) => p.id === id)!.location;
 const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'];
@@ -311,7 +312,9 @@ describe('SQL metacharacters in every path and query parameter', () => {
   }, 120_000);
 });
 
-describe('a witness fed a forked log (split view)', () => {
+// The fork is made by copying the SQLite file and its key file, which PostgreSQL databases cannot
+// be; the witness's check (ledger/witness.ts) is the same whichever engine served the views.
+describe.skipIf(onPostgres)('a witness fed a forked log (split view)', () => {
   it('cosigns the honest checkpoint, then refuses the fork at the same size and its extension (WITNESS_INCONSISTENT)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drugtrace-fork-'));
     try {

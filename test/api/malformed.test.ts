@@ -13,6 +13,7 @@ import { ed25519 } from '../../ledger/crypto-node.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
 import { formatWitnessKey } from '../../ledger/witness.ts';
 import { gs1CheckDigit } from '../../trace/epcis/index.ts';
+import { onPostgres } from '../helpers/dialect.ts';
 import { MAH, NORTH, PHARMACY_3, ROLE_PARTY, epcisDocument, ledgerState, observe, startServer, type ApiServer } from './fixture.ts';
 
 const BODY_LIMIT = 64 * 1024;
@@ -206,7 +207,13 @@ const CASES: Record<string, RouteCases> = {
 /** Every table's row count, and the ledger's size and root: what a refused request must leave alone. */
 function state(): Record<string, unknown> {
   const db = s.app.drugtrace.db;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = (
+    onPostgres
+      ? db.prepare("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")
+      : db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+  )
+    .pluck()
+    .all() as string[];
   const counts: Record<string, number> = {};
   for (const t of tables) counts[t] = db.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number;
   return { ledger: ledgerState(s), counts };
@@ -247,6 +254,8 @@ function generic(c: RouteCases): Array<{ name: string; raw: string; status: numb
         check: (d) => expect(String(d.path)).toMatch(new RegExp(`^body/${field}`)),
       },
       { name: 'an unknown field', raw: JSON.stringify({ ...valid, unexpected: 1 }), status: 400, code: 'REQUEST_INVALID', check: (d) => expect([d.path, d.rule]).toEqual(['body/unexpected', 'additionalProperties']) },
+      // No text column may hold U+0000 on PostgreSQL; refused on both engines before anything is read.
+      { name: 'a NUL character in a field', raw: JSON.stringify({ ...valid, [field]: 'x\u0000y' }), status: 400, code: 'REQUEST_INVALID', check: (d) => expect([d.path, d.rule]).toEqual([`body/${field}`, 'no-nul']) },
     );
   }
   return out;

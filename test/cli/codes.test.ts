@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli as run } from '../helpers/run-cli.ts';
-import { openSqlite } from '../../schemas/sqlite.ts';
+import { openStore } from '../../schemas/store.ts';
 import { loadCheckScheme } from '../../codes/issuance/index.ts';
 import { validateCnCode } from '../../codes/cn/index.ts';
 import { parseBracketed, parseDigitalLink } from '../../codes/gs1/index.ts';
@@ -62,7 +62,7 @@ describe('drugtrace codes issue', () => {
     expect(r.stdout).toMatch(/^issued 300 codes for product 1 \(B\) to .*codes\.json \(json\); 300 issued in all; guess probability 3\.00e-11/);
     const records = JSON.parse(readFileSync(out, 'utf8')) as Array<{ serial: string; cnCode: string }>;
     expect(records).toHaveLength(300);
-    const store = openSqlite(db);
+    const store = openStore(db);
     try {
       const scheme = loadCheckScheme(store, 'hmac-sha256:issuer');
       for (const rec of records) expect(validateCnCode(rec.cnCode, scheme).serial).toBe(rec.serial);

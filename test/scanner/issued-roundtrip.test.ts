@@ -4,13 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { issueAll, recordsOf, registerProduct } from '../../codes/issuance/index.ts';
 import { renderSheetRasters } from '../../codes/labels/index.ts';
 import { encodePng, renderLabelPng } from '../../codes/labels/png.ts';
-import { openSqlite } from '../../schemas/sqlite.ts';
-import type { Store } from '../../schemas/store.ts';
+import { openStore, type Store } from '../../schemas/store.ts';
 import { scanImage } from '../../scanner/node.ts';
 
 let store: Store;
 beforeEach(() => {
-  store = openSqlite(':memory:');
+  store = openStore(':memory:');
 });
 afterEach(() => store.close());
 

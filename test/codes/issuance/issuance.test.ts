@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { openSqlite } from '../../../schemas/sqlite.ts';
-import type { Store } from '../../../schemas/store.ts';
+import { openStore, type Store } from '../../../schemas/store.ts';
 import {
   IssuanceError,
   RandomSerials,
@@ -20,7 +19,7 @@ import { hmacSha256CheckScheme, isValidCnCode, validateCnCode } from '../../../c
 
 let store: Store;
 beforeEach(() => {
-  store = openSqlite(':memory:');
+  store = openStore(':memory:');
 });
 afterEach(() => store.close());
 
