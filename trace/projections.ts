@@ -137,6 +137,16 @@ const UNIT_EVENT_COLUMNS = 'code, position, item, hash_id, event_time, biz_step,
 const UNIT_EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const UNIT_EVENT_BATCH = 64;
 
+const EVENT_COLUMNS = 'hash_id, position, item, event_id, event_type, action, biz_step, disposition, event_time, party, biz_location, read_point, erroneous_at, erroneous_reason';
+const EVENT_ROW = `(${Array(14).fill('?').join(', ')})`;
+/** trace_events rows per INSERT (a pharmacy's batch of dispenses is hundreds of events). */
+const EVENT_BATCH = 32;
+
+const CONTAINER_COLUMNS = 'parent, child, from_position, from_item, to_position, to_item';
+const CONTAINER_ROW = '(?, ?, ?, ?, ?, ?)';
+/** trace_containers rows per INSERT (packing a case opens one interval per unit). */
+const CONTAINER_BATCH = 64;
+
 /** trace_units values per row (UNIT_COLUMNS and the code), and new rows per INSERT. */
 const UNIT_VALUES = 18;
 const UNIT_ROW = `(${Array(UNIT_VALUES + 1).fill('?').join(', ')})`;
@@ -197,6 +207,9 @@ function prepareStatements(db: SqlConnection) {
     partyPrefixes: db.prepare('SELECT kind, prefix FROM trace_party_prefixes WHERE party = ?'),
     locationOwner: db.prepare('SELECT party FROM trace_party_locations WHERE location = ?').pluck(),
     eventByHash: db.prepare('SELECT position, item, party, event_type AS "eventType", erroneous_at AS "erroneousAt" FROM trace_events WHERE hash_id = ?'),
+    eventsByHash: db.prepare(
+      'SELECT hash_id AS "hashId", position, item, party, event_type AS "eventType", erroneous_at AS "erroneousAt" FROM trace_events WHERE hash_id IN (SELECT value FROM json_each(?))',
+    ),
     eventById: db.prepare('SELECT hash_id FROM trace_events WHERE event_id = ? ORDER BY position, item LIMIT 1').pluck(),
     erroneousAt: db.prepare('SELECT erroneous_at FROM trace_events WHERE position = ? AND item = ?').pluck(),
     lot: db.prepare('SELECT expiry FROM trace_lots WHERE product = ? AND lot = ?'),
@@ -212,9 +225,8 @@ function prepareStatements(db: SqlConnection) {
     ),
     setTrail: db.prepare('UPDATE trace_units SET last_event_at = ?, custody_trail = ? WHERE code = ?'),
 
-    insertEvent: db.prepare(
-      'INSERT INTO trace_events (hash_id, position, item, event_id, event_type, action, biz_step, disposition, event_time, party, biz_location, read_point, erroneous_at, erroneous_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insertEvent: db.prepare(`INSERT INTO trace_events (${EVENT_COLUMNS}) VALUES ${EVENT_ROW}`),
+    insertEvents: db.prepare(`INSERT INTO trace_events (${EVENT_COLUMNS}) VALUES ${Array(EVENT_BATCH).fill(EVENT_ROW).join(', ')}`),
     markErroneous: db.prepare('UPDATE trace_events SET erroneous_at = ?, erroneous_reason = ? WHERE hash_id = ?'),
     insertUnitEvent: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${UNIT_EVENT_ROW}`),
     // Many index rows per statement: a case or pallet event writes hundreds.
@@ -223,7 +235,8 @@ function prepareStatements(db: SqlConnection) {
     upsertUnit: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${UNIT_ROW} ${UNIT_UPSERT}`),
     upsertUnits: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${Array(UNIT_INSERT_BATCH).fill(UNIT_ROW).join(', ')} ${UNIT_UPSERT}`),
     deleteUnit: db.prepare('DELETE FROM trace_units WHERE code = ?'),
-    openContainer: db.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)'),
+    openContainer: db.prepare(`INSERT INTO trace_containers (${CONTAINER_COLUMNS}) VALUES ${CONTAINER_ROW}`),
+    openContainers: db.prepare(`INSERT INTO trace_containers (${CONTAINER_COLUMNS}) VALUES ${Array(CONTAINER_BATCH).fill(CONTAINER_ROW).join(', ')}`),
     closeContainer: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child = ? AND parent = ? AND to_position IS NULL'),
     closeContainers: db.prepare('UPDATE trace_containers SET to_position = ?, to_item = ? WHERE child IN (SELECT value FROM json_each(?)) AND parent = ? AND to_position IS NULL'),
     deleteOpenedBy: db.prepare('DELETE FROM trace_containers WHERE from_position = ? AND from_item = ?'),
@@ -370,6 +383,9 @@ export class Plan {
   private readonly deletes: Array<() => void> = [];
   private readonly tail: Array<() => void> = [];
   private readonly contextCache = new Map<number, unknown>();
+  /** Stored trace_events rows by hash, read ahead for a whole document (null: not stored). */
+  private readonly storedEvents = new Map<string, EventRef | null>();
+  private readonly owners = new Map<string, string | undefined>();
 
   constructor(
     readonly db: SqlConnection,
@@ -510,11 +526,18 @@ export class Plan {
   }
 
   locationOwner(location: string): string | undefined {
+    // A document names a few locations many times; registrations never change within a plan.
+    if (this.owners.has(location)) return this.owners.get(location);
+    let found: string | undefined;
     for (const key of locationKeys(location)) {
       const owner = this.s.locationOwner.get(key) as string | undefined;
-      if (owner) return owner;
+      if (owner) {
+        found = owner;
+        break;
+      }
     }
-    return undefined;
+    this.owners.set(location, found);
+    return found;
   }
 
   party(party: string): TraceParty | undefined {
@@ -529,7 +552,39 @@ export class Plan {
   }
 
   eventByHash(hashId: string): EventRef | undefined {
-    return this.pendingEvents.get(hashId) ?? (this.s.eventByHash.get(hashId) as EventRef | undefined);
+    const pending = this.pendingEvents.get(hashId);
+    if (pending) return pending;
+    const stored = this.storedEvents.get(hashId);
+    if (stored !== undefined) return stored ?? undefined;
+    return this.s.eventByHash.get(hashId) as EventRef | undefined;
+  }
+
+  /**
+   * Reads ahead, in a few queries, what a whole document's events look up one by one: whether
+   * each event hash is already stored, and the stored rows and children of every code they name. With the
+   * facade on PostgreSQL every statement is a round trip, and a pharmacy's document is hundreds of
+   * one-unit events.
+   */
+  prefetchDocument(events: readonly EpcisEvent[]): void {
+    const hashes = events.map((e) => e.hashId).filter((h) => !this.storedEvents.has(h));
+    if (hashes.length >= PREFETCH_MIN) {
+      for (const h of hashes) this.storedEvents.set(h, null);
+      for (const row of this.s.eventsByHash.all(JSON.stringify(hashes)) as Array<EventRef & { hashId: string }>) {
+        const { hashId, ...ref } = row;
+        this.storedEvents.set(hashId, ref);
+      }
+    }
+    const codes: string[] = [];
+    const expanded: string[] = [];
+    for (const e of events) {
+      if (e.errorDeclaration || (e.type === 'AggregationEvent' && e.action !== 'OBSERVE' && !e.parentID)) continue; // planEvent refuses or corrects these first
+      for (const t of directTargets(e)) {
+        codes.push(t.code);
+        if (t.expand) expanded.push(t.code);
+      }
+    }
+    this.prefetch(codes);
+    this.prefetchChildren(expanded);
   }
 
   hashByEventId(eventId: string): string | undefined {
@@ -714,7 +769,9 @@ export class Plan {
   write(): void {
     const s = this.s;
     for (const op of this.deletes) op();
-    for (const e of this.events) s.insertEvent.run(...e);
+    let e = 0;
+    for (; e + EVENT_BATCH <= this.events.length; e += EVENT_BATCH) s.insertEvents.run(...this.events.slice(e, e + EVENT_BATCH).flat());
+    for (; e < this.events.length; e++) s.insertEvent.run(...this.events[e]);
     for (const e of this.erroneous) s.markErroneous.run(...e);
     const unitEvents = this.unitEvents;
     let next = 0;
@@ -734,7 +791,10 @@ export class Plan {
       if (c.children.length === 1) s.closeContainer.run(c.position, c.item, c.children[0], c.parent);
       else s.closeContainers.run(c.position, c.item, JSON.stringify(c.children), c.parent);
     }
-    for (const i of this.openIntervals) s.openContainer.run(i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem);
+    const intervals = this.openIntervals.map((i) => [i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem]);
+    let c = 0;
+    for (; c + CONTAINER_BATCH <= intervals.length; c += CONTAINER_BATCH) s.openContainers.run(...intervals.slice(c, c + CONTAINER_BATCH).flat());
+    for (; c < intervals.length; c++) s.openContainer.run(...intervals[c]);
     for (const r of this.shipments) s.insertShipment.run(...r);
     for (const [key, lot] of this.lots) {
       const [product, lotNumber] = key.split('\u0000');
@@ -1105,6 +1165,7 @@ export function planCapture(plan: Plan, signer: string, events: readonly EpcisEv
   if (!party) {
     throw new TraceError('TRACE_UNKNOWN_PARTY', `${signer} is not a registered trace party`, { party: signer, rule: 'events are recorded by registered parties' });
   }
+  if (events.length >= PREFETCH_MIN) plan.prefetchDocument(events);
   events.forEach((event, i) => planEvent(plan, event, position, i, party));
 }
 
