@@ -7,9 +7,8 @@
  * and exit codes as the local mode on the same demo database; a lot recall signed here and
  * recorded by the server.
  */
-import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { gs1CheckDigit } from '../../codes/gs1/linters.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,11 +113,9 @@ describe('ledger verify --server', () => {
   });
 
   it('exits 1 naming the entry when the server serves an item whose bytes were altered in its database', async () => {
+    // A second demo ledger, tampered in its database (on either engine) behind its server's back.
     const copy = join(dir, 'tampered.db');
-    const source = Ledger.open(db);
-    sqliteConnection(source.store).pragma('wal_checkpoint(TRUNCATE)');
-    source.close();
-    copyFileSync(db, copy);
+    runDemo(copy);
     const tampered = await buildServer({ dbFile: copy });
     try {
       const store = tampered.drugtrace.db;
