@@ -15,7 +15,9 @@
  * "fastify hello-world route", the cost of fastify itself. Registering it on the API app instead
  * would put the API's global hooks (rate limit, metrics, request id, closing check) into the
  * baseline and hide their cost from the comparison. `--same-app` also measures such a route
- * (GET /bench/hello on the API app), to show what the hooks cost apart from the verify itself.
+ * (GET /bench/hello on the API app), to show what the hooks cost apart from the verify itself;
+ * `--bare-verify` measures verifyUnit alone in a bare fastify route (no hooks, no auth, no
+ * response schema), the floor the API's verify route can reach.
  *
  * The verify server is the real one (buildServer): auth (bearer token lookup), rate limiting
  * (on, with a limit raised out of the way, so its per-request work is paid), metrics, schema
@@ -23,7 +25,7 @@
  * unit, URL-encoded Digital Links.
  *
  * Usage: npx tsx bench/api.bench.ts [--connections 10] [--seconds 5] [--rounds 2]
- *          [--client process|inline] [--same-app] [--no-rate-limit] [--only hello|verify]
+ *          [--client process|inline] [--same-app] [--bare-verify] [--no-rate-limit] [--only NAME]
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +37,8 @@ import Fastify from 'fastify';
 import { buildServer } from '../api/server.ts';
 import { issueToken } from '../api/auth.ts';
 import { runDemo } from '../trace/demo.ts';
+import { verifyUnit } from '../trace/queries/verify.ts';
+import { Ledger } from '../ledger/ledger.ts';
 import type { LoadOptions, LoadReply, LoadResult } from './load-client.ts';
 
 function arg(name: string, fallback: string): string {
@@ -48,6 +52,7 @@ const rounds = Number(arg('rounds', '2'));
 const clientMode = arg('client', 'process');
 const only = arg('only', '');
 const sameApp = process.argv.includes('--same-app');
+const bareVerify = process.argv.includes('--bare-verify');
 if (clientMode !== 'process' && clientMode !== 'inline') throw new Error(`--client is process or inline, not ${clientMode}`);
 
 interface Run {
@@ -125,13 +130,19 @@ try {
   hello.get('/', async () => ({ hello: 'world' }));
   const helloUrl = (await hello.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
 
+  const bare = Fastify({ routerOptions: { maxParamLength: 1024 } });
+  const bareLedger = Ledger.open(join(dir, 'demo.db'));
+  bare.get<{ Params: { code: string } }>('/v1/units/:code/verify', async (request) => verifyUnit(bareLedger, request.params.code));
+  const bareUrl = bareVerify ? (await bare.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '') : '';
+
   const codes = Object.values(demo.units).flat().map((c) => `/v1/units/${encodeURIComponent(c)}/verify`);
   const headers = { authorization: `Bearer ${token}` };
-  type Name = 'hello' | 'sameApp' | 'verify';
+  type Name = 'hello' | 'sameApp' | 'bareVerify' | 'verify';
   const targets: Partial<Record<Name, LoadOptions>> = {
     hello: { url: helloUrl, connections, duration: seconds },
     verify: { url: apiUrl, connections, duration: seconds, headers, requests: codes.map((path) => ({ path })) },
     ...(sameApp ? { sameApp: { url: apiUrl, connections, duration: seconds, requests: [{ path: '/bench/hello' }] } } : {}),
+    ...(bareVerify ? { bareVerify: { url: bareUrl, connections, duration: seconds, requests: codes.map((path) => ({ path })) } } : {}),
   };
   const names = (Object.keys(targets) as Name[]).filter((n) => !only || n === only);
 
@@ -165,6 +176,7 @@ try {
     const parts = [`round ${round} (load ${load1.toFixed(2)})`];
     if (runs.hello) parts.push(describe('hello', 'hello-world'));
     if (runs.sameApp) parts.push(describe('sameApp', 'hello on the API app'));
+    if (runs.bareVerify) parts.push(describe('bareVerify', 'verifyUnit in a bare route'));
     if (runs.verify) parts.push(describe('verify', 'verify'));
     if (runs.hello && runs.verify) {
       const ratio = runs.verify.result.requests.average / runs.hello.result.requests.average;
@@ -184,6 +196,8 @@ try {
   }
   await api.close();
   await hello.close();
+  await bare.close();
+  bareLedger.close();
 } finally {
   load.close();
   rmSync(dir, { recursive: true, force: true });
