@@ -32,7 +32,8 @@
  * (DRUGTRACE_PG_FSYNC=off to measure without). Checks before printing figures: every table the
  * capture changed is replayed, and the raw database holds the same number of rows per table.
  *
- * Usage: npx tsx bench/trace-pg.bench.ts [--pallets 4] [--dispense 0.5] [--samples 500] [--no-rows] [--no-sqlite]
+ * Usage: npx tsx bench/trace-pg.bench.ts [--pallets 4] [--dispense 0.5] [--dispense-batch 500] [--samples 500]
+ *        [--no-rows] [--no-sqlite]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,8 @@ function arg(name: string, fallback: number): number {
 
 const PALLETS = arg('pallets', 4);
 const DISPENSE = arg('dispense', 0.5);
+/** Dispense events per pharmacy document (1: every dispensed pack its own signed document and commit). */
+const DISPENSE_BATCH = arg('dispense-batch', 500);
 const SAMPLES = arg('samples', 500);
 const ROWS_BASELINE = !process.argv.includes('--no-rows');
 const SQLITE = !process.argv.includes('--no-sqlite');
@@ -231,8 +234,25 @@ try {
   let trips = 0;
   const query = conn.query.bind(conn);
   const exec = conn.exec.bind(conn);
-  conn.query = (...a: Parameters<PgSyncConnection['query']>) => (trips++, query(...a));
-  conn.exec = (sql: string) => (trips++, exec(sql));
+  // And per statement while `byStatement` is on: how often and for how long (wall, round trip included).
+  const byStatement = new Map<string, { n: number; seconds: number }>();
+  let profiling = false;
+  const count = <T>(sql: string, run: () => T): T => {
+    trips++;
+    if (!profiling) return run();
+    const t0 = process.hrtime.bigint();
+    try {
+      return run();
+    } finally {
+      const key = sql.replace(/\s+/g, ' ').trim();
+      const e = byStatement.get(key) ?? { n: 0, seconds: 0 };
+      e.n++;
+      e.seconds += seconds(t0);
+      byStatement.set(key, e);
+    }
+  };
+  conn.query = (...a: Parameters<PgSyncConnection['query']>) => count(a[0], () => query(...a));
+  conn.exec = (sql: string) => count(sql, () => exec(sql));
 
   const parties = registerParties(ledger);
   // The SQLite ledger of the comparison: the same parties with the same keys, so the same signed documents.
@@ -251,7 +271,7 @@ try {
   const before = await rowCounts(reader, allTables);
 
   // ---- 1. ingest: capture vs raw inserts, document by document ---------------------------------
-  const work = new Workload(parties, { dispense: DISPENSE });
+  const work = new Workload(parties, { dispense: DISPENSE, dispenseBatch: DISPENSE_BATCH });
   for (let p = 0; p < PALLETS; p++) work.pallet(`L${String(p).padStart(4, '0')}`, 0, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, false);
   const submissions = work.signed();
   const cap = side();
@@ -261,6 +281,7 @@ try {
   let events = 0;
   let rowCount = 0;
   const tripsBefore = trips;
+  profiling = true;
   for (const s of submissions) {
     const r = await timed(cap, captureBackends, () => captureDocument(ledger, s));
     events += r.events.length;
@@ -271,6 +292,7 @@ try {
     for (const t of tables) rowCount += t.rows.length;
   }
   const captureTrips = trips - tripsBefore;
+  profiling = false;
 
   // Exactly the same rows: every table the capture changed is replayed, and holds as many rows raw.
   const after = await rowCounts(reader, allTables);
@@ -288,7 +310,9 @@ try {
 
   const line = (label: string, s: Side) =>
     `  ${label.padEnd(22)} ${s.seconds.toFixed(2).padStart(6)} s  ${fmt(events / s.seconds).padStart(6)} events/s  ${fmt(rowCount / s.seconds).padStart(6)} rows/s  cpu ${s.cpu.toFixed(2)} s${s.server === undefined ? '' : `  server cpu ${s.server.toFixed(2)} s`}`;
-  console.log(`ingest: ${submissions.length} documents, ${fmt(events)} events, ${fmt(rowCount)} rows (${PALLETS} pallets; capture and raw inserts interleaved document by document)`);
+  console.log(
+    `ingest: ${submissions.length} documents, ${fmt(events)} events, ${fmt(rowCount)} rows (${PALLETS} pallets of 1,000 units, ${DISPENSE * 100} % dispensed ${DISPENSE_BATCH} per document; capture and raw inserts interleaved document by document)`,
+  );
   console.log(line('capture (sync conn.)', cap) + `  ${fmt(captureTrips / submissions.length)} round trips/document`);
   console.log(line('raw multi-row insert', rawMulti));
   if (rows) console.log(line('raw row-by-row insert', rawRows) + `  ${fmt(rowCount / submissions.length + 2)} round trips/document`);
@@ -296,6 +320,10 @@ try {
   console.log(`  capture ÷ raw multi-row: ${(rawMulti.seconds / cap.seconds).toFixed(2)} by wall time (capture speed ÷ raw speed), ${(rawMulti.cpu / cap.cpu).toFixed(2)} by cpu`);
   if (rows) console.log(`  capture ÷ raw row-by-row: ${(rawRows.seconds / cap.seconds).toFixed(2)} by wall time, ${(rawRows.cpu / cap.cpu).toFixed(2)} by cpu`);
   if (lite) console.log(`  capture on PostgreSQL ÷ capture on SQLite: ${(onSqlite.seconds / cap.seconds).toFixed(2)} by wall time`);
+  console.log('  capture round trips by statement (the five most frequent; per document, share of capture wall time):');
+  for (const [sql, e] of [...byStatement].sort((a, b) => b[1].n - a[1].n).slice(0, 5)) {
+    console.log(`    ${fmt(e.n / submissions.length).padStart(5)}  ${((e.seconds / cap.seconds) * 100).toFixed(0).padStart(2)} %  ${sql.length > 110 ? `${sql.slice(0, 107)}...` : sql}`);
+  }
 
   // ---- 2. unit history -------------------------------------------------------------------------
   // A server's tables have been analysed by autovacuum long before; this run's were just filled.
@@ -361,14 +389,14 @@ try {
   // Twice: after VACUUM (as written: rows updated by later documents — units, containers — leave
   // dead versions whose space later inserts reuse) and after VACUUM FULL (rewritten compactly: the
   // long-run cost of rows that stopped changing).
-  const count = async (t: string) => Number((await reader.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+  const rowsOfTable = async (t: string) => Number((await reader.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
   const unitOnly = Number((await reader.query("SELECT count(*) AS n FROM trace_units WHERE kind = 'unit'")).rows[0].n);
-  const containers = (await count('trace_units')) - unitOnly;
+  const containers = (await rowsOfTable('trace_units')) - unitOnly;
   const tables = (
     await reader.query("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'trace_%' OR tablename LIKE 'ledger_%') ORDER BY tablename")
   ).rows.map((r) => r.t as string);
   const rowsIn = new Map<string, number>();
-  for (const t of tables) rowsIn.set(t, await count(t));
+  for (const t of tables) rowsIn.set(t, await rowsOfTable(t));
   // A table of a few rows is its first pages, not a size per row.
   const measured = tables.filter((t) => rowsIn.get(t)! >= 10);
   const measure = async () => {
