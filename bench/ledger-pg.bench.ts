@@ -3,7 +3,10 @@
  *  - append: signed capture documents through StoredLedger.append (signature check, item hashing
  *    and tree, one transaction holding the sequencing lock: entry, items, Merkle nodes) against a
  *    raw insert of the very same rows (one transaction per document, the same multi-row
- *    INSERT … SELECT FROM unnest statements, no lock, no checks) into a fresh database;
+ *    INSERT … SELECT FROM unnest statements, no lock, no checks) into a fresh database; and the
+ *    same documents through the synchronous Ledger (Ledger.init(url): the path the server and the
+ *    CLI take, every statement a blocking round trip to the connection's worker thread) against
+ *    the same raw insert;
  *  - read: one entry with its items and an inclusion proof through StoredLedger (get, items,
  *    inclusionProof) against a raw SELECT of the same entry and item rows;
  *  - writers: events/s with 1, 2 and 4 writer processes appending to one database at once;
@@ -14,6 +17,9 @@
  * Usage: npx tsx bench/ledger-pg.bench.ts [--docs 20] [--items 1000] [--small 500] [--reads 1000] [--writer-docs 20]
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openSqlite } from '../schemas/sqlite.ts';
@@ -25,6 +31,7 @@ import { SqliteLedgerStore } from '../ledger/store/sqlite.ts';
 import { StoredLedger } from '../ledger/store/service.ts';
 import { copyLedger } from '../ledger/store/copy.ts';
 import { createDatabase, startPostgres } from '../test/helpers/postgres.ts';
+import { Ledger } from '../ledger/ledger.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -158,6 +165,34 @@ const small = await appendRound('single', SMALL, 1);
 // (one transaction per document): what gathering small documents buys.
 const grouped = await appendRound('single, appendMany by 50', SMALL, 1, 50);
 await grouped.drop();
+
+// ---- append through the synchronous Ledger (the server's and the CLI's path) ------------------------
+{
+  const db = await createDatabase(server.url);
+  const keyDir = mkdtempSync(join(tmpdir(), 'drugtrace-ledger-pg-'));
+  const ledger = Ledger.init(db.url, { origin: 'bench.example/pg-sync', keyFile: join(keyDir, 'operator.key') });
+  ledger.registerParty('acme');
+  const secret = ed25519.generateSecretKey();
+  const { keyId } = ledger.registerKey('acme', ed25519.publicKey(secret));
+  const by = { party: 'acme', keyId, secret };
+  for (const [label, docs, items] of [['sync batch', DOCS, ITEMS], ['sync single', SMALL, 1]] as const) {
+    const signed = Array.from({ length: docs }, (_, d) => document(by, `${label}-${d}`, items));
+    const first = ledger.size();
+    const t = process.hrtime.bigint();
+    for (const doc of signed) ledger.append(doc);
+    const ledgerSeconds = seconds(t);
+    const source = await PgLedgerStore.connect(db.url, { max: 1, migrate: false });
+    const rawSeconds = await rawInsert(source, first, first + docs);
+    await source.close();
+    const events = docs * items;
+    console.log(
+      `append ${label} (synchronous Ledger): ${docs} docs × ${items} events: ledger ${fmt(docs / ledgerSeconds)} docs/s (${fmt(events / ledgerSeconds)} events/s), raw insert ${fmt(docs / rawSeconds)} docs/s (${fmt(events / rawSeconds)} events/s); ledger/raw = ${(rawSeconds / ledgerSeconds).toFixed(2)}`,
+    );
+  }
+  ledger.close();
+  rmSync(keyDir, { recursive: true, force: true });
+  await db.drop();
+}
 
 // ---- read: entry + items + inclusion proof vs raw select -----------------------------------------
 {
