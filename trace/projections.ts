@@ -136,6 +136,8 @@ function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
 const UNIT_EVENT_COLUMNS = 'code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom';
 const UNIT_EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const UNIT_EVENT_BATCH = 64;
+/** For the rest of a document's index rows (most documents write fewer than 64). */
+const UNIT_EVENT_SMALL_BATCH = 8;
 
 const EVENT_COLUMNS = 'hash_id, position, item, event_id, event_type, action, biz_step, disposition, event_time, party, biz_location, read_point, erroneous_at, erroneous_reason';
 const EVENT_ROW = `(${Array(14).fill('?').join(', ')})`;
@@ -229,6 +231,7 @@ function prepareStatements(db: SqlConnection) {
     insertEvents: db.prepare(`INSERT INTO trace_events (${EVENT_COLUMNS}) VALUES ${Array(EVENT_BATCH).fill(EVENT_ROW).join(', ')}`),
     markErroneous: db.prepare('UPDATE trace_events SET erroneous_at = ?, erroneous_reason = ? WHERE hash_id = ?'),
     insertUnitEvent: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${UNIT_EVENT_ROW}`),
+    insertUnitEventsSmall: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_SMALL_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Many index rows per statement: a case or pallet event writes hundreds.
     insertUnitEvents: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Every column (UNIT_COLUMNS order), then the code.
@@ -314,6 +317,34 @@ const GROUP_UPDATE_MIN = 4;
  * columns, and SQLite rewrites an index entry for every indexed column an UPDATE sets. With
  * `many`, its last parameter is a JSON array of codes instead of one code.
  */
+/** From this many codes changing the same columns to values of their own, UPDATE … FROM (VALUES …). */
+const ROWS_UPDATE_MIN = 8;
+const ROWS_UPDATE_BATCH = 32;
+/** trace_units columns holding integers (typed in the VALUES list: PostgreSQL reads untyped values there as text). */
+const INTEGER_UNIT_COLUMNS: ReadonlySet<string> = new Set(['recalled', 'commissioned_at', 'updated_at']);
+
+const rowsUpdates = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
+
+/**
+ * An UPDATE of the columns in `mask` for `n` codes, each with its own values: parameters are the
+ * rows one after the other, each the code and then the columns in UNIT_COLUMNS order.
+ */
+function rowsUpdate(db: SqlConnection, mask: number, n: number): SqlStatement {
+  let byKey = rowsUpdates.get(db);
+  if (!byKey) rowsUpdates.set(db, (byKey = new Map()));
+  const key = `${mask}x${n}`;
+  let stmt = byKey.get(key);
+  if (!stmt) {
+    const columns = UNIT_COLUMNS.filter((_, i) => mask & (1 << i));
+    const typed = `(CAST(? AS TEXT), ${columns.map((c) => `CAST(? AS ${INTEGER_UNIT_COLUMNS.has(c) ? 'BIGINT' : 'TEXT'})`).join(', ')})`;
+    const plain = `(${Array(columns.length + 1).fill('?').join(', ')})`;
+    const values = [typed, ...Array(n - 1).fill(plain)].join(', ');
+    const set = columns.map((c, i) => `${c} = v.column${i + 2}`).join(', ');
+    byKey.set(key, (stmt = db.prepare(`UPDATE trace_units SET ${set} FROM (VALUES ${values}) AS v WHERE trace_units.code = v.column1`)));
+  }
+  return stmt;
+}
+
 function partialUpdate(db: SqlConnection, mask: number, many = false): SqlStatement {
   let byMask = partialUpdates.get(db);
   if (!byMask) partialUpdates.set(db, (byMask = new Map()));
@@ -775,13 +806,18 @@ export class Plan {
     for (const e of this.erroneous) s.markErroneous.run(...e);
     const unitEvents = this.unitEvents;
     let next = 0;
-    for (; next + UNIT_EVENT_BATCH <= unitEvents.length; next += UNIT_EVENT_BATCH) {
-      const params: unknown[] = [];
-      for (let i = next; i < next + UNIT_EVENT_BATCH; i++) {
-        const r = unitEvents[i];
-        params.push(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+    for (const [batch, insert] of [
+      [UNIT_EVENT_BATCH, s.insertUnitEvents],
+      [UNIT_EVENT_SMALL_BATCH, s.insertUnitEventsSmall],
+    ] as const) {
+      for (; next + batch <= unitEvents.length; next += batch) {
+        const params: unknown[] = [];
+        for (let i = next; i < next + batch; i++) {
+          const r = unitEvents[i];
+          params.push(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+        }
+        insert.run(...params);
       }
-      s.insertUnitEvents.run(...params);
     }
     for (; next < unitEvents.length; next++) {
       const r = unitEvents[next];
@@ -837,9 +873,26 @@ export class Plan {
       else groups.set(key, { mask, changed, codes: [code] });
     }
     for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(...inserts.slice(i, i + UNIT_VALUES + 1));
+    // Codes that changed the same columns to values of their own (a pharmacy's dispenses, each at
+    // its own time): many rows to one UPDATE … FROM (VALUES …).
+    const singles = new Map<number, Array<Array<string | number | null>>>();
     for (const { mask, changed, codes } of groups.values()) {
-      if (codes.length < GROUP_UPDATE_MIN) for (const code of codes) partialUpdate(this.db, mask).run(...changed, code);
-      else partialUpdate(this.db, mask, true).run(...changed, JSON.stringify(codes));
+      if (codes.length >= GROUP_UPDATE_MIN) partialUpdate(this.db, mask, true).run(...changed, JSON.stringify(codes));
+      else {
+        let rows = singles.get(mask);
+        if (!rows) singles.set(mask, (rows = []));
+        for (const code of codes) rows.push([code, ...changed]);
+      }
+    }
+    for (const [mask, rows] of singles) {
+      if (rows.length < ROWS_UPDATE_MIN) {
+        for (const [code, ...changed] of rows) partialUpdate(this.db, mask).run(...changed, code);
+        continue;
+      }
+      for (let i = 0; i < rows.length; i += ROWS_UPDATE_BATCH) {
+        const chunk = rows.slice(i, i + ROWS_UPDATE_BATCH);
+        rowsUpdate(this.db, mask, chunk.length).run(...chunk.flat());
+      }
     }
     // Codes indexed without a state change (quantity rows): keep a stored row's columns in step.
     for (const [code, t] of this.trails) if (!this.units.has(code) && this.unit(code)) s.setTrail.run(t.lastEventAt, t.custodyTrail, code);
