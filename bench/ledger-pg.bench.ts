@@ -59,6 +59,16 @@ function document(by: Signer, doc: string, items: number): SignedDocument {
 }
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/**
+ * A store whose pool ignores a connection terminated under it: dropping a database (WITH FORCE)
+ * can end a connection the pool is still closing, which is not an error of the run.
+ */
+async function connectStore(url: string, options?: Parameters<typeof PgLedgerStore.connect>[1]): Promise<PgLedgerStore> {
+  const store = await PgLedgerStore.connect(url, options);
+  store.pg.pool.on('error', () => {});
+  return store;
+}
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 // ---- child mode: one writer process ------------------------------------------------------------
@@ -67,7 +77,7 @@ if (process.argv[2] === '--writer') {
   const s = JSON.parse(signerJson) as { party: string; keyId: string; secret: string; tag: string };
   const by = { party: s.party, keyId: s.keyId, secret: Buffer.from(s.secret, 'hex') };
   const docs = Array.from({ length: Number(docsText) }, (_, d) => document(by, `${s.tag}-${d}`, 100));
-  const store = await PgLedgerStore.connect(url, { max: 2, migrate: false });
+  const store = await connectStore(url, { max: 2, migrate: false });
   const ledger = await StoredLedger.open(store);
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.stdin.once('data', resolve));
@@ -94,7 +104,7 @@ console.log(`PostgreSQL: ${settings.map((r) => `${r.name}=${r.setting}`).join(',
 
 async function newLedger(): Promise<{ store: PgLedgerStore; ledger: StoredLedger; by: Signer; drop: () => Promise<void> }> {
   const db = await createDatabase(server.url);
-  const store = await PgLedgerStore.connect(db.url);
+  const store = await connectStore(db.url);
   const operator = ed25519.generateSecretKey();
   const ledger = await StoredLedger.init(store, { origin: 'bench.example/pg', secret: operator });
   await ledger.registerParty('acme');
@@ -106,7 +116,7 @@ async function newLedger(): Promise<{ store: PgLedgerStore; ledger: StoredLedger
 /** Raw insert of the rows `source` holds at positions [from, to), one transaction per entry. */
 async function rawInsert(source: PgLedgerStore, from: number, to: number): Promise<number> {
   const target = await createDatabase(server.url);
-  const targetStore = await PgLedgerStore.connect(target.url);
+  const targetStore = await connectStore(target.url);
   const rows = [];
   for (let p = from; p < to; p++) {
     rows.push({ entry: (await source.entry(p))!, items: await source.items(p), nodes: await source.nodesCompletedBetween(p, p + 1) });
@@ -181,7 +191,7 @@ await grouped.drop();
     const t = process.hrtime.bigint();
     for (const doc of signed) ledger.append(doc);
     const ledgerSeconds = seconds(t);
-    const source = await PgLedgerStore.connect(db.url, { max: 1, migrate: false });
+    const source = await connectStore(db.url, { max: 1, migrate: false });
     const rawSeconds = await rawInsert(source, first, first + docs);
     await source.close();
     const events = docs * items;
@@ -274,7 +284,7 @@ await small.drop();
 // ---- several writer processes on one database ----------------------------------------------------
 for (const writers of [1, 2, 4]) {
   const db = await createDatabase(server.url);
-  const store = await PgLedgerStore.connect(db.url);
+  const store = await connectStore(db.url);
   const ledger = await StoredLedger.init(store, { origin: 'bench.example/writers', secret: ed25519.generateSecretKey() });
   const signers = [];
   for (let w = 0; w < writers; w++) {
