@@ -87,9 +87,12 @@ const EVENT_COLUMNS = `ue.position, ue.item, ue.hash_id AS "hashId", e.event_typ
 const SQL = {
   events: `SELECT ${EVENT_COLUMNS} FROM trace_unit_events ue LEFT JOIN trace_events e ON e.hash_id = ue.hash_id
     WHERE ue.code = ? ORDER BY ue.position, ue.item`,
-  containersOf: `SELECT parent, from_position AS fp, from_item AS fi, to_position AS tp, to_item AS ti FROM trace_containers
-    WHERE child = ? ORDER BY from_position, from_item`,
-  inputsOf: 'SELECT input AS code, position, item FROM trace_lineage WHERE output = ? ORDER BY position, item, input',
+  // What a code was in and what it was made from, in one query: containers (kind 'c', by packing
+  // place) then transformation inputs (kind 'i', by place and code).
+  linksOf: `SELECT 'c' AS kind, parent AS code, from_position AS fp, from_item AS fi, to_position AS tp, to_item AS ti
+    FROM trace_containers WHERE child = ?
+    UNION ALL SELECT 'i', input, position, item, NULL, NULL FROM trace_lineage WHERE output = ?
+    ORDER BY 1, 3, 4, 2`,
   outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
   recalls: 'SELECT position, kind, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
   unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS "shippedTo"
@@ -111,6 +114,15 @@ interface EventRow {
   via: string | null;
   erroneousAt: number | null;
   erroneousReason: string | null;
+}
+
+interface LinkRow {
+  kind: 'c' | 'i';
+  code: string;
+  fp: number;
+  fi: number;
+  tp: number | null;
+  ti: number | null;
 }
 
 function after(p: Place, bound: Place | null): boolean {
@@ -135,9 +147,22 @@ const MAX_DEPTH = 16;
 export function unitHistory(source: QuerySource, code: string): UnitHistory {
   const db = connectionOf(source);
   const canonical = canonicalCode(code);
-  const eventsOf = statement(db, SQL.events);
-  const containersOf = statement(db, SQL.containersOf);
-  const inputsOf = statement(db, SQL.inputsOf);
+  // Each code's rows are read once per history (a container reached twice, the asked code's own
+  // containers and inputs again at the end): on PostgreSQL every read is a round trip.
+  const eventRows = new Map<string, EventRow[]>();
+  const eventsOf = (code: string) => {
+    let rows = eventRows.get(code);
+    if (!rows) eventRows.set(code, (rows = statement(db, SQL.events).all(code) as EventRow[]));
+    return rows;
+  };
+  const linkRows = new Map<string, LinkRow[]>();
+  const linksOf = (code: string) => {
+    let rows = linkRows.get(code);
+    if (!rows) linkRows.set(code, (rows = statement(db, SQL.linksOf).all(code, code) as LinkRow[]));
+    return rows;
+  };
+  const containersOf = (code: string) => linksOf(code).filter((l) => l.kind === 'c');
+  const inputsOf = (code: string): LineageLink[] => linksOf(code).filter((l) => l.kind === 'i').map((l) => ({ code: l.code, position: l.fp, item: l.fi }));
 
   const seen = new Map<string, HistoryEntry>();
   const add = (row: EventRow, via: string | null, lineageOf: string | null) => {
@@ -167,19 +192,19 @@ export function unitHistory(source: QuerySource, code: string): UnitHistory {
    * inherited through a transformation.
    */
   const collect = (subject: string, window: Window, inherited: boolean, lineageOf: string | null, depth: number) => {
-    for (const row of eventsOf.all(subject) as EventRow[]) {
+    for (const row of eventsOf(subject)) {
       if (after(row, window.from) && before(row, window.to)) add(row, row.via ?? (inherited ? subject : null), lineageOf);
     }
     if (depth >= MAX_DEPTH) return;
-    for (const c of containersOf.all(subject) as Array<{ parent: string; fp: number; fi: number; tp: number | null; ti: number | null }>) {
+    for (const c of containersOf(subject)) {
       const inside: Window = {
         from: narrower(window.from, { position: c.fp, item: c.fi }, 'later'),
         to: narrower(window.to, c.tp === null ? null : { position: c.tp, item: c.ti ?? 0 }, 'earlier'),
       };
       if (inside.from && inside.to && comparePlace(inside.from, inside.to) >= 0) continue;
-      collect(c.parent, inside, true, lineageOf, depth + 1);
+      collect(c.code, inside, true, lineageOf, depth + 1);
     }
-    for (const input of inputsOf.all(subject) as LineageLink[]) {
+    for (const input of inputsOf(subject)) {
       const upTo = narrower(window.to, { position: input.position, item: input.item }, 'earlier');
       collect(input.code, { from: null, to: upTo }, false, lineageOf ?? input.code, depth + 1);
     }
@@ -187,12 +212,12 @@ export function unitHistory(source: QuerySource, code: string): UnitHistory {
   collect(canonical, { from: null, to: null }, false, null, 0);
 
   const events = [...seen.values()].sort(comparePlace);
-  const containers = (containersOf.all(canonical) as Array<{ parent: string; fp: number; fi: number; tp: number | null; ti: number | null }>).map((c) => ({
-    parent: c.parent,
+  const containers = containersOf(canonical).map((c) => ({
+    parent: c.code,
     from: { position: c.fp, item: c.fi },
     to: c.tp === null ? null : { position: c.tp, item: c.ti ?? 0 },
   }));
-  const lineage = { inputs: inputsOf.all(canonical) as LineageLink[], outputs: statement(db, SQL.outputsOf).all(canonical) as LineageLink[] };
+  const lineage = { inputs: inputsOf(canonical), outputs: statement(db, SQL.outputsOf).all(canonical) as LineageLink[] };
   const row = statement(db, SQL.unit).get(canonical) as (Omit<UnitSummary, 'recalled'> & { recalled: number }) | undefined;
   const unit = row ? { ...row, recalled: row.recalled === 1 } : null;
   const recalls =
