@@ -116,6 +116,19 @@ function fixRow(row: unknown): unknown {
   return row;
 }
 
+/**
+ * The parameters as better-sqlite3 takes them: an array argument is spread into its values (one
+ * level); named parameters (a plain object) have no PostgreSQL form here and are refused.
+ */
+function bindable(params: unknown[]): unknown[] {
+  const values = params.flatMap((p) => (Array.isArray(p) ? p : [p]));
+  for (const v of values) {
+    if (typeof v === 'boolean') throw new TypeError('a boolean cannot be bound: pass 1 or 0, as on SQLite');
+    if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) throw new TypeError('named parameters (an object) are not supported: use ? placeholders');
+  }
+  return values;
+}
+
 interface QueryAnswer {
   rows: unknown[];
   rowCount: number;
@@ -132,7 +145,7 @@ class PgStatement implements SqlStatement {
   ) {}
 
   private query(params: unknown[]): QueryAnswer {
-    return this.connection.query(this.text, this.name, params, this.rawMode || this.pluckMode ? 'array' : undefined);
+    return this.connection.query(this.text, this.name, bindable(params), this.rawMode || this.pluckMode ? 'array' : undefined);
   }
 
   private rows(params: unknown[]): unknown[] {

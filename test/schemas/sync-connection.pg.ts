@@ -30,6 +30,14 @@ describe('the synchronous PostgreSQL connection', () => {
     expect(sql.prepare('SELECT COUNT(*) AS c, SUM(n) AS s FROM t').get()).toEqual({ c: 2, s: 2 ** 40 + 5 });
   });
 
+  it('spreads an array argument into its values, as better-sqlite3 does, and refuses booleans and named parameters', () => {
+    const q = sql.prepare('SELECT CAST(? AS BIGINT) + CAST(? AS BIGINT) AS n');
+    expect(q.get([1, 2])).toEqual({ n: 3 });
+    expect(q.get(1, [2])).toEqual({ n: 3 });
+    expect(() => q.get(true, 1)).toThrow('boolean');
+    expect(() => sql.prepare('SELECT CAST(? AS TEXT)').get({ a: 1 })).toThrow('named parameters');
+  });
+
   it('gives raw rows, plucked values and an iterator', () => {
     const insert = sql.prepare('INSERT INTO t (name, n) VALUES (?, ?)');
     for (const [name, n] of [['a', 1], ['b', 2], ['c', 3]] as const) expect(insert.run(name, n).changes).toBe(1);
