@@ -68,8 +68,14 @@ class Channel {
   call<T>(request: Record<string, unknown>): T {
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(request);
-    if (Atomics.wait(this.flag, 0, 0, CALL_TIMEOUT_MS) === 'timed-out') {
-      throw new SqlError(`no answer from PostgreSQL within ${CALL_TIMEOUT_MS / 1000} s`, 'SQL_TIMEOUT');
+    // Wait until the flag really is set: a wake-up can also be the late notify of the previous
+    // answer (the worker sets the flag, then notifies, and may be preempted in between).
+    const deadline = Date.now() + CALL_TIMEOUT_MS;
+    while (Atomics.load(this.flag, 0) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || Atomics.wait(this.flag, 0, 0, left) === 'timed-out') {
+        throw new SqlError(`no answer from PostgreSQL within ${CALL_TIMEOUT_MS / 1000} s`, 'SQL_TIMEOUT');
+      }
     }
     const got = receiveMessageOnPort(this.port) as { message: { ok?: T; error?: WorkerError } } | undefined;
     if (!got) throw new SqlError('the PostgreSQL worker answered nothing', 'SQL_WORKER');
