@@ -74,6 +74,9 @@ class Channel {
     while (Atomics.load(this.flag, 0) === 0) {
       const left = deadline - Date.now();
       if (left <= 0 || Atomics.wait(this.flag, 0, 0, left) === 'timed-out') {
+        // A late answer would be taken for the next call's: this worker and its connections are done.
+        void this.worker.terminate();
+        if (channel === this) channel = undefined;
         throw new SqlError(`no answer from PostgreSQL within ${CALL_TIMEOUT_MS / 1000} s`, 'SQL_TIMEOUT');
       }
     }
