@@ -28,12 +28,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite, sqliteConnection } from '../schemas/sqlite.ts';
 import { Ledger } from '../ledger/ledger.ts';
-import { ed25519 } from '../ledger/crypto-node.ts';
-import { gs1CheckDigit } from '../codes/gs1/linters.ts';
-import { captureDocument, signCapture, type CaptureSubmission } from '../trace/capture.ts';
-import { registerTraceParty } from '../trace/parties.ts';
+import { captureDocument, type CaptureSubmission } from '../trace/capture.ts';
 import { TRACE_TABLES } from '../trace/projections.ts';
 import { recallReport, unitHistory } from '../trace/queries/index.ts';
+import { GTIN, registerParties, UNITS_PER_PALLET, Workload, type Party } from './fixtures/trace-workload.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,142 +44,15 @@ const DISPENSE = arg('dispense', 0.5);
 const SAMPLES = arg('samples', 2000);
 /** More units (lots of 10,000) captured before the recall lot, to measure history on a bigger store. */
 const FILLER_UNITS = arg('filler-units', 0);
-const UNITS_PER_CASE = 100;
-const CASES_PER_PALLET = 10;
-const UNITS_PER_PALLET = UNITS_PER_CASE * CASES_PER_PALLET;
 /** Dispense events per document (pharmacies batch their scans). */
 const DISPENSE_BATCH = 500;
 
-const withCheck = (digits: string) => digits + String(gs1CheckDigit(digits));
-const DL = 'https://id.gs1.org';
-const GTIN = withCheck('0952123400001');
-
-interface Party {
-  id: string;
-  role: 'manufacturer' | 'distributor' | 'pharmacy';
-  gln: string;
-  keyId: string;
-  secretKey: Uint8Array;
-}
-
-function partySpecs(): Array<Omit<Party, 'keyId' | 'secretKey'>> {
-  const specs: Array<Omit<Party, 'keyId' | 'secretKey'>> = [{ id: 'mah', role: 'manufacturer', gln: withCheck('952123400000') }];
-  for (let d = 1; d <= 2; d++) specs.push({ id: `dist-${d}`, role: 'distributor', gln: withCheck(`95213${d}0000000`.slice(0, 12)) });
-  for (let p = 1; p <= 5; p++) specs.push({ id: `pharmacy-${p}`, role: 'pharmacy', gln: withCheck(`95214${p}0000000`.slice(0, 12)) });
-  return specs;
-}
-
 function newLedger(file: string): { ledger: Ledger; parties: Map<string, Party> } {
   const ledger = Ledger.init(file, { origin: 'bench.example/trace' });
-  const parties = new Map<string, Party>();
-  for (const spec of partySpecs()) {
-    const secretKey = ed25519.generateSecretKey();
-    const { keyId } = registerTraceParty(
-      ledger,
-      { party: spec.id, role: spec.role, name: spec.id, locations: [spec.gln], prefixes: spec.role === 'manufacturer' ? ['9521234'] : [] },
-      ed25519.publicKey(secretKey),
-    );
-    parties.set(spec.id, { ...spec, keyId: keyId!, secretKey });
-  }
-  return { ledger, parties };
+  return { ledger, parties: registerParties(ledger) };
 }
 
-/** Builds the documents of one workload: pallets of 1,000 units in cases of 100. */
-// Shared by every workload of a run: container codes and event times never repeat.
-let clock = Date.parse('2026-03-01T00:00:00.000Z');
-let ssccSerial = 0;
-
-class Workload {
-  readonly docs: Array<{ party: string; events: Record<string, unknown>[] }> = [];
-
-  constructor(private readonly parties: Map<string, Party>) {}
-
-  private tick(): string {
-    clock += 1000;
-    return new Date(clock).toISOString();
-  }
-
-  private loc(party: string) {
-    return `${DL}/414/${this.parties.get(party)!.gln}`;
-  }
-
-  private event(party: string, fields: Record<string, unknown>): Record<string, unknown> {
-    const where = this.loc(party);
-    return { eventTime: this.tick(), eventTimeZoneOffset: '+00:00', readPoint: { id: where }, bizLocation: { id: where }, ...fields };
-  }
-
-  private sscc(): string {
-    return `${DL}/00/${withCheck('0' + '9521234' + String(++ssccSerial).padStart(9, '0'))}`;
-  }
-
-  /**
-   * One pallet of a lot: commissioned, packed, shipped to a distributor, received, broken down,
-   * its cases shipped to a pharmacy, received (unless `lost`), unpacked, a share dispensed.
-   */
-  pallet(lot: string, serialBase: number, dist: string, pharmacy: string, lost: boolean): string[] {
-    const units = Array.from({ length: UNITS_PER_PALLET }, (_, i) => `${DL}/01/${GTIN}/21/${lot}-${serialBase + i}`);
-    const cases = Array.from({ length: CASES_PER_PALLET }, () => this.sscc());
-    const pallet = this.sscc();
-    const ship = (from: string, to: string, epcs: string[]) =>
-      this.event(from, {
-        type: 'ObjectEvent',
-        epcList: epcs,
-        action: 'OBSERVE',
-        bizStep: 'shipping',
-        disposition: 'in_transit',
-        destinationList: [
-          { type: 'owning_party', destination: `${DL}/417/${this.parties.get(to)!.gln}` },
-          { type: 'location', destination: this.loc(to) },
-        ],
-      });
-    const aggregation = (party: string, action: 'ADD' | 'DELETE', parent: string, children: string[]) =>
-      this.event(party, { type: 'AggregationEvent', parentID: parent, childEPCs: children, action, bizStep: action === 'ADD' ? 'packing' : 'unpacking' });
-    const receive = (party: string, epcs: string[]) => this.event(party, { type: 'ObjectEvent', epcList: epcs, action: 'OBSERVE', bizStep: 'receiving', disposition: 'in_progress' });
-
-    this.docs.push({
-      party: 'mah',
-      events: [
-        this.event('mah', {
-          type: 'ObjectEvent',
-          epcList: units,
-          action: 'ADD',
-          bizStep: 'commissioning',
-          disposition: 'active',
-          ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': '2028-12-31' },
-        }),
-        ...cases.map((c, i) => aggregation('mah', 'ADD', c, units.slice(i * UNITS_PER_CASE, (i + 1) * UNITS_PER_CASE))),
-        aggregation('mah', 'ADD', pallet, cases),
-        ship('mah', dist, [pallet]),
-      ],
-    });
-    this.docs.push({ party: dist, events: [receive(dist, [pallet]), aggregation(dist, 'DELETE', pallet, cases), ship(dist, pharmacy, cases)] });
-    if (lost) return units;
-    this.docs.push({ party: pharmacy, events: [receive(pharmacy, cases), ...cases.map((c, i) => aggregation(pharmacy, 'DELETE', c, units.slice(i * UNITS_PER_CASE, (i + 1) * UNITS_PER_CASE)))] });
-    const dispensed = units.slice(0, Math.round(units.length * DISPENSE));
-    for (let i = 0; i < dispensed.length; i += DISPENSE_BATCH) {
-      this.docs.push({
-        party: pharmacy,
-        events: dispensed.slice(i, i + DISPENSE_BATCH).map((u) => this.event(pharmacy, { type: 'ObjectEvent', epcList: [u], action: 'OBSERVE', bizStep: 'dispensing', disposition: 'dispensed' })),
-      });
-    }
-    return units;
-  }
-
-  /** A lot of `pallets` pallets spread over both distributors and all five pharmacies; every 17th pallet never arrives. */
-  lot(lot: string, pallets: number): string[] {
-    const units: string[] = [];
-    for (let p = 0; p < pallets; p++) units.push(...this.pallet(lot, p * UNITS_PER_PALLET, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, p % 17 === 16));
-    return units;
-  }
-
-  signed(): CaptureSubmission[] {
-    return this.docs.map(({ party, events }) => {
-      const p = this.parties.get(party)!;
-      const document = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: this.tick(), epcisBody: { eventList: events } };
-      return signCapture(document, { party: p.id, keyId: p.keyId, secretKey: p.secretKey }, this.tick());
-    });
-  }
-}
+const workload = (parties: Map<string, Party>) => new Workload(parties, { dispense: DISPENSE, dispenseBatch: DISPENSE_BATCH });
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -316,7 +187,7 @@ function main(): void {
   try {
     // 1. Ingest of the standard workload.
     const { ledger, parties } = newLedger(join(dir, 'trace.db'));
-    const ingest = new Workload(parties);
+    const ingest = workload(parties);
     for (let p = 0; p < INGEST_PALLETS; p++) ingest.pallet(`L${String(p).padStart(4, '0')}`, 0, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, false);
     const submissions = ingest.signed();
     const run = ingestInterleaved(ledger, submissions, join(dir, 'raw.db'));
@@ -329,7 +200,7 @@ function main(): void {
       let done = 0;
       const t0 = process.hrtime.bigint();
       for (let l = 0; done < FILLER_UNITS; l++) {
-        const filler = new Workload(parties);
+        const filler = workload(parties);
         done += filler.lot(`F${String(l).padStart(4, '0')}`, Math.min(10, Math.ceil((FILLER_UNITS - done) / UNITS_PER_PALLET))).length;
         capture(ledger, filler.signed());
       }
@@ -338,7 +209,7 @@ function main(): void {
 
     // 3 first (it builds the big lot), then 2 over everything.
     const lotPallets = Math.ceil(RECALL_UNITS / UNITS_PER_PALLET);
-    const big = new Workload(parties);
+    const big = workload(parties);
     const lotUnits = big.lot('RECALL1', lotPallets);
     const bigSubmissions = big.signed();
     const bigCapture = capture(ledger, bigSubmissions);
