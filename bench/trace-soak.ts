@@ -24,10 +24,8 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ledger } from '../ledger/ledger.ts';
-import { ed25519 } from '../ledger/crypto-node.ts';
-import { gs1CheckDigit } from '../codes/gs1/linters.ts';
 import { captureDocument, signCapture } from '../trace/capture.ts';
-import { registerTraceParty } from '../trace/parties.ts';
+import { CASES_PER_PALLET, DL, GTIN, registerParties, UNITS_PER_CASE, withCheck } from './fixtures/trace-workload.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,23 +40,14 @@ const MAX_DB_GIB = Number(arg('max-db-gib', '30'));
 const DB = arg('db', 'data/trace-soak.db');
 const LOG = arg('log', 'data/trace-soak.log');
 const EVERY_MS = Number(arg('every', '10')) * 1000;
-const UNITS_PER_CASE = 100;
-const CASES_PER_PALLET = 10;
 const DISPENSE = 0.5;
 
-const withCheck = (digits: string) => digits + String(gs1CheckDigit(digits));
-const DL = 'https://id.gs1.org';
-const GTIN = withCheck('0952123400001');
+// The party ids of bench/fixtures/trace-workload.ts.
 const DISTRIBUTORS = ['dist-1', 'dist-2'];
 const PHARMACIES = ['pharmacy-1', 'pharmacy-2', 'pharmacy-3', 'pharmacy-4', 'pharmacy-5'];
 
-interface Party {
-  id: string;
-  gln: string;
-  keyId: string;
-  secretKey: Uint8Array;
-}
-
+// Documents here are grouped per party over a whole round (not per pallet as the fixture's
+// Workload does), so only the constants and the parties come from the fixture.
 type Event = Record<string, unknown>;
 
 for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) if (existsSync(f)) rmSync(f);
@@ -66,21 +55,7 @@ mkdirSync(dirname(DB), { recursive: true });
 mkdirSync(dirname(LOG), { recursive: true });
 
 const ledger = Ledger.init(DB, { origin: 'bench.example/soak' });
-const parties = new Map<string, Party>();
-{
-  const specs: Array<{ id: string; role: 'manufacturer' | 'distributor' | 'pharmacy'; gln: string }> = [{ id: 'mah', role: 'manufacturer', gln: withCheck('952123400000') }];
-  DISTRIBUTORS.forEach((id, d) => specs.push({ id, role: 'distributor', gln: withCheck(`95213${d + 1}0000000`.slice(0, 12)) }));
-  PHARMACIES.forEach((id, p) => specs.push({ id, role: 'pharmacy', gln: withCheck(`95214${p + 1}0000000`.slice(0, 12)) }));
-  for (const spec of specs) {
-    const secretKey = ed25519.generateSecretKey();
-    const { keyId } = registerTraceParty(
-      ledger,
-      { party: spec.id, role: spec.role, name: spec.id, locations: [spec.gln], prefixes: spec.role === 'manufacturer' ? ['9521234'] : [] },
-      ed25519.publicKey(secretKey),
-    );
-    parties.set(spec.id, { id: spec.id, gln: spec.gln, keyId: keyId!, secretKey });
-  }
-}
+const parties = registerParties(ledger);
 
 let clock = Date.parse('2026-03-01T00:00:00.000Z');
 let ssccSerial = 0;
