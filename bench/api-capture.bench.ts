@@ -22,15 +22,11 @@ import { ed25519 } from '../ledger/crypto-node.ts';
 import { gs1CheckDigit } from '../codes/gs1/linters.ts';
 import { captureDocument, signCapture, type CaptureSubmission } from '../trace/capture.ts';
 import { registerTraceParty } from '../trace/parties.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const DOCS = arg('docs', 10);
-const EVENTS = arg('events', 1000);
-const ROUNDS = arg('rounds', 2);
+const DOCS = numberArg('docs', 10);
+const EVENTS = numberArg('events', 1000);
+const ROUNDS = numberArg('rounds', 2);
 
 const withCheck = (digits: string) => digits + String(gs1CheckDigit(digits));
 const DL = 'https://id.gs1.org';

@@ -40,17 +40,13 @@ import { runDemo } from '../trace/demo.ts';
 import { verifyUnit } from '../trace/queries/verify.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import type { LoadOptions, LoadReply, LoadResult } from './load-client.ts';
+import { numberArg, stringArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const connections = Number(arg('connections', '10'));
-const seconds = Number(arg('seconds', '5'));
-const rounds = Number(arg('rounds', '2'));
-const clientMode = arg('client', 'process');
-const only = arg('only', '');
+const connections = numberArg('connections', 10);
+const seconds = numberArg('seconds', 5);
+const rounds = numberArg('rounds', 2);
+const clientMode = stringArg('client', 'process');
+const only = stringArg('only', '');
 const sameApp = process.argv.includes('--same-app');
 const bareVerify = process.argv.includes('--bare-verify');
 if (clientMode !== 'process' && clientMode !== 'inline') throw new Error(`--client is process or inline, not ${clientMode}`);

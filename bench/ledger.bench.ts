@@ -18,15 +18,11 @@ import { verifyLedger } from '../ledger/verify.ts';
 import { ed25519, sha256 } from '../ledger/crypto-node.ts';
 import { signDocument, type SignedDocument } from '../ledger/entry.ts';
 import { benchEvent as event } from './fixtures/ledger-items.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const DOCS = arg('docs', 50);
-const ITEMS = arg('items', 1000);
-const ROUNDS = arg('rounds', 3);
+const DOCS = numberArg('docs', 50);
+const ITEMS = numberArg('items', 1000);
+const ROUNDS = numberArg('rounds', 3);
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;

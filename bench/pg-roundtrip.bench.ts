@@ -22,15 +22,11 @@ import pg from 'pg';
 import { openStore } from '../schemas/store.ts';
 import { WRITER_LOCK } from '../schemas/pg/sync-connection.ts';
 import { createDatabase, startPostgres } from '../test/helpers/postgres.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const CALLS = arg('calls', 20_000);
-const BLOCK = arg('block', 1000);
-const ROWS = arg('rows', 10_000);
+const CALLS = numberArg('calls', 20_000);
+const BLOCK = numberArg('block', 1000);
+const ROWS = numberArg('rows', 10_000);
 const TX_CALLS = Math.max(BLOCK, Math.round(CALLS / 10));
 
 interface Tally {

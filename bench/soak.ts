@@ -18,15 +18,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { demoLedger, http, issueTokens, loadDocument, MAH, NoAnswer, runDrugtrace } from '../test/reliability/harness.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const SECONDS = arg('seconds', 180);
-const CLIENTS = arg('clients', 8);
-const WINDOW = arg('window', 15);
+const SECONDS = numberArg('seconds', 180);
+const CLIENTS = numberArg('clients', 8);
+const WINDOW = numberArg('window', 15);
 const CODES_PER_CAPTURE = 10;
 /** The soak's own lot, so the recall reports below read lots of a fixed size. */
 const SOAK_LOT = 'SOAK1';

@@ -46,17 +46,13 @@ import { captureDocument } from '../trace/capture.ts';
 import { unitHistory } from '../trace/queries/index.ts';
 import { registerParties, Workload } from './fixtures/trace-workload.ts';
 import { createDatabase, startPostgres } from '../test/helpers/postgres.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const PALLETS = arg('pallets', 4);
-const DISPENSE = arg('dispense', 0.5);
+const PALLETS = numberArg('pallets', 4);
+const DISPENSE = numberArg('dispense', 0.5);
 /** Dispense events per pharmacy document (1: every dispensed pack its own signed document and commit). */
-const DISPENSE_BATCH = arg('dispense-batch', 500);
-const SAMPLES = arg('samples', 500);
+const DISPENSE_BATCH = numberArg('dispense-batch', 500);
+const SAMPLES = numberArg('samples', 500);
 const ROWS_BASELINE = !process.argv.includes('--no-rows');
 const SQLITE = !process.argv.includes('--no-sqlite');
 const MAX_PARAMS = 65_535;

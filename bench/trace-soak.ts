@@ -26,20 +26,16 @@ import { dirname } from 'node:path';
 import { Ledger } from '../ledger/ledger.ts';
 import { captureDocument, signCapture } from '../trace/capture.ts';
 import { CASES_PER_PALLET, DL, GTIN, registerParties, UNITS_PER_CASE, withCheck } from './fixtures/trace-workload.ts';
+import { numberArg, stringArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-const TARGET_EVENTS = Number(arg('events', '10000000'));
-const DOC_EVENTS = Number(arg('doc-events', '1000'));
-const ROUND_PALLETS = Number(arg('round-pallets', '10'));
+const TARGET_EVENTS = numberArg('events', 10_000_000);
+const DOC_EVENTS = numberArg('doc-events', 1000);
+const ROUND_PALLETS = numberArg('round-pallets', 10);
 /** Stops cleanly when the database (with its WAL) grows past this many GiB: the disk is shared. */
-const MAX_DB_GIB = Number(arg('max-db-gib', '30'));
-const DB = arg('db', 'data/trace-soak.db');
-const LOG = arg('log', 'data/trace-soak.log');
-const EVERY_MS = Number(arg('every', '10')) * 1000;
+const MAX_DB_GIB = numberArg('max-db-gib', 30);
+const DB = stringArg('db', 'data/trace-soak.db');
+const LOG = stringArg('log', 'data/trace-soak.log');
+const EVERY_MS = numberArg('every', 10) * 1000;
 const DISPENSE = 0.5;
 
 // The party ids of bench/fixtures/trace-workload.ts.

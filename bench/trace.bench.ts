@@ -32,18 +32,14 @@ import { captureDocument, type CaptureSubmission } from '../trace/capture.ts';
 import { TRACE_TABLES } from '../trace/projections.ts';
 import { recallReport, unitHistory } from '../trace/queries/index.ts';
 import { GTIN, registerParties, UNITS_PER_PALLET, Workload, type Party } from './fixtures/trace-workload.ts';
+import { numberArg } from './fixtures/args.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const INGEST_PALLETS = arg('ingest-pallets', 20);
-const RECALL_UNITS = arg('recall-units', 100_000);
-const DISPENSE = arg('dispense', 0.5);
-const SAMPLES = arg('samples', 2000);
+const INGEST_PALLETS = numberArg('ingest-pallets', 20);
+const RECALL_UNITS = numberArg('recall-units', 100_000);
+const DISPENSE = numberArg('dispense', 0.5);
+const SAMPLES = numberArg('samples', 2000);
 /** More units (lots of 10,000) captured before the recall lot, to measure history on a bigger store. */
-const FILLER_UNITS = arg('filler-units', 0);
+const FILLER_UNITS = numberArg('filler-units', 0);
 /** Dispense events per document (pharmacies batch their scans). */
 const DISPENSE_BATCH = 500;
 
