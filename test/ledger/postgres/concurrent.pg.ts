@@ -5,7 +5,6 @@
  * chain.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ed25519 } from '../../../ledger/crypto-node.ts';
 import { toHex } from '../../../ledger/bytes.ts';
@@ -14,6 +13,7 @@ import { PgLedgerStore } from '../../../ledger/store/postgres.ts';
 import { StoredLedger } from '../../../ledger/store/service.ts';
 import { verifyStore } from '../../../ledger/store/verify.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
+import { runWriter } from './run-writer.ts';
 
 const CHILD = fileURLToPath(new URL('./writer-child.ts', import.meta.url));
 const WRITERS = 4;
@@ -32,18 +32,6 @@ afterEach(async () => {
   await database.drop();
 });
 
-function runWriter(args: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n')) : reject(new Error(`writer exited ${code}: ${err}`))));
-  });
-}
-
 describe('PostgreSQL ledger with concurrent writer processes', () => {
   it('sequences every append with no gap, no duplicate position, no fork and one chain of consistent checkpoints', async () => {
     const operator = ed25519.generateSecretKey();
@@ -58,7 +46,7 @@ describe('PostgreSQL ledger with concurrent writer processes', () => {
     const before = await ledger.size();
 
     const outputs = await Promise.all(
-      parties.map((p) => runWriter([database.url, Buffer.from(operator).toString('hex'), p.party, JSON.stringify(p), String(DOCS_PER_WRITER)])),
+      parties.map((p) => runWriter(CHILD, [database.url, Buffer.from(operator).toString('hex'), p.party, JSON.stringify(p), String(DOCS_PER_WRITER)])),
     );
     const lines = outputs.flat().map((l) => JSON.parse(l) as { receipt?: Receipt; checkpoint?: { size: number; created: boolean } });
     const receipts = lines.flatMap((l) => (l.receipt ? [l.receipt] : []));

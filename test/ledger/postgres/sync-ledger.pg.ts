@@ -5,7 +5,6 @@
  * like the original, through the CLI and the sync `Ledger` alike.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { verifyLedger } from '../../../ledger/verify.ts';
 import { verifyConsistency } from '../../../ledger/merkle.ts';
 import { serializeBundle } from '../../../ledger/bundle.ts';
 import { freshDatabase } from '../../helpers/postgres.ts';
+import { runWriter } from './run-writer.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 import { addParty, batchDocument, cosignLatestCheckpoint, plainDocument } from '../helpers.ts';
 
@@ -41,18 +41,6 @@ afterEach(async () => {
   await database.drop();
 });
 
-function runWriter(args: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n')) : reject(new Error(`writer exited ${code}: ${err}`))));
-  });
-}
-
 describe('the synchronous Ledger on PostgreSQL with concurrent writer processes', () => {
   it('sequences every append with no gap, no duplicate position, one tree and one chain of consistent checkpoints', async () => {
     const keyFile = join(dir, 'operator.key');
@@ -66,7 +54,7 @@ describe('the synchronous Ledger on PostgreSQL with concurrent writer processes'
       }
       const before = ledger.size();
 
-      const outputs = await Promise.all(parties.map((p) => runWriter([database.url, keyFile, JSON.stringify(p), String(DOCS_PER_WRITER)])));
+      const outputs = await Promise.all(parties.map((p) => runWriter(CHILD, [database.url, keyFile, JSON.stringify(p), String(DOCS_PER_WRITER)])));
       const lines = outputs.flat().map((l) => JSON.parse(l) as { receipt?: Receipt; checkpoint?: { size: number; created: boolean } });
       const receipts = lines.flatMap((l) => (l.receipt ? [l.receipt] : []));
       expect(receipts).toHaveLength(WRITERS * DOCS_PER_WRITER);
