@@ -142,6 +142,16 @@ export async function teardown(): Promise<void> {
  * to have no connections.
  */
 async function createTemplate(adminUrl: string, name: string): Promise<void> {
+  await createByteOrderDatabase(adminUrl, name);
+  const { openStore } = await import('../../schemas/store.ts');
+  openStore(databaseUrl(adminUrl, name)).close();
+}
+
+/**
+ * Creates the empty database `name` sorting text by bytes, as SQLite does (openStore refuses other
+ * collations), whatever the server's default.
+ */
+async function createByteOrderDatabase(adminUrl: string, name: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -149,8 +159,6 @@ async function createTemplate(adminUrl: string, name: string): Promise<void> {
   } finally {
     await admin.end();
   }
-  const { openStore } = await import('../../schemas/store.ts');
-  openStore(databaseUrl(adminUrl, name)).close();
 }
 
 async function dropDatabase(adminUrl: string, name: string): Promise<void> {
@@ -173,14 +181,7 @@ export function databaseUrl(adminUrl: string, name: string): string {
 /** Creates an empty database on the server; `drop` removes it (closing what is still connected). */
 export async function createDatabase(adminUrl: string): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `drugtrace_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    // Byte order for text, as SQLite (openStore refuses other collations), whatever the server's default.
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
-  } finally {
-    await admin.end();
-  }
+  await createByteOrderDatabase(adminUrl, name);
   return {
     url: databaseUrl(adminUrl, name),
     name,
