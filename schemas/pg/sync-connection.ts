@@ -218,8 +218,31 @@ export class PgSyncConnection implements SqlConnection {
   }
 
   query(text: string, name: string, params: unknown[], rowMode: 'array' | undefined): QueryAnswer {
+    return this.request<QueryAnswer>({ op: 'query', id: this.id, text, name, values: params, rowMode });
+  }
+
+  /**
+   * One request; when the connection was found lost before the statement was sent (08003) and no
+   * transaction is open, it reconnects and sends it once more. A statement that was in flight when
+   * the connection died is never sent again (it may have committed): that error reaches the caller,
+   * and the next request reconnects.
+   */
+  private request<T>(message: Record<string, unknown>): T {
     this.ensureOpen();
-    return shared().call<QueryAnswer>({ op: 'query', id: this.id, text, name, values: params, rowMode });
+    try {
+      return shared().call<T>(message);
+    } catch (err) {
+      if (!(err instanceof SqlError) || err.code !== '08003' || this.depth > 0) throw err;
+      try {
+        shared().call({ op: 'reopen', id: this.id });
+      } catch (refused) {
+        // Whatever PostgreSQL says (shutting down, not accepting connections, unreachable), it is
+        // 08001 to the caller: no connection, nothing sent; the next request tries again.
+        const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
+        throw new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
+      }
+      return shared().call<T>(message);
+    }
   }
 
   prepare(sql: string): SqlStatement {
@@ -230,8 +253,7 @@ export class PgSyncConnection implements SqlConnection {
   }
 
   exec(sql: string): this {
-    this.ensureOpen();
-    shared().call({ op: 'exec', id: this.id, text: sql });
+    this.request({ op: 'exec', id: this.id, text: sql });
     return this;
   }
 
@@ -259,7 +281,14 @@ export class PgSyncConnection implements SqlConnection {
       }
     } catch (err) {
       this.depth--;
-      if (!this.closed) this.exec(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+      if (!this.closed) {
+        try {
+          this.exec(outer ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+        } catch (rollbackError) {
+          // A lost connection has rolled the transaction back already; report what failed first.
+          if (!(rollbackError instanceof SqlError && rollbackError.code?.startsWith('08'))) throw rollbackError;
+        }
+      }
       throw err;
     }
     this.depth--;

@@ -28,10 +28,34 @@ const types = {
 const clients = new Map();
 let nextId = 1;
 
+// Each connection: its URL (to reconnect) and whether PostgreSQL or the network has ended it.
 function client(id) {
-  const c = clients.get(id);
-  if (!c) throw Object.assign(new Error(`connection ${id} is closed`), { code: 'SQL_CLOSED' });
-  return c;
+  const entry = clients.get(id);
+  if (!entry) throw Object.assign(new Error(`connection ${id} is closed`), { code: 'SQL_CLOSED' });
+  if (entry.lost) {
+    // 08003 connection_does_not_exist: nothing was sent, so the caller may reconnect and retry.
+    throw Object.assign(new Error('the connection to PostgreSQL was lost before this statement was sent'), { code: '08003' });
+  }
+  return entry.client;
+}
+
+async function connect(url) {
+  const entry = { url, lost: false, client: new pg.Client({ connectionString: url, types }) };
+  // A dropped connection must not crash the thread; the next request reports it.
+  entry.client.on('error', () => (entry.lost = true));
+  entry.client.on('end', () => (entry.lost = true));
+  await entry.client.connect();
+  return entry;
+}
+
+/** node-postgres reports a connection that died mid-statement without a SQLSTATE: give it 08006. */
+function lostInFlight(id, err) {
+  const entry = clients.get(id);
+  if (entry && (entry.lost || /connection terminated|not queryable/i.test(err?.message ?? ''))) {
+    entry.lost = true;
+    if (!err.code) err.code = '08006';
+  }
+  return err;
 }
 
 /** Parameters arrive structured-cloned: Buffers as Uint8Array. */
@@ -44,25 +68,36 @@ function param(value) {
 async function handle(msg) {
   switch (msg.op) {
     case 'open': {
-      const c = new pg.Client({ connectionString: msg.url, types });
-      // A dropped connection must not crash the thread; the next query reports it.
-      c.on('error', () => {});
-      await c.connect();
       const id = nextId++;
-      clients.set(id, c);
+      clients.set(id, await connect(msg.url));
       return { id };
     }
+    case 'reopen': {
+      const old = clients.get(msg.id);
+      if (!old) throw Object.assign(new Error(`connection ${msg.id} is closed`), { code: 'SQL_CLOSED' });
+      old.client.end().catch(() => {});
+      clients.set(msg.id, await connect(old.url));
+      return {};
+    }
     case 'query': {
-      const r = await client(msg.id).query({
-        text: msg.text,
-        values: msg.values.map(param),
-        name: msg.name,
-        rowMode: msg.rowMode,
-      });
-      return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+      try {
+        const r = await client(msg.id).query({
+          text: msg.text,
+          values: msg.values.map(param),
+          name: msg.name,
+          rowMode: msg.rowMode,
+        });
+        return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+      } catch (err) {
+        throw lostInFlight(msg.id, err);
+      }
     }
     case 'exec': {
-      await client(msg.id).query(msg.text);
+      try {
+        await client(msg.id).query(msg.text);
+      } catch (err) {
+        throw lostInFlight(msg.id, err);
+      }
       return {};
     }
     case 'migrate': {
@@ -77,9 +112,9 @@ async function handle(msg) {
       return {};
     }
     case 'close': {
-      const c = clients.get(msg.id);
+      const entry = clients.get(msg.id);
       clients.delete(msg.id);
-      if (c) await c.end().catch(() => {});
+      if (entry) await entry.client.end().catch(() => {});
       return {};
     }
     default:

@@ -201,20 +201,32 @@ describe("PostgreSQL's storage faults", () => {
     expect(domainError(thrown)).toMatchObject({ status: 503, body: { error: { code: 'STORAGE_READ_ONLY', details: { sqlstate: '25006' } } } });
   });
 
-  it("the server's connection ended by PostgreSQL answers 503 STORAGE_UNAVAILABLE, not 500", async () => {
-    const admin = openPostgresSql(database.url);
+  it("answers 503 STORAGE_UNAVAILABLE, not 500, while PostgreSQL refuses the server, and reconnects once it accepts it again", async () => {
+    // Connected to the server's maintenance database: a database cannot lock itself out.
+    const maintenance = new URL(database.url);
+    maintenance.pathname = '/postgres';
+    const admin = openPostgresSql(maintenance.toString());
+    const history = () =>
+      client(token('regulator'))
+        .unitHistory(guide().lookAt.history)
+        .then(
+          (h) => ({ ok: h.events.length > 0 }),
+          (e: unknown) => e,
+        );
     try {
-      admin.prepare('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()').all(database.name);
+      // The database stops accepting connections and the server's is ended.
+      admin.exec(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS false`);
+      admin.prepare('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?').all(database.name);
+      await new Promise((r) => setTimeout(r, 300));
+      const err = await history();
+      expect(err).toBeInstanceOf(ApiClientError);
+      expect(err).toMatchObject({ status: 503, code: 'STORAGE_UNAVAILABLE' });
+      // Accepting again: the next request reconnects, no restart needed.
+      admin.exec(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`);
+      expect(await history()).toEqual({ ok: true });
     } finally {
+      admin.exec(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`);
       admin.close();
     }
-    const err = await client(token('regulator'))
-      .unitHistory(guide().lookAt.history)
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    expect(err).toBeInstanceOf(ApiClientError);
-    expect(err).toMatchObject({ status: 503, code: 'STORAGE_UNAVAILABLE' });
   }, 60_000);
 });

@@ -113,6 +113,42 @@ describe('the synchronous PostgreSQL connection', () => {
     expect(() => sql.prepare('SELECT 1').get()).toThrow(expect.objectContaining({ code: 'SQL_CLOSED' }));
   });
 
+  it('reconnects when PostgreSQL ended the connection between statements, and never resends one that was in flight', async () => {
+    const admin = openPostgresSql(db.url);
+    const terminate = () => {
+      const pid = sql.prepare('SELECT pg_backend_pid() AS pid').get() as { pid: number };
+      expect(admin.prepare('SELECT pg_terminate_backend(?) AS done').get(pid.pid)).toEqual({ done: true });
+    };
+    try {
+      sql.prepare('INSERT INTO t (name) VALUES (?)').run('before');
+      terminate();
+      await new Promise((r) => setTimeout(r, 300)); // the worker learns of it
+      // Outside a transaction: reconnected, the statement sent once.
+      expect(sql.prepare('INSERT INTO t (name) VALUES (?) RETURNING name').get('after')).toEqual({ name: 'after' });
+      expect(sql.prepare('SELECT name FROM t ORDER BY id').pluck().all()).toEqual(['before', 'after']);
+      // Inside a transaction: the transaction fails with a connection error (it was rolled back),
+      // nothing of it is stored, and the next statement reconnects.
+      const failed = (() => {
+        try {
+          sql.transaction(() => {
+            sql.prepare('INSERT INTO t (name) VALUES (?)').run('lost');
+            terminate();
+            sql.prepare('INSERT INTO t (name) VALUES (?)').run('never');
+          })();
+        } catch (e) {
+          return e as SqlError;
+        }
+      })();
+      expect(failed).toBeInstanceOf(SqlError);
+      expect(failed!.code).toMatch(/^(08|57P0)/);
+      expect(sql.inTransaction).toBe(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sql.prepare('SELECT name FROM t ORDER BY id').pluck().all()).toEqual(['before', 'after']);
+    } finally {
+      admin.close();
+    }
+  });
+
   it('names the socket error when the server cannot be reached', () => {
     const u = new URL(db.url);
     u.port = '1';
