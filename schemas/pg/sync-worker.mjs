@@ -48,12 +48,22 @@ async function connect(url) {
   return entry;
 }
 
-/** node-postgres reports a connection that died mid-statement without a SQLSTATE: give it 08006. */
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A connection that died mid-statement reaches node-postgres as a socket error or a message
+ * without SQLSTATE (or as 57P01 when PostgreSQL said why): the connection is marked lost and a
+ * non-SQLSTATE failure becomes 08006 connection_failure, its own code kept in the message.
+ */
 function lostInFlight(id, err) {
   const entry = clients.get(id);
-  if (entry && (entry.lost || /connection terminated|not queryable/i.test(err?.message ?? ''))) {
+  const code = err?.code;
+  if (entry && (entry.lost || SOCKET_ERRORS.has(code) || /connection terminated|not queryable/i.test(err?.message ?? ''))) {
     entry.lost = true;
-    if (!err.code) err.code = '08006';
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) {
+      err.message = `${err.message} (${code ?? 'connection lost'})`;
+      err.code = '08006';
+    }
   }
   return err;
 }
