@@ -58,7 +58,7 @@ const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED
 function lostInFlight(id, err) {
   const entry = clients.get(id);
   const code = err?.code;
-  if (entry && (entry.lost || SOCKET_ERRORS.has(code) || /connection terminated|not queryable/i.test(err?.message ?? ''))) {
+  if (entry && (entry.lost || SOCKET_ERRORS.has(code) || /^(08|57P0)/.test(code ?? '') || /connection terminated|not queryable/i.test(err?.message ?? ''))) {
     entry.lost = true;
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) {
       err.message = `${err.message} (${code ?? 'connection lost'})`;
