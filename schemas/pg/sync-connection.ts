@@ -52,7 +52,7 @@ interface WorkerError {
 
 /** The one worker of this process and its channel, made on first use. */
 class Channel {
-  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
+  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
   private readonly port;
   private readonly worker: Worker;
 

@@ -35,64 +35,55 @@ interface Shape {
 const plainDefault = (value: unknown, render: (s: SQL) => string) =>
   is(value, SQL) ? `sql:${render(value)}` : typeof value === 'boolean' ? Number(value) : value;
 
-function sqliteShape(table: SQLiteTable): Shape {
-  const c = sqliteConfig(table);
-  const colName = (col: { name: string } | SQL) => (is(col, SQL) ? sqliteSql(col) : col.name);
+/**
+ * The parts of a drizzle table config the shape reads. The SQLite and PostgreSQL configs have the
+ * same structure under different class names, so one reader serves both.
+ */
+interface ConfigView {
+  columns: { name: string; notNull: boolean; default: unknown; primary: boolean; isUnique: boolean; uniqueName?: string }[];
+  primaryKeys: { columns: { name: string }[] }[];
+  indexes: { config: { name?: string; columns: unknown[]; unique: boolean; where?: SQL } }[];
+  uniqueConstraints: { getName(): string | undefined; columns: { name: string }[] }[];
+  foreignKeys: { getName(): string; onDelete?: string; onUpdate?: string; reference(): { columns: { name: string }[]; foreignTable: unknown; foreignColumns: { name: string }[] } }[];
+  checks: { name: string; value: SQL }[];
+}
+
+function shapeOf(c: ConfigView, render: (s: SQL) => string, tableName: (table: unknown) => string): Shape {
+  const colName = (col: unknown) => (is(col, SQL) ? render(col) : (col as { name: string }).name);
+  const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   return {
-    columns: c.columns.map((col) => ({ name: col.name, notNull: col.notNull, default: plainDefault(col.default, sqliteSql) })),
+    columns: c.columns.map((col) => ({ name: col.name, notNull: col.notNull, default: plainDefault(col.default, render) })),
     primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((k) => k.columns.map((col) => col.name))],
     indexes: c.indexes
-      .map((i) => ({ name: i.config.name, columns: i.config.columns.map(colName), unique: i.config.unique, where: i.config.where ? sqliteSql(i.config.where) : null }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
+      .map((i) => ({ name: i.config.name!, columns: i.config.columns.map(colName), unique: i.config.unique, where: i.config.where ? render(i.config.where) : null }))
+      .sort(byName),
     uniqueColumns: [
       ...c.columns.filter((col) => col.isUnique).map((col) => ({ name: col.uniqueName!, column: col.name })),
       ...c.uniqueConstraints.map((u) => ({ name: u.getName()!, column: u.columns.map((col) => col.name).join(',') })),
-    ].sort((a, b) => a.name.localeCompare(b.name)),
+    ].sort(byName),
     foreignKeys: c.foreignKeys
       .map((fk) => {
         const r = fk.reference();
         return {
           name: fk.getName(),
           columns: r.columns.map((col) => col.name),
-          table: sqliteConfig(r.foreignTable).name,
+          table: tableName(r.foreignTable),
           foreignColumns: r.foreignColumns.map((col) => col.name),
           onDelete: fk.onDelete ?? 'no action',
           onUpdate: fk.onUpdate ?? 'no action',
         };
       })
-      .sort((a, b) => a.name.localeCompare(b.name)),
-    checks: c.checks.map((k) => ({ name: k.name, sql: sqliteSql(k.value) })).sort((a, b) => a.name.localeCompare(b.name)),
+      .sort(byName),
+    checks: c.checks.map((k) => ({ name: k.name, sql: render(k.value) })).sort(byName),
   };
 }
 
+function sqliteShape(table: SQLiteTable): Shape {
+  return shapeOf(sqliteConfig(table) as unknown as ConfigView, sqliteSql, (t) => sqliteConfig(t as SQLiteTable).name);
+}
+
 function pgShape(table: PgTable): Shape {
-  const c = pgConfig(table);
-  const colName = (col: Partial<SQL | { name: string }>) => (is(col, SQL) ? pgSql(col) : (col as { name: string }).name);
-  return {
-    columns: c.columns.map((col) => ({ name: col.name, notNull: col.notNull, default: plainDefault(col.default, pgSql) })),
-    primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((k) => k.columns.map((col) => col.name))],
-    indexes: c.indexes
-      .map((i) => ({ name: i.config.name!, columns: i.config.columns.map(colName), unique: i.config.unique, where: i.config.where ? pgSql(i.config.where) : null }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
-    uniqueColumns: [
-      ...c.columns.filter((col) => col.isUnique).map((col) => ({ name: col.uniqueName!, column: col.name })),
-      ...c.uniqueConstraints.map((u) => ({ name: u.getName()!, column: u.columns.map((col) => col.name).join(',') })),
-    ].sort((a, b) => a.name.localeCompare(b.name)),
-    foreignKeys: c.foreignKeys
-      .map((fk) => {
-        const r = fk.reference();
-        return {
-          name: fk.getName(),
-          columns: r.columns.map((col) => col.name),
-          table: pgConfig(r.foreignTable).name,
-          foreignColumns: r.foreignColumns.map((col) => col.name),
-          onDelete: fk.onDelete ?? 'no action',
-          onUpdate: fk.onUpdate ?? 'no action',
-        };
-      })
-      .sort((a, b) => a.name.localeCompare(b.name)),
-    checks: c.checks.map((k) => ({ name: k.name, sql: pgSql(k.value) })).sort((a, b) => a.name.localeCompare(b.name)),
-  };
+  return shapeOf(pgConfig(table) as unknown as ConfigView, pgSql, (t) => pgConfig(t as PgTable).name);
 }
 
 // ---- The type mapping (docs/storage.md, "Table twins") ----
