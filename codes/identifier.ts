@@ -14,7 +14,7 @@
  */
 import { CnCodeError, parseCnCode, validateCnCode, type CnCheckSource } from './cn/index.ts';
 import { elementsToEpc, epcToElements, formatEpcUrn, parseEpcUrn, type CompanyPrefixSource } from './epc/index.ts';
-import { buildDigitalLink, getAI, parseGS1, parseScannerData, symbologyOf, validateElements, type GS1Element } from './gs1/index.ts';
+import { buildDigitalLink, encodeDigitalLinkValue, getAI, parseGS1, parseScannerData, symbologyOf, validateElements, type GS1Element } from './gs1/index.ts';
 
 export const CANONICAL_DIGITAL_LINK_BASE = 'https://id.gs1.org';
 export const CN_URN_PREFIX = 'urn:cn:nmpa:drugcode:';
@@ -105,6 +105,40 @@ function fromDigits(s: string, opts: IdentifierOptions): string | undefined {
 }
 
 /**
+ * A serialised pack's code that is already canonical: `https://id.gs1.org/01/{14 digits}/21/{serial}`.
+ * Every API request and every EPC of a capture arrives in this form, and the full parse (URI,
+ * Digital Link path and query, rebuild) costs several times more than checking it.
+ */
+const CANONICAL_SGTIN = /^https:\/\/id\.gs1\.org\/01\/([0-9]{14})\/21\/([A-Za-z0-9\-._~%]{1,60})$/;
+
+/**
+ * The input itself when it is a canonical SGTIN Digital Link whose GTIN and serial pass the same
+ * dictionary checks as the full path (check digit, serial characters and length) and whose serial
+ * is encoded exactly as buildDigitalLink encodes it; else undefined, and the full path decides
+ * (so a malformed code gets the full path's error).
+ */
+function alreadyCanonicalSgtin(input: string): string | undefined {
+  const m = CANONICAL_SGTIN.exec(input);
+  if (!m) return undefined;
+  let serial: string;
+  try {
+    serial = m[2].includes('%') ? decodeURIComponent(m[2]) : m[2];
+  } catch {
+    return undefined;
+  }
+  if (encodeDigitalLinkValue(serial) !== m[2]) return undefined;
+  try {
+    validateElements([
+      { ai: '01', value: m[1] },
+      { ai: '21', value: serial },
+    ]);
+  } catch {
+    return undefined;
+  }
+  return input;
+}
+
+/**
  * The canonical URI of a code given as a GS1 element string (bracketed, raw, scanner data with a
  * symbology identifier), a Digital Link URI on any host, an EPC URN, a CN code (20 digits, with
  * or without grouping, bare or as `]C0` Code 128 data, or already as its URN), or a bare GTIN.
@@ -113,6 +147,8 @@ function fromDigits(s: string, opts: IdentifierOptions): string | undefined {
  */
 export function canonicalIdentifier(input: string, opts: IdentifierOptions = {}): string {
   if (typeof input !== 'string' || input.trim() === '') throw new IdentifierError('ID_EMPTY', 'no identifier given');
+  const canonical = alreadyCanonicalSgtin(input);
+  if (canonical !== undefined) return canonical;
   // Keyboard-wedge scanners end with Enter; people paste with spaces around.
   const s = input.replace(/[\r\n]+$/, '').trim();
 

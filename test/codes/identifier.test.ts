@@ -9,7 +9,7 @@ import {
 } from '../../codes/identifier.ts';
 import { CnCodeError, hmacSha256CheckScheme, buildCnCode } from '../../codes/cn/index.ts';
 import { EpcError } from '../../codes/epc/index.ts';
-import { GS1Error, DigitalLinkError } from '../../codes/gs1/index.ts';
+import { GS1Error, DigitalLinkError, buildDigitalLink, gs1CheckDigit, parseDigitalLink } from '../../codes/gs1/index.ts';
 
 const GS = '\x1d';
 
@@ -119,6 +119,50 @@ describe('canonicalIdentifier rejects what it cannot identify', () => {
         }
       }),
     );
+  });
+});
+
+describe('canonicalIdentifier: a code already in canonical SGTIN form', () => {
+  /** What the full path does with a Digital Link: parse it, rebuild it on id.gs1.org. */
+  const fullParse = (uri: string) => buildDigitalLink(parseDigitalLink(uri), { base: 'https://id.gs1.org' });
+  const outcome = (fn: () => string) => {
+    try {
+      return { uri: fn() };
+    } catch (err) {
+      return { error: (err as Error).name, code: (err as { code?: string }).code };
+    }
+  };
+  const gtin = fc
+    .tuple(fc.stringMatching(/^[0-9]{13}$/), fc.boolean())
+    .map(([body, right]) => body + String(right ? gs1CheckDigit(body) : (gs1CheckDigit(body) + 1) % 10));
+  // Serial pieces: plain CSET 82, unreserved characters outside it, encodings canonical or not, broken escapes.
+  const piece = fc.constantFrom('A', 'z', '7', '-', '.', '_', '~', '%25', '%2F', '%2f', '%41', '%21', '%20', '%7E', '%C3%A9', '%', '%zz', '%2');
+  const serial = fc.array(piece, { minLength: 1, maxLength: 22 }).map((p) => p.join(''));
+
+  it('is returned unchanged, and every other string of that shape gets what the full parse gives (property)', () => {
+    fc.assert(
+      fc.property(gtin, serial, (g, s) => {
+        const uri = `https://id.gs1.org/01/${g}/21/${s}`;
+        expect(outcome(() => canonicalIdentifier(uri))).toEqual(outcome(() => fullParse(uri)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['a serial spelled with an escaped unreserved letter', 'https://id.gs1.org/01/09506000134352/21/%41B', 'https://id.gs1.org/01/09506000134352/21/AB'],
+    ['a lower-case escape', 'https://id.gs1.org/01/09506000134352/21/A%2fB', 'https://id.gs1.org/01/09506000134352/21/A%2FB'],
+  ])('rewrites %s to the canonical spelling', (_, input, canonical) => {
+    expect(canonicalIdentifier(input)).toBe(canonical);
+  });
+
+  it.each<[string, string, string]>([
+    ['a wrong check digit', 'https://id.gs1.org/01/09506000134353/21/1', 'GS1_CHECK_DIGIT'],
+    ['a serial of 21 characters', `https://id.gs1.org/01/09506000134352/21/${'A'.repeat(21)}`, 'GS1_TOO_LONG'],
+  ])('refuses %s with the full parse\'s error', (_, input, code) => {
+    const err = errorOf(() => canonicalIdentifier(input));
+    expect((err as unknown as { code: string }).code).toBe(code);
+    expect(isIdentifierInputError(err)).toBe(true);
   });
 });
 
