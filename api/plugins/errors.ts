@@ -44,6 +44,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
  * it after); the path is built only for the string found.
  */
 export function firstNul(value: unknown, root: string): string | undefined {
+  if (!containsNul(value)) return undefined;
   interface Step {
     value: unknown;
     key: string;
@@ -73,6 +74,41 @@ export function firstNul(value: unknown, root: string): string | undefined {
   return undefined;
 }
 
+const isInfiniteNumber = (x: unknown) => typeof x === 'number' && !Number.isFinite(x);
+
+/** `where/name` of the first path or query parameter (or element of one) that is a non-finite number. */
+function infiniteNumber(values: unknown, where: string): string | undefined {
+  if (values === null || typeof values !== 'object') return undefined;
+  for (const name in values) {
+    if (!Object.hasOwn(values, name)) continue;
+    const v = (values as Record<string, unknown>)[name];
+    if (Array.isArray(v) ? v.some(isInfiniteNumber) : isInfiniteNumber(v)) return `${where}/${name}`;
+  }
+  return undefined;
+}
+
+/** Whether any string (value or key) in `value` holds U+0000: the every-request check, with no path kept. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object') return false;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (key.includes('\u0000')) return true;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
 export function errorsPlugin(app: FastifyInstance, options: { bodyLimit: number }): void {
   // No text column can hold U+0000 on PostgreSQL, and no identifier, name or event field needs it:
   // refused on both engines alike, before the schema and the database see it.
@@ -83,16 +119,8 @@ export function errorsPlugin(app: FastifyInstance, options: { bodyLimit: number 
   // Ajv coerces "1e309" in a path or query to Infinity and then skips `maximum` for it (it checks
   // only finite numbers), so a number no column can hold would reach the database.
   app.addHook('preHandler', (request, _reply, done) => {
-    for (const [where, values] of [['params', request.params], ['querystring', request.query]] as const) {
-      if (values === null || typeof values !== 'object') continue;
-      for (const [name, v] of Object.entries(values)) {
-        if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'number' && !Number.isFinite(x))) {
-          const path = `${where}/${name}`;
-          return done(new ApiError(400, 'REQUEST_INVALID', `${path}: must be a finite number`, { path, rule: 'maximum' }));
-        }
-      }
-    }
-    done();
+    const path = infiniteNumber(request.params, 'params') ?? infiniteNumber(request.query, 'querystring');
+    done(path ? new ApiError(400, 'REQUEST_INVALID', `${path}: must be a finite number`, { path, rule: 'maximum' }) : undefined);
   });
   app.setErrorHandler((err: FastifyError & { validation?: ValidationItem[]; validationContext?: string }, request, reply) => {
     const mapped = domainError(err);
