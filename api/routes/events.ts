@@ -85,9 +85,8 @@ export function eventRoutes(app: FastifyInstance, ctx: ApiContext): void {
         if (value !== undefined && name !== 'eventCountLimit') (params as Record<string, unknown>)[name] = value;
       }
       const limit = request.query.eventCountLimit ?? MAX_QUERY_EVENTS;
-      // The limit applies to what the caller may see, so it is counted after the visibility filter.
-      let events = queryEvents(ctx.ledger, principal.role === 'regulator' ? { ...params, eventCountLimit: limit } : params);
-      if (principal.role !== 'regulator') events = events.filter((e) => e.party === principal.party).slice(0, limit);
+      // Visibility is part of the query, so the limit counts only what the caller may see.
+      const events = queryEvents(ctx.ledger, { ...params, eventCountLimit: limit }, principal.role === 'regulator' ? {} : { party: principal.party });
       if (wantsNdjson(request)) {
         return sendNdjson(
           reply,

@@ -117,8 +117,17 @@ function location(param: string, value: string): string {
   }
 }
 
+/**
+ * Who is asking, beyond the EPCIS parameters: `party` keeps only the events that party signed
+ * (its visibility when it is not a regulator). Applied in the query, before eventCountLimit, so
+ * the limit counts what the caller may see and nothing else is read into memory.
+ */
+export interface QueryScope {
+  party?: string;
+}
+
 /** Builds the SQL for a parameter set (exported for tests of the refusals; callers use queryEvents). */
-export function compileQuery(params: EpcisQueryParams): { sql: string; args: unknown[] } {
+export function compileQuery(params: EpcisQueryParams, scope: QueryScope = {}): { sql: string; args: unknown[] } {
   if (params === null || typeof params !== 'object') bad('params', params, 'expected an object of query parameters');
   const where: string[] = [];
   const args: unknown[] = [];
@@ -164,6 +173,10 @@ export function compileQuery(params: EpcisQueryParams): { sql: string; args: unk
   if (params.EQ_bizLocation !== undefined) inList('e.biz_location', list('EQ_bizLocation', params.EQ_bizLocation).map((v) => location('EQ_bizLocation', v)));
   if (params.EQ_readPoint !== undefined) inList('e.read_point', list('EQ_readPoint', params.EQ_readPoint).map((v) => location('EQ_readPoint', v)));
   if (!params.includeErroneous) where.push('e.erroneous_at IS NULL');
+  if (scope.party !== undefined) {
+    where.push('e.party = ?');
+    args.push(scope.party);
+  }
   let limit = '';
   if (params.eventCountLimit !== undefined) {
     if (!Number.isSafeInteger(params.eventCountLimit) || params.eventCountLimit < 1) bad('eventCountLimit', params.eventCountLimit, 'expected a whole number ≥ 1');
@@ -179,10 +192,10 @@ export function compileQuery(params: EpcisQueryParams): { sql: string; args: unk
 
 const decoder = new TextDecoder();
 
-/** The events matching every given parameter, in ledger order. */
-export function queryEvents(source: QuerySource, params: EpcisQueryParams = {}): QueriedEvent[] {
+/** The events matching every given parameter (and the scope), in ledger order. */
+export function queryEvents(source: QuerySource, params: EpcisQueryParams = {}, scope: QueryScope = {}): QueriedEvent[] {
   const db = connectionOf(source);
-  const { sql, args } = compileQuery(params);
+  const { sql, args } = compileQuery(params, scope);
   // Not cached: parameter shapes vary without bound.
   const rows = db.prepare(sql).all(...args) as Array<Omit<QueriedEvent, 'source' | 'erroneous'> & { erroneousAt: number | null; bytes: Uint8Array }>;
   return rows.map(({ bytes, erroneousAt, ...row }) => ({ ...row, erroneous: erroneousAt !== null, source: JSON.parse(decoder.decode(bytes)) as Record<string, unknown> }));

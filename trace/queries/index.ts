@@ -17,5 +17,5 @@ export {
   type UnaccountedReason,
 } from './recall.ts';
 export { traceBackward, traceForward, type TraceLink, type TraceRelation, type TraceResult } from './trace-graph.ts';
-export { EPCIS_QUERY_PARAMETERS, compileQuery, queryEvents, type EpcisQueryParams, type QueriedEvent } from './epcis-query.ts';
+export { EPCIS_QUERY_PARAMETERS, compileQuery, queryEvents, type EpcisQueryParams, type QueriedEvent, type QueryScope } from './epcis-query.ts';
 export { EPCIS_CONTEXT, exportEpcisDocument, type EpcisDocumentOut, type ExportOptions } from './export.ts';

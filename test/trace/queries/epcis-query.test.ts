@@ -22,6 +22,17 @@ describe('queryEvents (EPCIS query subset)', () => {
     expect(all[0].source).toMatchObject({ type: 'ObjectEvent', action: 'ADD', eventTime: '2026-03-02T09:00:00.000+08:00' });
   });
 
+  it('keeps only the events one party signed when scoped to it, before the limit counts', () => {
+    const all = queryEvents(f.ledger);
+    const party = all[all.length - 1].party;
+    const own = all.filter((e) => e.party === party);
+    expect(own.length).toBeGreaterThan(1);
+    expect(own.length).toBeLessThan(all.length);
+    expect(queryEvents(f.ledger, {}, { party }).map((e) => `${e.position}.${e.item}`)).toEqual(own.map((e) => `${e.position}.${e.item}`));
+    expect(queryEvents(f.ledger, { eventCountLimit: 1 }, { party }).map((e) => e.party)).toEqual([party]);
+    expect(queryEvents(f.ledger, {}, { party: 'nobody' })).toEqual([]);
+  });
+
   it('filters by eventType, one or several', () => {
     expect(count({ eventType: 'AggregationEvent' })).toBe(17);
     expect(count({ eventType: 'ObjectEvent' })).toBe(27);
