@@ -235,6 +235,8 @@ class PreHashBuilder {
     }
     let text = value.trim();
     if (text === '') return undefined;
+    // An http(s) URI (most identifiers): no CBV URN, no CURIE ("https://…" is absolute), no number.
+    if (kind === 'plain' && (text.startsWith('https://') || text.startsWith('http://'))) return hashIdentifierForm(text);
     if (kind === 'timestamp') return normaliseTimestamp(text, path);
     if (kind !== 'plain') text = canonicalVocabularyValue(kind, text, this.prefixes);
     text = expandCurie(cbvUrnToWebUri(text), this.prefixes);
@@ -298,8 +300,8 @@ class PreHashBuilder {
 
   field(event: JsonObject, field: (typeof EVENT_FIELD_ORDER)[number]): string {
     const value = event[field];
-    const path = `/${field}`;
     if (value === undefined || value === null) return '';
+    const path = `/${field}`;
     switch (field) {
       case 'eventTime':
         return this.keyValue(field, value, 'timestamp', path);

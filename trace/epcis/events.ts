@@ -291,8 +291,10 @@ class EventReader {
     this.prefixes = event['@context'] === undefined ? scope.prefixes : prefixesFromContext(scope.context, event['@context']);
   }
 
-  path(...segments: (string | number)[]): string {
-    return [this.base, ...segments.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
+  /** The JSON pointer of a field (and element) of this event. Called for every field, so no regex unless a name needs escaping. */
+  path(field: string, index?: number): string {
+    const segment = field.includes('~') || field.includes('/') ? field.replace(/~/g, '~0').replace(/\//g, '~1') : field;
+    return index === undefined ? `${this.base}/${segment}` : `${this.base}/${segment}/${index}`;
   }
 
   string(value: unknown, path: string): string | undefined {
@@ -376,10 +378,11 @@ class EventReader {
     return out;
   }
 
-  extensionsOf(object: Json, known: readonly string[]): Record<string, unknown> {
+  extensionsOf(object: Json, known: readonly string[] | ReadonlySet<string>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
+    const set = known instanceof Set ? (known as ReadonlySet<string>) : undefined;
     for (const [key, value] of Object.entries(object)) {
-      if (known.includes(key) || key === '@context') continue;
+      if ((set ? set.has(key) : (known as readonly string[]).includes(key)) || key === '@context') continue;
       out[expandCurie(key, this.prefixes)] = this.expandKeys(value);
     }
     return out;
@@ -522,12 +525,12 @@ class EventReader {
   }
 }
 
-const COMMON_FIELDS = [
+const COMMON_FIELDS: ReadonlySet<string> = new Set([
   'type', 'eventTime', 'eventTimeZoneOffset', 'recordTime', 'eventID', 'certificationInfo', 'errorDeclaration', 'bizStep', 'disposition',
   'persistentDisposition', 'readPoint', 'bizLocation', 'bizTransactionList', 'sourceList', 'destinationList', 'sensorElementList', '@context',
   'action', 'epcList', 'quantityList', 'ilmd', 'parentID', 'childEPCs', 'childQuantityList', 'transformationID', 'inputEPCList',
   'inputQuantityList', 'outputEPCList', 'outputQuantityList',
-];
+]);
 
 /**
  * One event in the normalised model. `base` is the JSON pointer of the event within its document
@@ -535,6 +538,16 @@ const COMMON_FIELDS = [
  */
 export function normaliseEvent(event: unknown, options: { index?: number; base?: string; documentContext?: unknown } = {}): EpcisEvent {
   return normaliseInScope(event, options.index ?? 0, options.base ?? '', documentScope(options.documentContext));
+}
+
+function parentIdOf(r: EventReader, event: Json): { parentID?: string } {
+  const id = r.identifier(event.parentID, r.path('parentID'));
+  return id === undefined ? {} : { parentID: id };
+}
+
+function ilmdOf(r: EventReader): { ilmd?: Ilmd } {
+  const value = r.ilmd();
+  return value === undefined ? {} : { ilmd: value };
 }
 
 function normaliseInScope(event: unknown, index: number, base: string, scope: DocumentScope): EpcisEvent {
@@ -588,24 +601,16 @@ function normaliseInScope(event: unknown, index: number, base: string, scope: Do
     extensions: r.extensionsOf(event, COMMON_FIELDS),
     source: event,
   };
-  const parentID = () => {
-    const id = r.identifier(event.parentID, r.path('parentID'));
-    return id === undefined ? {} : { parentID: id };
-  };
-  const ilmd = () => {
-    const value = r.ilmd();
-    return value === undefined ? {} : { ilmd: value };
-  };
 
   switch (type as EventType) {
     case 'ObjectEvent':
-      return { type: 'ObjectEvent', ...common, action: r.action(), epcList: r.identifierList('epcList'), quantityList: r.quantityList('quantityList'), ...ilmd() };
+      return { type: 'ObjectEvent', ...common, action: r.action(), epcList: r.identifierList('epcList'), quantityList: r.quantityList('quantityList'), ...ilmdOf(r) };
     case 'AggregationEvent':
       return {
         type: 'AggregationEvent',
         ...common,
         action: r.action(),
-        ...parentID(),
+        ...parentIdOf(r, event),
         childEPCs: r.identifierList('childEPCs'),
         childQuantityList: r.quantityList('childQuantityList'),
       };
@@ -614,7 +619,7 @@ function normaliseInScope(event: unknown, index: number, base: string, scope: Do
         type: 'TransactionEvent',
         ...common,
         action: r.action(),
-        ...parentID(),
+        ...parentIdOf(r, event),
         epcList: r.identifierList('epcList'),
         quantityList: r.quantityList('quantityList'),
       };
@@ -628,7 +633,7 @@ function normaliseInScope(event: unknown, index: number, base: string, scope: Do
         inputQuantityList: r.quantityList('inputQuantityList'),
         outputEPCList: r.identifierList('outputEPCList'),
         outputQuantityList: r.quantityList('outputQuantityList'),
-        ...ilmd(),
+        ...ilmdOf(r),
       };
     }
     case 'AssociationEvent':
@@ -636,7 +641,7 @@ function normaliseInScope(event: unknown, index: number, base: string, scope: Do
         type: 'AssociationEvent',
         ...common,
         action: r.action(),
-        ...parentID(),
+        ...parentIdOf(r, event),
         childEPCs: r.identifierList('childEPCs'),
         childQuantityList: r.quantityList('childQuantityList'),
       };

@@ -8,9 +8,14 @@ import { EpcisError } from './errors.ts';
  * its instant is unknown.
  */
 export function normaliseTimestamp(value: string, path = ''): string {
+  // Most timestamps arrive in the stored form already: accept one that the instant writes back
+  // unchanged. (Years 0000–0099 take the long way: Date.UTC below reads them as 1900–1999.)
+  if (CANONICAL.test(value) && !value.startsWith('00')) {
+    const instant = Date.parse(value);
+    if (!Number.isNaN(instant) && new Date(instant).toISOString() === value) return value;
+  }
   const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(value.trim());
-  const bad = (why: string) =>
-    new EpcisError('EPCIS_BAD_TIMESTAMP', `${path || 'timestamp'}: "${value}" ${why}`, { path, value });
+  const bad = (why: string) => badTimestamp(value, path, why);
   if (!m) throw bad('is not a date-time with a UTC offset (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))');
   const [, y, mo, d, h, mi, s, fraction = '', , sign, oh, om] = m;
   const year = Number(y);
@@ -32,4 +37,11 @@ export function normaliseTimestamp(value: string, path = ''): string {
   const instant = base + millis - offsetMinutes * 60_000;
   if (year < 1 || new Date(instant).getUTCFullYear() > 9999) throw bad('is outside years 0001–9999');
   return new Date(instant).toISOString();
+}
+
+/** The form normaliseTimestamp returns: UTC, millisecond precision, capital Z. */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function badTimestamp(value: string, path: string, why: string): EpcisError {
+  return new EpcisError('EPCIS_BAD_TIMESTAMP', `${path || 'timestamp'}: "${value}" ${why}`, { path, value });
 }

@@ -124,6 +124,22 @@ export function canonicalVocabularyValue(
  * need the short name and for export in EPCIS 2.0 JSON's preferred bare-string form.
  */
 export function vocabularyTerm(kind: VocabularyKind, value: string): string | undefined {
+  // The rules ask for the bare word of every event's bizStep and disposition several times.
+  const cache = termCache[kind];
+  const cached = cache.get(value);
+  if (cached !== undefined) return cached === null ? undefined : cached;
+  const term = termOf(kind, value);
+  // Bounded: company-specific vocabularies may use many values.
+  if (cache.size >= TERM_CACHE_SIZE) cache.clear();
+  cache.set(value, term ?? null);
+  return term;
+}
+
+const TERM_CACHE_SIZE = 4096;
+/** vocabularyTerm is pure: each kind's answers by value (null: not a standard term). */
+const termCache = Object.fromEntries(Object.keys(VOCABULARIES).map((kind) => [kind, new Map<string, string | null>()])) as Record<VocabularyKind, Map<string, string | null>>;
+
+function termOf(kind: VocabularyKind, value: string): string | undefined {
   const spec = VOCABULARIES[kind];
   const canonical = canonicalVocabularyValue(kind, value);
   if (!canonical.startsWith(spec.base)) return undefined;
