@@ -417,6 +417,7 @@ export class Plan {
   /** Stored trace_events rows by hash, read ahead for a whole document (null: not stored). */
   private readonly storedEvents = new Map<string, EventRef | null>();
   private readonly owners = new Map<string, string | undefined>();
+  private readonly targets = new Map<EpcisEvent, readonly DirectTarget[]>();
 
   constructor(
     readonly db: SqlConnection,
@@ -609,13 +610,20 @@ export class Plan {
     const expanded: string[] = [];
     for (const e of events) {
       if (e.errorDeclaration || (e.type === 'AggregationEvent' && e.action !== 'OBSERVE' && !e.parentID)) continue; // planEvent refuses or corrects these first
-      for (const t of directTargets(e)) {
+      for (const t of this.targetsOf(e)) {
         codes.push(t.code);
         if (t.expand) expanded.push(t.code);
       }
     }
     this.prefetch(codes);
     this.prefetchChildren(expanded);
+  }
+
+  /** directTargets of an event of this plan, worked out once (read ahead, then planned). Do not change the array. */
+  targetsOf(event: EpcisEvent): readonly DirectTarget[] {
+    let targets = this.targets.get(event);
+    if (!targets) this.targets.set(event, (targets = directTargets(event)));
+    return targets;
   }
 
   hashByEventId(eventId: string): string | undefined {
@@ -1027,6 +1035,41 @@ function destinationOf(plan: Plan, event: EpcisEvent): { party: string | null; l
   return { party, location: location ?? event.destinationList[0]?.id ?? null };
 }
 
+/** One event's pass over the codes it reaches: each code is stepped once and indexed once. */
+class EventRun {
+  private readonly seen = new Set<string>();
+  private readonly recorded = new Set<string>();
+  shippedUnits = 0;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly ctx: StepContext,
+    private readonly bizStep: string | null,
+    private readonly disposition: string | null,
+  ) {}
+
+  /** One index row per code and event: the first role that names it. */
+  record(code: string, role: CodeRole, via: string | null, quantity: number | null = null, uom: string | null = null): void {
+    if (this.recorded.has(code)) return;
+    this.recorded.add(code);
+    const { event, position, item, party } = this.ctx;
+    this.plan.addUnitEvent({ code, position, item, hashId: event.hashId, eventTime: event.eventTime, bizStep: this.bizStep, disposition: this.disposition, party: party.party, via, role, quantity, uom });
+  }
+
+  apply(code: string, action: LifecycleAction, role: CodeRole, via: string | null): void {
+    if (this.seen.has(code)) return;
+    this.seen.add(code);
+    const { plan, ctx } = this;
+    const { event, position, item } = ctx;
+    const row = step(plan, plan.unit(code), code, action, role, ctx);
+    plan.setUnit(row);
+    if (action === 'pack') plan.openInterval(event.type === 'AggregationEvent' ? event.parentID! : '', code, position, item);
+    if (action === 'unpack') plan.closeInterval((event as { parentID?: string }).parentID!, code, position, item);
+    if (action === 'ship' && row.kind === 'unit') this.shippedUnits++;
+    this.record(code, role, via);
+  }
+}
+
 /** Evaluates one capture event into `plan` (throws on refusal). */
 export function planEvent(plan: Plan, event: EpcisEvent, position: number, item: number, party: TraceParty): void {
   const location = eventLocation(event);
@@ -1078,45 +1121,29 @@ export function planEvent(plan: Plan, event: EpcisEvent, position: number, item:
   }
   plan.addEvent(event, position, item, party.party);
 
-  const targets: DirectTarget[] = directTargets(event);
+  let targets = plan.targetsOf(event);
   if (event.type === 'AggregationEvent' && event.action === 'DELETE' && event.parentID && event.childEPCs.length === 0) {
     // Unpacking everything: the children are those inside now.
-    for (const code of plan.children(event.parentID)) targets.push({ code, role: 'child', action: 'unpack', expand: false });
+    const inside: DirectTarget[] = plan.children(event.parentID).map((code) => ({ code, role: 'child', action: 'unpack', expand: false }));
+    targets = [...targets, ...inside];
   }
   const shipping = targets.some((t) => t.action === 'ship');
   const destination = shipping ? destinationOf(plan, event) : { party: null, location: null };
   const ctx: StepContext = { event, position, item, party, location, toParty: destination.party, replay: false };
-  const bizStep = bizStepWord(event);
-  const disposition = dispositionWord(event);
-  plan.prefetch(targets.map((t) => t.code));
-  plan.prefetchChildren(targets.filter((t) => t.expand).map((t) => t.code));
-  const seen = new Set<string>();
-  let shippedUnits = 0;
-  const recorded = new Set<string>();
-  const record = (code: string, role: CodeRole, via: string | null, quantity: number | null = null, uom: string | null = null) => {
-    // One index row per code and event: the first role that names it.
-    if (recorded.has(code)) return;
-    recorded.add(code);
-    plan.addUnitEvent({ code, position, item, hashId: event.hashId, eventTime: event.eventTime, bizStep, disposition, party: party.party, via, role, quantity, uom });
-  };
-  const apply = (code: string, action: LifecycleAction, role: CodeRole, via: string | null) => {
-    if (seen.has(code)) return;
-    seen.add(code);
-    const row = step(plan, plan.unit(code), code, action, role, ctx);
-    plan.setUnit(row);
-    if (action === 'pack') plan.openInterval(event.type === 'AggregationEvent' ? event.parentID! : '', code, position, item);
-    if (action === 'unpack') plan.closeInterval((event as { parentID?: string }).parentID!, code, position, item);
-    if (action === 'ship' && row.kind === 'unit') shippedUnits++;
-    record(code, role, via);
-  };
+  if (targets.length >= PREFETCH_MIN) {
+    plan.prefetch(targets.map((t) => t.code));
+    plan.prefetchChildren(targets.filter((t) => t.expand).map((t) => t.code));
+  }
+  const run = new EventRun(plan, ctx, bizStepWord(event), dispositionWord(event));
   for (const t of targets) {
     if (t.action === null) {
-      record(t.code, t.role, null, t.quantity ?? null, t.uom ?? null);
+      run.record(t.code, t.role, null, t.quantity ?? null, t.uom ?? null);
       continue;
     }
-    apply(t.code, t.action, t.role, null);
-    if (t.expand) for (const inner of plan.contents(t.code)) apply(inner, t.action, t.role, t.code);
+    run.apply(t.code, t.action, t.role, null);
+    if (t.expand) for (const inner of plan.contents(t.code)) run.apply(inner, t.action, t.role, t.code);
   }
+  const shippedUnits = run.shippedUnits;
   if (event.type === 'TransformationEvent') {
     const inputs = [...event.inputEPCList, ...event.inputQuantityList.map((q) => q.epcClass)];
     const outputs = [...event.outputEPCList, ...event.outputQuantityList.map((q) => q.epcClass)];
