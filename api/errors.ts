@@ -58,6 +58,9 @@ export type ApiErrorCode =
   | 'TOKEN_NOT_FOUND'
   /** A witness cosignature names a key whose name is not the token's party (details.witness, details.party). */
   | 'WITNESS_NOT_SELF'
+  /** A webhook URL whose host is a non-public address (details.address, details.range), or with user:pass@ (api/webhook-targets.ts). */
+  | 'WEBHOOK_TARGET_FORBIDDEN'
+  | 'WEBHOOK_URL_CREDENTIALS'
   | 'INTERNAL';
 
 export class ApiError extends Error {
