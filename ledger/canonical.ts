@@ -1,9 +1,10 @@
 /**
- * RFC 8785 JSON Canonicalization Scheme (JCS) through the `canonicalize` package, with a strict
- * gate in front: the package quietly drops undefined properties, turns undefined array items
- * into null, calls toJSON and prints functions as "undefined", any of which would make signed
- * bytes differ from what the caller meant. Here anything that is not plain JSON is refused with a
- * typed error naming where it was. Browser-safe.
+ * RFC 8785 JSON Canonicalization Scheme (JCS). Plain JSON is written in one pass (plainJson);
+ * anything else goes through the `canonicalize` package with a strict gate in front: the package
+ * quietly drops undefined properties, turns undefined array items into null, calls toJSON and
+ * prints functions as "undefined", any of which would make signed bytes differ from what the
+ * caller meant. Here anything that is not plain JSON is refused with a typed error naming where
+ * it was. Browser-safe.
  */
 import canonicalize from 'canonicalize';
 import { utf8 } from './bytes.ts';
@@ -97,8 +98,73 @@ export function assertJsonValue(value: unknown): void {
 
 /** The RFC 8785 canonical JSON text of a plain JSON value. */
 export function canonicalJson(value: unknown): string {
+  try {
+    return plainJson(value, 0);
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+  }
+  // Something plainJson does not take: the full check names what and where (or, if the value
+  // is plain JSON after all, e.g. deeper than plainJson goes, the package writes it).
   assertJsonValue(value);
   return canonicalize(value) as string;
+}
+
+/** Thrown by plainJson at the first value it does not take; never escapes canonicalJson. */
+const NOT_PLAIN = new Error('not plain JSON');
+/** plainJson's depth limit: a circular value ends here, and anything deeper takes the long way. */
+const PLAIN_DEPTH = 256;
+
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as string & { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !hasLoneSurrogate(text);
+
+/**
+ * RFC 8785 text in one pass over the value, for plain JSON only (what check accepts): strings
+ * and numbers as ECMAScript JSON.stringify writes them, object keys sorted by UTF-16 code units.
+ * Throws NOT_PLAIN at anything else, so that canonicalJson falls back to the check and the
+ * package, which give the same text for plain JSON and the typed refusal for the rest.
+ */
+function plainJson(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      if (!isWellFormed(value)) throw NOT_PLAIN;
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_PLAIN;
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      throw NOT_PLAIN;
+  }
+  if (value === null) return 'null';
+  if (depth >= PLAIN_DEPTH) throw NOT_PLAIN;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    let out = '[';
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array)) throw NOT_PLAIN;
+      if (i > 0) out += ',';
+      out += plainJson(array[i], depth + 1);
+    }
+    return `${out}]`;
+  }
+  if ((proto !== Object.prototype && proto !== null) || Array.isArray(value)) throw NOT_PLAIN;
+  if (Object.getOwnPropertySymbols(value).length > 0) throw NOT_PLAIN;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (!isWellFormed(key)) throw NOT_PLAIN;
+    if (i > 0) out += ',';
+    out += `${JSON.stringify(key)}:${plainJson(object[key], depth + 1)}`;
+  }
+  return `${out}}`;
 }
 
 /** The RFC 8785 canonical UTF-8 bytes of a plain JSON value: what gets hashed and signed. */

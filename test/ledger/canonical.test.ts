@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import canonicalize from 'canonicalize';
 import { CanonicalError, canonicalBytes, canonicalJson } from '../../ledger/canonical.ts';
 import { toHex } from '../../ledger/bytes.ts';
 
@@ -84,6 +85,29 @@ describe('canonicalJson (RFC 8785 JCS)', () => {
     o.z = 1;
     o.a = 2;
     expect(canonicalJson(o)).toBe('{"a":2,"z":1}');
+  });
+
+  it('writes every JSON value as the canonicalize package (an RFC 8785 reference) does', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes values nested 300 levels deep, past its one-pass writer', () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 150; i++) value = [{ k: value }];
+    expect(canonicalJson(value)).toBe('[{"k":'.repeat(150) + '1' + '}]'.repeat(150));
+  });
+
+  it('refuses a circular structure found deep down, naming where', () => {
+    let inner: Record<string, unknown> = {};
+    const top = inner;
+    for (let i = 0; i < 5; i++) inner = (inner.n = {}) as Record<string, unknown>;
+    inner.loop = top;
+    expect(codeOf(() => canonicalJson({ top }))).toBe('CANONICAL_CIRCULAR at $.top.n.n.n.n.n.loop');
   });
 
   it('is a fixed point: parsing canonical text and canonicalising again gives the same text', () => {
