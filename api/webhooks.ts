@@ -12,14 +12,22 @@
  * A 2xx answer is delivered; anything else (or no answer within the timeout) is retried after
  * 1 s, 5 s, 30 s, 2 min, 10 min by default, then the delivery is `failed`. Pending retries are
  * resumed when the server starts again.
+ *
+ * Targets are public addresses only unless `allowPrivateTargets` (api/webhook-targets.ts): a URL
+ * whose host is a non-public literal address, or that carries user:pass@, is refused at
+ * registration (422); at delivery the connection resolves the host once, checks every address and
+ * connects only to those (undici Agent with that lookup), so a name that resolves to a non-public
+ * address fails the attempt (logged and retried like any failure) before a byte is sent.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Agent, request as httpRequest } from 'undici';
 import type { SqlConnection } from '../schemas/connection.ts';
 import type { FastifyInstance } from 'fastify';
 import { onNotice, type NoticeType, type OversightNotice } from '../trace/oversight/notify.ts';
 import type { ApiRole } from './auth.ts';
 import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from './context.ts';
 import { ApiError } from './errors.ts';
+import { checkWebhookUrl, publicOnlyLookup, WebhookTargetError } from './webhook-targets.ts';
 
 export const WEBHOOK_ROLES: readonly ApiRole[] = ['manufacturer', 'distributor', 'dispenser', 'regulator'];
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000, 600_000];
@@ -33,6 +41,11 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** false: register routes but send nothing (benchmarks). */
   deliver?: boolean;
+  /**
+   * true: webhooks may target loopback, private, link-local and other non-public addresses, for
+   * deployments (and tests) that deliver inside a private network. Default false: public only.
+   */
+  allowPrivateTargets?: boolean;
 }
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
@@ -97,6 +110,9 @@ export interface WebhookDispatcher {
 export function startWebhookDispatcher(db: SqlConnection, options: WebhookOptions = {}): WebhookDispatcher {
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  const allowPrivate = options.allowPrivateTargets === true;
+  // Every connection resolves its host through this lookup: the addresses checked are the ones connected to.
+  const agent = new Agent({ connect: { lookup: publicOnlyLookup(allowPrivate) } });
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
   const controllers = new Set<AbortController>();
@@ -152,7 +168,10 @@ export function startWebhookDispatcher(db: SqlConnection, options: WebhookOption
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(d.url, {
+      // A literal address is connected to without a lookup: checked here (it may predate the rule).
+      checkWebhookUrl(d.url, allowPrivate);
+      const res = await httpRequest(d.url, {
+        dispatcher: agent,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -164,13 +183,13 @@ export function startWebhookDispatcher(db: SqlConnection, options: WebhookOption
         },
         body,
         signal: controller.signal,
-        redirect: 'manual',
+        // Redirects are not followed (undici's request follows none).
       });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) error = `HTTP ${res.status}`;
+      status = res.statusCode;
+      await res.body.dump().catch(() => undefined);
+      if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (err) {
-      error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+      error = attemptError(err);
     } finally {
       clearTimeout(timeout);
       controllers.delete(controller);
@@ -217,9 +236,17 @@ export function startWebhookDispatcher(db: SqlConnection, options: WebhookOption
       timers.clear();
       for (const c of controllers) c.abort(new Error('server closing'));
       await Promise.allSettled([...inFlight]);
+      await agent.destroy().catch(() => undefined);
       checkIdle();
     },
   };
+}
+
+/** What an attempt's log says about a failure: the target refusal's code and message, else the error and its cause. */
+function attemptError(err: unknown): string {
+  if (err instanceof WebhookTargetError) return `${err.code}: ${err.message}`;
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
 }
 
 const WEBHOOK_SCHEMA = {
@@ -256,7 +283,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext, options: We
       schema: {
         tags: ['streams'],
         summary: "register a webhook for the party's notices; the signing secret is in this answer only",
-        description: `${rolesNote(WEBHOOK_ROLES)} types: recall (default) and, for regulators, alert. Requests are signed: drugtrace-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")> (docs/oversight.md).`,
+        description: `${rolesNote(WEBHOOK_ROLES)} types: recall (default) and, for regulators, alert. Targets must be public addresses unless the server allows private ones: a non-public literal address or user:pass@ in the URL is 422 WEBHOOK_TARGET_FORBIDDEN / WEBHOOK_URL_CREDENTIALS; a name resolving to a non-public address fails each delivery attempt. Requests are signed: drugtrace-signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")> (docs/oversight.md).`,
         security: BEARER,
         body: {
           type: 'object',
@@ -280,6 +307,12 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext, options: We
       }
       if (types.includes('alert') && principal.role !== 'regulator') {
         throw new ApiError(403, 'AUTH_FORBIDDEN', 'only regulators receive alerts', { role: principal.role, allowed: ['regulator'] });
+      }
+      try {
+        checkWebhookUrl(request.body.url, options.allowPrivateTargets === true);
+      } catch (err) {
+        if (err instanceof WebhookTargetError) throw new ApiError(422, err.code, err.message, { ...err.details, path: 'body/url' });
+        throw err;
       }
       const id = randomBytes(8).toString('hex');
       const secret = randomBytes(32).toString('base64url');

@@ -181,10 +181,12 @@ const CASES: Record<string, RouteCases> = {
   'POST /v1/webhooks': {
     who: 'distributor',
     path: '/v1/webhooks',
-    valid: () => ({ url: 'http://127.0.0.1:9/hook' }),
+    valid: () => ({ url: 'https://hooks.example.com/drugtrace' }),
     domain: () => [
       { name: 'a URL that is not http', body: { url: 'ftp://example.com/x' }, status: 400, code: 'REQUEST_INVALID' },
-      { name: 'an unknown notice type', body: { url: 'http://127.0.0.1:9/hook', types: ['gossip'] }, status: 400, code: 'REQUEST_INVALID' },
+      { name: 'an unknown notice type', body: { url: 'https://hooks.example.com/drugtrace', types: ['gossip'] }, status: 400, code: 'REQUEST_INVALID' },
+      { name: 'a loopback address', body: { url: 'http://127.0.0.1:9/hook' }, status: 422, code: 'WEBHOOK_TARGET_FORBIDDEN' },
+      { name: 'a user and password in the URL', body: { url: 'https://user:pass@hooks.example.com/drugtrace' }, status: 422, code: 'WEBHOOK_URL_CREDENTIALS' },
     ],
   },
   'POST /v1/alerts/{id}/review': {

@@ -106,7 +106,7 @@ let receiverUrl: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drugtrace-streams-'));
   demo = runDemo(join(dir, 'demo.db'), { onPartyKey: (k) => keys.set(k.party, k) });
-  app = await buildServer({ dbFile: join(dir, 'demo.db'), streams: { heartbeatMs: 100 }, webhooks: { retryDelaysMs: [50, 50], timeoutMs: 2000 } });
+  app = await buildServer({ dbFile: join(dir, 'demo.db'), streams: { heartbeatMs: 100 }, webhooks: { retryDelaysMs: [50, 50], timeoutMs: 2000, allowPrivateTargets: true } });
   base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
   receiver = createServer((req, res) => {
     let body = '';
