@@ -3,6 +3,9 @@
  * database with no admin token it issues one and prints it once (only its hash is kept). Stops
  * gracefully on SIGTERM/SIGINT: in-flight requests finish, then the ledger closes.
  *
+ * `--allow-private-webhooks` (or DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS=1) lets webhooks target non-public
+ * addresses (api/webhook-targets.ts); by default only public ones.
+ *
  * `drugtrace serve --demo` (`npm start`): the same over the demo supply chain, built in --db
  * (default ./data/demo.db) on the first run and reused after, printing where to look and demo
  * tokens (cli/demo-session.ts).
@@ -24,13 +27,18 @@ export function register(program: Command): void {
     .option('--db <file|url>', `SQLite file or postgres:// URL (default: $DATABASE_URL, else ./data/drugtrace.db; with --demo ${DEFAULT_DEMO_DB})`)
     .option('--demo', 'serve the demo supply chain: built in --db on the first run, reused after; prints where to look and demo tokens')
     .option('--log', 'structured request logs (JSON) on stderr')
+    .option(
+      '--allow-private-webhooks',
+      'let webhooks target loopback, private, link-local and other non-public addresses (or DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS=1); by default only public addresses, against request forgery into the server\'s network',
+    )
     .option('--json', 'print one JSON document (url, docs, adminToken if issued, demo links and tokens) once listening')
-    .action(async (opts: { port: string; host: string; db?: string; demo?: boolean; log?: boolean; json?: boolean }) => {
+    .action(async (opts: { port: string; host: string; db?: string; demo?: boolean; log?: boolean; json?: boolean; allowPrivateWebhooks?: boolean }) => {
       const out = output(opts);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CliExit(EXIT.usage, `drugtrace serve: --port ${opts.port} is not a port number`, { ok: false, error: { code: 'CLI_BAD_PORT', message: `--port ${opts.port} is not a port number` } });
       }
+      const allowPrivateTargets = opts.allowPrivateWebhooks === true || envFlag('DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS');
       const file = resolveDbFile(opts.db, opts.demo ? DEFAULT_DEMO_DB : undefined);
       // Progress goes to stderr even with --json: the build takes a few seconds.
       const demo = opts.demo ? prepareDemo(file, (line) => process.stderr.write(line + '\n')) : undefined;
@@ -43,11 +51,12 @@ export function register(program: Command): void {
       }
       let app: Awaited<ReturnType<typeof buildServer>>;
       try {
-        app = await buildServer({ dbFile: file, logger: opts.log ? { level: 'info', stream: process.stderr } : false });
+        app = await buildServer({ dbFile: file, logger: opts.log ? { level: 'info', stream: process.stderr } : false, webhooks: { allowPrivateTargets } });
       } catch (err) {
         if (err instanceof LedgerError) throw new CliExit(EXIT.usage, `drugtrace serve: ${err.code}: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
         throw err;
       }
+      if (allowPrivateTargets) out.info('webhooks may target private and loopback addresses (--allow-private-webhooks)');
       // The web pages under /web/ (scan, recall report, offline proof check): docs/web.md.
       await app.register(webPlugin);
       const db = app.drugtrace.db;
@@ -99,4 +108,15 @@ export function register(program: Command): void {
       );
       await stopped;
     });
+}
+
+/** An on/off environment variable: 1/true/yes on, 0/false/no/empty or unset off; anything else is a usage error. */
+function envFlag(name: string): boolean {
+  const value = (process.env[name] ?? '').trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(value)) return true;
+  if (['', '0', 'false', 'no'].includes(value)) return false;
+  throw new CliExit(EXIT.usage, `drugtrace serve: ${name}=${process.env[name]} is not 1/true/yes or 0/false/no`, {
+    ok: false,
+    error: { code: 'CLI_BAD_ENV', message: `${name} is not 1/true/yes or 0/false/no`, details: { variable: name, value: process.env[name] } },
+  });
 }
