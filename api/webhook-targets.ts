@@ -127,7 +127,7 @@ export function checkWebhookUrl(url: string, allowPrivate = false): void {
 export function publicOnlyLookup(allowPrivate = false, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
     const all: LookupAllOptions = { ...options, all: true };
-    resolve(hostname, all, (err, addresses: LookupAddress[]) => {
+    const answer = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       if (!allowPrivate) {
         for (const a of addresses) {
@@ -141,6 +141,12 @@ export function publicOnlyLookup(allowPrivate = false, resolve: typeof dnsLookup
       }
       if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       else callback(null, addresses[0].address, addresses[0].family);
-    });
+    };
+    try {
+      resolve(hostname, all, answer);
+    } catch (err) {
+      // dns.lookup throws on arguments it cannot use: a failed attempt, not a crash.
+      process.nextTick(() => callback(err as NodeJS.ErrnoException, '', 0));
+    }
   };
 }
