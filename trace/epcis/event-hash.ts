@@ -298,6 +298,25 @@ class PreHashBuilder {
     return parts.length === 0 ? '' : name + parts.join('');
   }
 
+  /** `list` of `epc=…` parts, without a path string or closure per element (a case names hundreds). */
+  epcList(name: string, value: unknown, path: string): string {
+    if (!Array.isArray(value)) throw new EpcisError('EPCIS_BAD_FIELD', `${path}: expected an array`, { path, value });
+    const parts: string[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      let part: string;
+      if (typeof element === 'string') {
+        const text = element.trim();
+        // As leaf does for an http(s) URI; anything else takes leaf itself.
+        part = text === '' ? '' : text.startsWith('https://') || text.startsWith('http://') ? `epc=${hashIdentifierForm(text)}` : this.keyValue('epc', element, 'plain', `${path}/${i}`);
+      } else {
+        part = this.keyValue('epc', element, 'plain', `${path}/${i}`);
+      }
+      if (part !== '') parts.push(part);
+    }
+    return parts.length === 0 ? '' : name + sorted(parts).join('');
+  }
+
   field(event: JsonObject, field: (typeof EVENT_FIELD_ORDER)[number]): string {
     const value = event[field];
     if (value === undefined || value === null) return '';
@@ -318,7 +337,7 @@ class PreHashBuilder {
       case 'inputEPCList':
       case 'childEPCs':
       case 'outputEPCList':
-        return this.list(field, value, path, (epc, p) => this.keyValue('epc', epc, 'plain', p));
+        return this.epcList(field, value, path);
       case 'quantityList':
       case 'childQuantityList':
       case 'inputQuantityList':
