@@ -9,7 +9,7 @@
  * events' prefixed fields again when the projections are rebuilt).
  */
 import { hash } from 'node:crypto';
-import type { Ledger } from '../ledger/ledger.ts';
+import { merkle32, type Ledger } from '../ledger/ledger.ts';
 import { sha256 } from '../ledger/crypto-node.ts';
 import { ed25519 } from '../ledger/crypto-node.ts';
 import { canonicalBytes } from '../ledger/canonical.ts';
@@ -66,7 +66,7 @@ export function prepareCapture(document: unknown, signer: Signer, claimedTime: s
     signer: { party: signer.party, keyId: signer.keyId },
     claimedTime,
     payload,
-    itemsRoot: toHex(itemTree(sha256, items.map((b) => sha256(b))).root),
+    itemsRoot: toHex(itemTree(sha256, items.map((b) => sha256(b)), merkle32).root),
     itemCount: items.length,
   };
   return { body, items, events };
