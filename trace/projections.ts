@@ -809,8 +809,8 @@ export class Plan {
     const s = this.s;
     for (const op of this.deletes) op();
     let e = 0;
-    for (; e + EVENT_BATCH <= this.events.length; e += EVENT_BATCH) s.insertEvents.run(...this.events.slice(e, e + EVENT_BATCH).flat());
-    for (; e < this.events.length; e++) s.insertEvent.run(...this.events[e]);
+    for (; e + EVENT_BATCH <= this.events.length; e += EVENT_BATCH) s.insertEvents.run(this.events.slice(e, e + EVENT_BATCH).flat());
+    for (; e < this.events.length; e++) s.insertEvent.run(this.events[e]);
     for (const e of this.erroneous) s.markErroneous.run(...e);
     const unitEvents = this.unitEvents;
     let next = 0;
@@ -818,13 +818,26 @@ export class Plan {
       [UNIT_EVENT_BATCH, s.insertUnitEvents],
       [UNIT_EVENT_SMALL_BATCH, s.insertUnitEventsSmall],
     ] as const) {
+      if (next + batch > unitEvents.length) continue;
+      // One parameter array per batch size, filled in place (a pallet's events write thousands of rows).
+      const params: unknown[] = new Array(batch * 12);
       for (; next + batch <= unitEvents.length; next += batch) {
-        const params: unknown[] = [];
-        for (let i = next; i < next + batch; i++) {
-          const r = unitEvents[i];
-          params.push(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+        for (let i = 0, o = 0; i < batch; i++, o += 12) {
+          const r = unitEvents[next + i];
+          params[o] = r.code;
+          params[o + 1] = r.position;
+          params[o + 2] = r.item;
+          params[o + 3] = r.hashId;
+          params[o + 4] = r.eventTime;
+          params[o + 5] = r.bizStep;
+          params[o + 6] = r.disposition;
+          params[o + 7] = r.party;
+          params[o + 8] = r.via;
+          params[o + 9] = r.role;
+          params[o + 10] = r.quantity;
+          params[o + 11] = r.uom;
         }
-        insert.run(...params);
+        insert.run(params);
       }
     }
     for (; next < unitEvents.length; next++) {
@@ -837,8 +850,8 @@ export class Plan {
     }
     const intervals = this.openIntervals.map((i) => [i.parent, i.child, i.fromPosition, i.fromItem, i.toPosition, i.toItem]);
     let c = 0;
-    for (; c + CONTAINER_BATCH <= intervals.length; c += CONTAINER_BATCH) s.openContainers.run(...intervals.slice(c, c + CONTAINER_BATCH).flat());
-    for (; c < intervals.length; c++) s.openContainer.run(...intervals[c]);
+    for (; c + CONTAINER_BATCH <= intervals.length; c += CONTAINER_BATCH) s.openContainers.run(intervals.slice(c, c + CONTAINER_BATCH).flat());
+    for (; c < intervals.length; c++) s.openContainer.run(intervals[c]);
     for (const r of this.shipments) s.insertShipment.run(...r);
     for (const [key, lot] of this.lots) {
       const [product, lotNumber] = key.split('\u0000');
@@ -860,7 +873,7 @@ export class Plan {
       if (!this.stored.has(code)) {
         inserts.push(...values, code);
         if (++insertRows === UNIT_INSERT_BATCH) {
-          s.upsertUnits.run(...inserts);
+          s.upsertUnits.run(inserts);
           inserts.length = 0;
           insertRows = 0;
         }
@@ -880,7 +893,7 @@ export class Plan {
       if (group) group.codes.push(code);
       else groups.set(key, { mask, changed, codes: [code] });
     }
-    for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(...inserts.slice(i, i + UNIT_VALUES + 1));
+    for (let i = 0; i < inserts.length; i += UNIT_VALUES + 1) s.upsertUnit.run(inserts.slice(i, i + UNIT_VALUES + 1));
     // Codes that changed the same columns to values of their own (a pharmacy's dispenses, each at
     // its own time): many rows to one UPDATE … FROM (VALUES …).
     const singles = new Map<number, Array<Array<string | number | null>>>();
@@ -899,7 +912,7 @@ export class Plan {
       }
       for (let i = 0; i < rows.length; i += ROWS_UPDATE_BATCH) {
         const chunk = rows.slice(i, i + ROWS_UPDATE_BATCH);
-        rowsUpdate(this.db, mask, chunk.length).run(...chunk.flat());
+        rowsUpdate(this.db, mask, chunk.length).run(chunk.flat());
       }
     }
     // Codes indexed without a state change (quantity rows): keep a stored row's columns in step.
