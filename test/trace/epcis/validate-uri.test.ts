@@ -22,6 +22,40 @@ const withEpcs = (epcList: string[]) => {
   return doc;
 };
 
+describe('epcList uniqueness in EPCIS validation', () => {
+  const code = (n: number) => `https://id.gs1.org/01/09521234000013/21/S${n}`;
+
+  it('accepts a long list of distinct codes', () => {
+    expect(() => validateEpcisDocument(withEpcs(Array.from({ length: 2000 }, (_, i) => code(i))))).not.toThrow();
+  });
+
+  it('refuses a list naming a code twice, far apart, with the uniqueItems rule at the list', () => {
+    const epcs = Array.from({ length: 500 }, (_, i) => code(i));
+    epcs.push(code(3));
+    let error: unknown;
+    try {
+      validateEpcisDocument(withEpcs(epcs));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EpcisError);
+    const violations = (error as EpcisError).details.violations as Array<{ path: string; rule: string }>;
+    expect(violations).toContainEqual(expect.objectContaining({ path: '/epcisBody/eventList/0/epcList', rule: 'uniqueItems' }));
+  });
+
+  it('reports duplicate non-string entries as before: type errors and the duplicate', () => {
+    let error: unknown;
+    try {
+      validateEpcisDocument(withEpcs([1, 1] as unknown as string[]));
+    } catch (e) {
+      error = e;
+    }
+    const rules = ((error as EpcisError).details.violations as Array<{ rule: string }>).map((v) => v.rule);
+    expect(rules).toContain('type');
+    expect(rules).toContain('uniqueItems');
+  });
+});
+
 describe('the uri format of EPCIS validation', () => {
   const full = fullUriCheck();
 
