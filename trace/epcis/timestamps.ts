@@ -10,10 +10,7 @@ import { EpcisError } from './errors.ts';
 export function normaliseTimestamp(value: string, path = ''): string {
   // Most timestamps arrive in the stored form already: accept one that the instant writes back
   // unchanged. (Years 0000–0099 take the long way: Date.UTC below reads them as 1900–1999.)
-  if (CANONICAL.test(value) && !value.startsWith('00')) {
-    const instant = Date.parse(value);
-    if (!Number.isNaN(instant) && new Date(instant).toISOString() === value) return value;
-  }
+  if (CANONICAL.test(value) && !value.startsWith('00') && isRealInstant(value)) return value;
   const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(value.trim());
   const bad = (why: string) => badTimestamp(value, path, why);
   if (!m) throw bad('is not a date-time with a UTC offset (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))');
@@ -44,4 +41,22 @@ const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function badTimestamp(value: string, path: string, why: string): EpcisError {
   return new EpcisError('EPCIS_BAD_TIMESTAMP', `${path || 'timestamp'}: "${value}" ${why}`, { path, value });
+}
+
+/** Two or four digits of a CANONICAL string as a number. */
+function digits(text: string, at: number, count: 2 | 4): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) n = n * 10 + (text.charCodeAt(i) - 48);
+  return n;
+}
+
+/** For a CANONICAL string: month, day (leap years included), hour, minute and second in range. */
+function isRealInstant(text: string): boolean {
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
 }

@@ -145,7 +145,28 @@ describe('normaliseTimestamp', () => {
     '2023-01-01T00:00:00+0100',
     'yesterday',
     '',
+    // Already in the stored form, but no real instant:
+    '2023-02-29T00:00:00.000Z',
+    '1900-02-29T00:00:00.000Z',
+    '2023-04-31T00:00:00.000Z',
+    '2023-13-01T00:00:00.000Z',
+    '2023-00-10T00:00:00.000Z',
+    '2023-01-00T00:00:00.000Z',
+    '2023-01-01T24:00:00.000Z',
+    '2023-01-01T00:60:00.000Z',
+    '2023-01-01T00:00:60.000Z',
+    '0000-01-01T00:00:00.000Z',
   ];
+  it('gives back a timestamp already in the stored form, leap days included', () => {
+    for (const v of ['2000-02-29T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '0100-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) expect(normaliseTimestamp(v)).toBe(v);
+    fc.assert(
+      fc.property(fc.date({ min: new Date('0100-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), (d) => {
+        expect(normaliseTimestamp(d.toISOString())).toBe(d.toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   for (const input of refused) {
     it(`refuses ${JSON.stringify(input)} with EPCIS_BAD_TIMESTAMP`, () => {
       expect(() => normaliseTimestamp(input, '/eventTime')).toThrowError(EpcisError);
