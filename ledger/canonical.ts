@@ -145,6 +145,13 @@ function plainJson(value: unknown, depth: number): string {
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype) {
     const array = value as unknown[];
+    // A list of strings (a case's codes): one JSON.stringify of the whole list writes the same text.
+    let strings = true;
+    for (let i = 0; i < array.length && strings; i++) {
+      const item = array[i];
+      strings = typeof item === 'string' && isWellFormed(item);
+    }
+    if (strings && array.length > 0) return JSON.stringify(array);
     let out = '[';
     for (let i = 0; i < array.length; i++) {
       if (!(i in array)) throw NOT_PLAIN;
