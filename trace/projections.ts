@@ -307,6 +307,28 @@ function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
   ];
 }
 
+/** unitValues written into `out` (no new array per row). */
+function unitValuesInto(out: Array<string | number | null>, u: UnitRow, t: Trail): void {
+  out[0] = u.kind;
+  out[1] = u.status;
+  out[2] = u.recalled ? 1 : 0;
+  out[3] = u.product;
+  out[4] = u.lot;
+  out[5] = u.expiry;
+  out[6] = u.custodian;
+  out[7] = u.location;
+  out[8] = u.parent;
+  out[9] = u.shippedTo;
+  out[10] = u.statusBefore;
+  out[11] = u.dispensedParty;
+  out[12] = u.dispensedLocation;
+  out[13] = u.dispensedAt;
+  out[14] = u.commissionedAt;
+  out[15] = u.updatedAt;
+  out[16] = t.lastEventAt;
+  out[17] = t.custodyTrail;
+}
+
 const partialUpdates = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
 /** From this many codes with the same change, one UPDATE … WHERE code IN (json_each) for them all. */
@@ -863,6 +885,8 @@ export class Plan {
     // the same columns to the same values (a pallet's units after a shipment or a receipt).
     const inserts: Array<string | number | null> = [];
     let insertRows = 0;
+    /** A stored row's values, refilled for each code compared. */
+    const before: Array<string | number | null> = new Array(UNIT_VALUES);
     const groups = new Map<string, { mask: number; changed: Array<string | number | null>; codes: string[] }>();
     for (const [code, u] of this.units) {
       if (u === null) {
@@ -871,7 +895,8 @@ export class Plan {
       }
       const values = unitValues(u, this.trail(code));
       if (!this.stored.has(code)) {
-        inserts.push(...values, code);
+        for (let i = 0; i < values.length; i++) inserts.push(values[i]);
+        inserts.push(code);
         if (++insertRows === UNIT_INSERT_BATCH) {
           s.upsertUnits.run(inserts);
           inserts.length = 0;
@@ -879,7 +904,7 @@ export class Plan {
         }
         continue;
       }
-      const before = unitValues(this.read.get(code)!, this.storedTrails.get(code)!);
+      unitValuesInto(before, this.read.get(code)!, this.storedTrails.get(code)!);
       let mask = 0;
       const changed: Array<string | number | null> = [];
       for (let i = 0; i < values.length; i++) {
