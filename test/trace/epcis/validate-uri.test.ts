@@ -39,7 +39,7 @@ describe('epcList uniqueness in EPCIS validation', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(EpcisError);
-    const violations = (error as EpcisError).details.violations as Array<{ path: string; rule: string }>;
+    const violations = (error as EpcisError).details.violations ?? [];
     expect(violations).toContainEqual(expect.objectContaining({ path: '/epcisBody/eventList/0/epcList', rule: 'uniqueItems' }));
   });
 
@@ -50,7 +50,7 @@ describe('epcList uniqueness in EPCIS validation', () => {
     } catch (e) {
       error = e;
     }
-    const rules = ((error as EpcisError).details.violations as Array<{ rule: string }>).map((v) => v.rule);
+    const rules = ((error as EpcisError).details.violations ?? []).map((v) => v.rule);
     expect(rules).toContain('type');
     expect(rules).toContain('uniqueItems');
   });
