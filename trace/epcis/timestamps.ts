@@ -9,7 +9,7 @@ import { EpcisError } from './errors.ts';
  */
 export function normaliseTimestamp(value: string, path = ''): string {
   // Most timestamps arrive in the stored form already: accept one that the instant writes back
-  // unchanged. (Years 0000–0099 take the long way: Date.UTC below reads them as 1900–1999.)
+  // unchanged. (Years 0000–0099 take the long way, which checks the bounds after the offset.)
   if (CANONICAL.test(value) && !value.startsWith('00') && isRealInstant(value)) return value;
   const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(value.trim());
   const bad = (why: string) => badTimestamp(value, path, why);
@@ -22,7 +22,11 @@ export function normaliseTimestamp(value: string, path = ''): string {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) throw bad('has a field out of range');
-  const base = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Not Date.UTC: it reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const base = date.getTime();
   const check = new Date(base);
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) throw bad('names a day that does not exist');
   let offsetMinutes = 0;
@@ -32,7 +36,8 @@ export function normaliseTimestamp(value: string, path = ''): string {
   }
   const millis = Number(fraction.slice(0, 3).padEnd(3, '0')) + (fraction.length > 3 && fraction[3] >= '5' ? 1 : 0);
   const instant = base + millis - offsetMinutes * 60_000;
-  if (year < 1 || new Date(instant).getUTCFullYear() > 9999) throw bad('is outside years 0001–9999');
+  const utcYear = new Date(instant).getUTCFullYear();
+  if (year < 1 || utcYear < 1 || utcYear > 9999) throw bad('is outside years 0001–9999');
   return new Date(instant).toISOString();
 }
 

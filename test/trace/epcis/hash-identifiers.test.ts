@@ -128,6 +128,11 @@ describe('normaliseTimestamp', () => {
     ['2024-02-29T12:00:00-14:00', '2024-03-01T02:00:00.000Z'],
     ['2024-01-01t00:00:00z', '2024-01-01T00:00:00.000Z'],
     ['  2024-01-01T08:00:00+08:00 ', '2024-01-01T00:00:00.000Z'],
+    // Years below 100 are years below 100, not 1900–1999.
+    ['0050-06-01T12:00:00+02:00', '0050-06-01T10:00:00.000Z'],
+    ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+    ['0099-12-31T23:59:59.999Z', '0099-12-31T23:59:59.999Z'],
+    ['0004-02-29T00:00:00Z', '0004-02-29T00:00:00.000Z'],
   ];
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${expected}`, () => expect(normaliseTimestamp(input)).toBe(expected));
@@ -156,6 +161,9 @@ describe('normaliseTimestamp', () => {
     '2023-01-01T00:60:00.000Z',
     '2023-01-01T00:00:60.000Z',
     '0000-01-01T00:00:00.000Z',
+    // Before year 1 once the offset is applied; a leap day of a year that had none.
+    '0001-01-01T00:30:00+01:00',
+    '0003-02-29T00:00:00Z',
   ];
   it('gives back a timestamp already in the stored form, leap days included', () => {
     for (const v of ['2000-02-29T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '0100-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) expect(normaliseTimestamp(v)).toBe(v);
