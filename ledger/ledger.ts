@@ -696,40 +696,6 @@ export interface PreparedDocument {
   paths: Uint8Array[];
 }
 
-/** A document's item hashes and their tree, as prepareDocument computes them. */
-export interface PreparedItems {
-  /** The item arrays hashed (the same objects as the list given). */
-  readonly items: readonly Uint8Array[];
-  readonly itemHashes: Uint8Array[];
-  readonly root: Uint8Array;
-  readonly paths: Uint8Array[];
-}
-
-/** The last prepareItems result for each list of items (weakly held: gone with the list). */
-const preparedItems = new WeakMap<readonly Uint8Array[], PreparedItems>();
-
-/**
- * Hashes a document's items and builds their tree (the root goes into the body as itemsRoot).
- * A caller that builds the body from the items (trace capture) calls this, and prepareDocument
- * then reuses the hashes and tree for the same list of the same item arrays instead of computing
- * them again; it still checks every item and the root against the signed body. Items must not
- * be changed in between.
- */
-export function prepareItems(items: Uint8Array[]): PreparedItems {
-  const itemHashes = items.map((bytes) => sha256(bytes));
-  const tree = itemTree(sha256, itemHashes, merkle32);
-  const prepared: PreparedItems = { items: [...items], itemHashes, root: tree.root, paths: tree.paths };
-  preparedItems.set(items, prepared);
-  return prepared;
-}
-
-function knownItems(items: readonly Uint8Array[]): PreparedItems | undefined {
-  const known = preparedItems.get(items);
-  if (!known || known.items.length !== items.length) return undefined;
-  for (let i = 0; i < items.length; i++) if (known.items[i] !== items[i]) return undefined;
-  return known;
-}
-
 /**
  * Everything about a document that needs no store: its shape, sizes, item hashes and the items'
  * root against the signed itemsRoot. Every store adapter runs this before taking its write lock.
@@ -752,17 +718,16 @@ export function prepareDocument(doc: SignedDocument): PreparedDocument {
   } else if (items.length !== body.itemCount) {
     throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', `document has ${items.length} items, its body says itemCount ${body.itemCount}`, { itemCount: body.itemCount, items: items.length });
   }
-  const known = knownItems(items);
-  const itemHashes: Uint8Array[] = known ? known.itemHashes : new Array(items.length);
+  const itemHashes: Uint8Array[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const bytes = items[i];
     if (!(bytes instanceof Uint8Array)) throw new LedgerError('LEDGER_BAD_ITEM', `item ${i}: not bytes`, { itemIndex: i });
     if (bytes.length > MAX_ITEM_BYTES) throw new LedgerError('LEDGER_BAD_ITEM', `item ${i}: ${bytes.length} bytes, at most ${MAX_ITEM_BYTES} allowed`, { itemIndex: i });
-    if (!known) itemHashes[i] = sha256(bytes);
+    itemHashes[i] = sha256(bytes);
   }
   let paths: Uint8Array[] = [];
   if (body.itemsRoot !== undefined) {
-    const tree = known ? { root: known.root, paths: known.paths } : itemTree(sha256, itemHashes, merkle32);
+    const tree = itemTree(sha256, itemHashes, merkle32);
     if (toHex(tree.root) !== body.itemsRoot) {
       throw new LedgerError('LEDGER_BAD_ITEMS_ROOT', `the items' Merkle root is ${toHex(tree.root)}, the signed body says ${body.itemsRoot}`, {
         computed: toHex(tree.root),

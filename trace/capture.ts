@@ -9,12 +9,12 @@
  * events' prefixed fields again when the projections are rebuilt).
  */
 import { hash } from 'node:crypto';
-import { prepareItems, type Ledger } from '../ledger/ledger.ts';
+import { merkle32, type Ledger } from '../ledger/ledger.ts';
 import { sha256 } from '../ledger/crypto-node.ts';
 import { ed25519 } from '../ledger/crypto-node.ts';
 import { canonicalBytes } from '../ledger/canonical.ts';
 import { toHex } from '../ledger/bytes.ts';
-import { bodyHash, signingMessage, type EntryBody, type JsonObject, type JsonValue, type SignedDocument, type Signer } from '../ledger/entry.ts';
+import { bodyHash, itemTree, signingMessage, type EntryBody, type JsonObject, type JsonValue, type SignedDocument, type Signer } from '../ledger/entry.ts';
 import { toBase64 } from '../ledger/bytes.ts';
 import { extractEvents, parseEpcisDocument, validateEpcisDocument, type EpcisEvent } from './epcis/index.ts';
 import { Plan, planCapture, planRecall, recallFromPayload } from './projections.ts';
@@ -66,8 +66,7 @@ export function prepareCapture(document: unknown, signer: Signer, claimedTime: s
     signer: { party: signer.party, keyId: signer.keyId },
     claimedTime,
     payload,
-    // The ledger's own item hashes and tree: its append reuses them for these very items.
-    itemsRoot: toHex(prepareItems(items).root),
+    itemsRoot: toHex(itemTree(sha256, items.map((b) => sha256(b)), merkle32).root),
     itemCount: items.length,
   };
   return { body, items, events };

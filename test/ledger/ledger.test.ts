@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ed25519, sha256 } from '../../ledger/crypto-node.ts';
 import { toBase64, toHex } from '../../ledger/bytes.ts';
 import { verifyConsistency, verifyInclusion } from '../../ledger/merkle.ts';
-import { defaultKeyFile, Ledger, prepareItems } from '../../ledger/ledger.ts';
+import { defaultKeyFile, Ledger } from '../../ledger/ledger.ts';
 import { copyDatabase, onPostgres } from '../helpers/dialect.ts';
 import { sqliteConnection } from '../../schemas/sqlite.ts';
 import { parseEntryBytes, signDocument, verifyItem, type SignedDocument } from '../../ledger/entry.ts';
@@ -198,31 +198,6 @@ describe('Ledger.append', () => {
     const plain = plainDocument(acme, 'recall', { lot: 'L1' });
     expect(codeOf(() => ledger.append({ ...plain, items: [item(1, 1)] }))).toBe('LEDGER_MALFORMED_ENTRY');
     expect(ledger.size()).toBe(3);
-  });
-
-  it('reuses items prepared with prepareItems only while the list holds the same item arrays', () => {
-    const acme = addParty(ledger, 'acme');
-    const doc = batchDocument(acme, 1, 5);
-    const items = doc.items!.slice();
-    expect(toHex(prepareItems(items).root)).toBe(doc.body.itemsRoot);
-    // An item swapped in the prepared list after preparing: found out, the tree is computed again.
-    const kept = items[2];
-    items[2] = item(99, 2);
-    expect(codeOf(() => ledger.append({ ...doc, items }))).toBe('LEDGER_BAD_ITEMS_ROOT');
-    expect(ledger.size()).toBe(3);
-    items[2] = kept;
-    const receipt = ledger.append({ ...doc, items });
-    expect(receipt.duplicate).toBe(false);
-    // Stored with the same hashes and inclusion paths as a document whose items were not prepared.
-    const other = batchDocument(acme, 2, 5);
-    const plainReceipt = ledger.append(other);
-    const stored = ledger.items(receipt.position);
-    expect(stored).toHaveLength(5);
-    for (const r of stored) {
-      expect(toHex(r.hash)).toBe(toHex(sha256(r.bytes)));
-      expect(verifyItem(sha256, r.hash, r.index, 5, r.path, Buffer.from(doc.body.itemsRoot!, 'hex'))).toBe(true);
-    }
-    expect(ledger.items(plainReceipt.position)).toHaveLength(5);
   });
 
   it('refuses malformed documents with LEDGER_MALFORMED_ENTRY', () => {
