@@ -123,11 +123,7 @@ function alreadyCanonicalSgtin(input: string): string | undefined {
   let serial: string;
   try {
     serial = m[2].includes('%') ? decodeURIComponent(m[2]) : m[2];
-  } catch {
-    return undefined;
-  }
-  if (encodeDigitalLinkValue(serial) !== m[2]) return undefined;
-  try {
+    // First the dictionary checks: they admit only CSET 82 (ASCII), which the encoder below takes.
     validateElements([
       { ai: '01', value: m[1] },
       { ai: '21', value: serial },
@@ -135,7 +131,7 @@ function alreadyCanonicalSgtin(input: string): string | undefined {
   } catch {
     return undefined;
   }
-  return input;
+  return encodeDigitalLinkValue(serial) === m[2] ? input : undefined;
 }
 
 /**

@@ -330,6 +330,13 @@ describe('public pack check: GET /01/{gtin}/21/{serial} and /v1/verify/public/:c
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'TRACE_QUERY_BAD_CODE', details: { reason: expect.stringMatching(/CHECK/) } });
   });
+
+  it('refuses a serial with characters outside CSET 82, one beyond the BMP included (400, not 500)', async () => {
+    const [, gtin] = parts(demo.lookAt.recalled);
+    const r = await call('GET', `/01/${gtin}/21/%EF%BF%BC%F0%9F%A8%B5`);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: 'TRACE_QUERY_BAD_CODE', details: { reason: 'GS1_BAD_CHARACTER' } });
+  });
 });
 
 describe('GET /v1/recalls/report', () => {

@@ -136,7 +136,7 @@ describe('canonicalIdentifier: a code already in canonical SGTIN form', () => {
     .tuple(fc.stringMatching(/^[0-9]{13}$/), fc.boolean())
     .map(([body, right]) => body + String(right ? gs1CheckDigit(body) : (gs1CheckDigit(body) + 1) % 10));
   // Serial pieces: plain CSET 82, unreserved characters outside it, encodings canonical or not, broken escapes.
-  const piece = fc.constantFrom('A', 'z', '7', '-', '.', '_', '~', '%25', '%2F', '%2f', '%41', '%21', '%20', '%7E', '%C3%A9', '%', '%zz', '%2');
+  const piece = fc.constantFrom('A', 'z', '7', '-', '.', '_', '~', '%25', '%2F', '%2f', '%41', '%21', '%20', '%7E', '%C3%A9', '%EF%BF%BC', '%F0%9F%A8%B5', '%ED%A0%80', '%', '%zz', '%2');
   const serial = fc.array(piece, { minLength: 1, maxLength: 22 }).map((p) => p.join(''));
 
   it('is returned unchanged, and every other string of that shape gets what the full parse gives (property)', () => {
@@ -159,6 +159,7 @@ describe('canonicalIdentifier: a code already in canonical SGTIN form', () => {
   it.each<[string, string, string]>([
     ['a wrong check digit', 'https://id.gs1.org/01/09506000134353/21/1', 'GS1_CHECK_DIGIT'],
     ['a serial of 21 characters', `https://id.gs1.org/01/09506000134352/21/${'A'.repeat(21)}`, 'GS1_TOO_LONG'],
+    ['a serial with a character outside CSET 82 (one beyond the BMP, as the resolver route passes it on)', `https://id.gs1.org/01/09506000134352/21/${encodeURIComponent('\uFFFC\u{1FA35}')}`, 'GS1_BAD_CHARACTER'],
   ])('refuses %s with the full parse\'s error', (_, input, code) => {
     const err = errorOf(() => canonicalIdentifier(input));
     expect((err as unknown as { code: string }).code).toBe(code);
