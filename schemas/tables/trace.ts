@@ -148,7 +148,8 @@ export const traceUnitEvents = sqliteTable(
     quantity: real('quantity'),
     uom: text('uom'),
   },
-  (t) => [primaryKey({ columns: [t.code, t.position, t.item] })],
+  // By event as well as by code: the oversight hook reads an entry's codes, a correction an event's.
+  (t) => [primaryKey({ columns: [t.code, t.position, t.item] }), index('trace_unit_events_event').on(t.position, t.item)],
 );
 
 /** Aggregation intervals: `child` was inside `parent` from (fromPosition, fromItem) until (toPosition, toItem), open while null. */

@@ -113,7 +113,8 @@ export const traceUnitEvents = pgTable(
     quantity: doublePrecision('quantity'),
     uom: text('uom'),
   },
-  (t) => [primaryKey({ columns: [t.code, t.position, t.item] })],
+  // By event as well as by code: the oversight hook reads an entry's codes, a correction an event's.
+  (t) => [primaryKey({ columns: [t.code, t.position, t.item] }), index('trace_unit_events_event').on(t.position, t.item)],
 );
 
 export const traceContainers = pgTable(

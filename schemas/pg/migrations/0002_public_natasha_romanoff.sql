@@ -1,0 +1,1 @@
+CREATE INDEX "trace_unit_events_event" ON "trace_unit_events" USING btree ("position","item");

@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { entryCodes } from '../../../trace/oversight/source.ts';
+import { onPostgres } from '../../helpers/dialect.ts';
+import { type TraceWorld } from '../helpers/chain.ts';
+import { oversightWorld, toPharmacy, unitCodes } from './helpers.ts';
+
+let world: TraceWorld;
+afterEach(() => world?.close());
+
+describe("an entry's codes (what the detectors read after each capture)", () => {
+  it('are the codes its events name, each with its lifecycle action', () => {
+    world = oversightWorld();
+    const codes = unitCodes('S', 3);
+    toPharmacy(world, codes);
+    const receipt = world.capture('pharm1', [world.events.dispense([codes[0]!], world.parties.pharm1.gln)]);
+    expect(entryCodes(world.ledger.store.sql, receipt.position).map((r) => [r.code, r.action])).toEqual([[codes[0], 'dispense']]);
+  });
+
+  it.skipIf(onPostgres)('are found through the by-event index, so reading them does not grow with the store (SQLite plan)', () => {
+    world = oversightWorld();
+    const plan = world.ledger.store.sql
+      .prepare("EXPLAIN QUERY PLAN SELECT code FROM trace_unit_events WHERE position = ? AND item = ? AND role <> 'quantity'")
+      .all(1, 0) as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/SEARCH trace_unit_events USING INDEX trace_unit_events_event \(position=\? AND item=\?\)/);
+  });
+});
