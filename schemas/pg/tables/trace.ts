@@ -94,7 +94,8 @@ export const traceEvents = pgTable(
     erroneousAt: int8('erroneous_at'),
     erroneousReason: text('erroneous_reason'),
   },
-  (t) => [index('trace_events_position').on(t.position, t.item), index('trace_events_event_id').on(t.eventId)],
+  // By party and time too: the volume detector reads a party's dispensing over a window of days.
+  (t) => [index('trace_events_position').on(t.position, t.item), index('trace_events_event_id').on(t.eventId), index('trace_events_party_time').on(t.party, t.eventTime)],
 );
 
 export const traceUnitEvents = pgTable(

@@ -23,4 +23,12 @@ describe("an entry's codes (what the detectors read after each capture)", () => 
       .all(1, 0) as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join('; ')).toMatch(/SEARCH trace_unit_events USING INDEX trace_unit_events_event \(position=\? AND item=\?\)/);
   });
+
+  it.skipIf(onPostgres)("a party's events over a window of days are found through the (party, time) index (SQLite plan; the volume detector's read)", () => {
+    world = oversightWorld();
+    const plan = world.ledger.store.sql
+      .prepare('EXPLAIN QUERY PLAN SELECT position, item FROM trace_events WHERE party = ? AND event_time >= ? AND event_time < ?')
+      .all('pharm1', '2026-01-01', '2026-02-01') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/SEARCH trace_events USING INDEX trace_events_party_time \(party=\? AND event_time>\? AND event_time<\?\)/);
+  });
 });

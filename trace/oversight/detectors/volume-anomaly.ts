@@ -57,12 +57,12 @@ function dailyCounts(db: SqlConnection, categories: readonly string[], party: st
     stmt(
       db,
       `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
-         FROM trace_unit_events u
-         JOIN trace_events e ON e.hash_id = u.hash_id
+         FROM trace_events e
+         JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item AND u.hash_id = e.hash_id
          JOIN trace_units t ON t.code = u.code
          JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
-        WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND t.kind = 'unit'
-          AND u.event_time >= ? AND u.event_time < ? AND p.category IN (SELECT value FROM json_each(?))
+        WHERE e.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND t.kind = 'unit'
+          AND e.event_time >= ? AND e.event_time < ? AND p.category IN (SELECT value FROM json_each(?))
         ORDER BY u.position, u.item, u.code`,
     ).all(party, `${fromDay}T00:00:00.000Z`, `${addDays(toDay, 1)}T00:00:00.000Z`, JSON.stringify(categories)) as Array<{ day: string; position: number; item: number; role: string; eventType: string; epcisAction: string | null; bizStep: string | null; disposition: string | null }>
   ).filter((r) => lifecycleActionOf(r) === 'dispense');
@@ -79,11 +79,13 @@ function dailyCounts(db: SqlConnection, categories: readonly string[], party: st
 function firstDispenseDay(db: SqlConnection, categories: readonly string[], party: string): string | null {
   const rows = stmt(
     db,
-    `SELECT u.event_time AS at, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
-       FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id JOIN trace_units t ON t.code = u.code
+    `SELECT e.event_time AS at, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
+       FROM trace_events e
+       JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item AND u.hash_id = e.hash_id
+       JOIN trace_units t ON t.code = u.code
        JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
-      WHERE u.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))
-      ORDER BY u.event_time`,
+      WHERE e.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))
+      ORDER BY e.event_time`,
   ).iterate(party, JSON.stringify(categories)) as IterableIterator<{ at: string; role: string; eventType: string; epcisAction: string | null; bizStep: string | null; disposition: string | null }>;
   for (const r of rows) {
     if (lifecycleActionOf(r) === 'dispense') {

@@ -1,0 +1,1 @@
+CREATE INDEX `trace_events_party_time` ON `trace_events` (`party`,`event_time`);
