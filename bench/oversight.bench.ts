@@ -11,7 +11,10 @@
  * costs what per entry, split by the entry's largest business step (dispensing documents hold up
  * to 500 dispense events).
  *
- * Usage: npx tsx bench/oversight.bench.ts [--pallets 6] [--dispense-batch 500]
+ * `--filler N` first captures N more pallets into both ledgers, untimed, so the measured entries
+ * land on a bigger store: a detector whose reads grow with the store shows it there.
+ *
+ * Usage: npx tsx bench/oversight.bench.ts [--pallets 6] [--filler 0] [--dispense-batch 500]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ import { registerParties, Workload } from './fixtures/trace-workload.ts';
 import { numberArg } from './fixtures/args.ts';
 
 const PALLETS = numberArg('pallets', 6);
+const FILLER = numberArg('filler', 0);
 const DISPENSE_BATCH = numberArg('dispense-batch', 500);
 
 interface Side {
@@ -59,6 +63,17 @@ try {
   const parties = registerParties(plain.ledger);
   registerParties(watched.ledger, parties);
   for (const d of DETECTORS) fileDetector(watched.ledger, d.id);
+
+  if (FILLER > 0) {
+    const filler = new Workload(parties, { dispense: 0.5, dispenseBatch: DISPENSE_BATCH });
+    for (let p = 0; p < FILLER; p++) filler.pallet(`FL${String(p).padStart(4, '0')}`, 1_000_000 + p * 1000, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, false);
+    for (const s of filler.signed()) {
+      captureDocument(plain.ledger, s);
+      captureDocument(watched.ledger, s);
+    }
+    const rows = plain.ledger.store.sql.prepare('SELECT COUNT(*) FROM trace_unit_events').pluck().get() as number;
+    console.log(`filler: ${FILLER} pallets captured into both ledgers first (${rows} per-code index rows each)`);
+  }
 
   const workload = new Workload(parties, { dispense: 0.5, dispenseBatch: DISPENSE_BATCH });
   for (let p = 0; p < PALLETS; p++) workload.pallet(`OV${String(p).padStart(3, '0')}`, p * 1000, `dist-${(p % 2) + 1}`, `pharmacy-${(p % 5) + 1}`, false);
