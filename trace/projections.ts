@@ -284,30 +284,14 @@ const UNIT_COLUMNS = [
 /** Inserted rows are for codes the plan did not read as stored; should one exist, the plan's row replaces all its columns. */
 const UNIT_UPSERT = `ON CONFLICT (code) DO UPDATE SET ${UNIT_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
+/** A unit row's values in UNIT_COLUMNS order. */
 function unitValues(u: UnitRow, t: Trail): Array<string | number | null> {
-  return [
-    u.kind,
-    u.status,
-    u.recalled ? 1 : 0,
-    u.product,
-    u.lot,
-    u.expiry,
-    u.custodian,
-    u.location,
-    u.parent,
-    u.shippedTo,
-    u.statusBefore,
-    u.dispensedParty,
-    u.dispensedLocation,
-    u.dispensedAt,
-    u.commissionedAt,
-    u.updatedAt,
-    t.lastEventAt,
-    t.custodyTrail,
-  ];
+  const out: Array<string | number | null> = new Array(UNIT_VALUES);
+  unitValuesInto(out, u, t);
+  return out;
 }
 
-/** unitValues written into `out` (no new array per row). */
+/** A unit row's values written into `out` (reused: no new array per row compared). */
 function unitValuesInto(out: Array<string | number | null>, u: UnitRow, t: Trail): void {
   out[0] = u.kind;
   out[1] = u.status;
