@@ -48,6 +48,10 @@ export interface PgOpenOptions {
 
 export async function openPostgres(url: string, options: PgOpenOptions = {}): Promise<PgStore> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, types });
+  // An idle client the server ends (a restart, pg_terminate_backend, DROP DATABASE … FORCE) is
+  // reported here; the pool has already dropped it and the next query opens a new connection.
+  // Without a listener the event would be thrown and end the process.
+  pool.on('error', () => undefined);
   try {
     if (options.migrate !== false) await migrateLocked(pool);
   } catch (err) {
