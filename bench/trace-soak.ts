@@ -17,15 +17,25 @@
  * (default 10) and at the end; SIGINT/SIGTERM stop it after the current document with a final
  * line. The database (default data/trace-soak.db) is kept for bench/trace-history.ts.
  *
+ * `--resume` continues the database at --db instead of starting a new one, so a soak can run in
+ * several sittings (the machines here are lent for a few hours at a time): the database is the
+ * only state. The next round's lot number, the SSCC serial and the clock are read back from the
+ * projections, each party gets a fresh signing key registered (the keys of the run before are
+ * not kept anywhere), and --events counts events in the whole database, not this sitting. A
+ * sitting stopped mid-round (signal, kill, power) leaves that round's units where its last
+ * committed document left them — every document is one transaction — and the next sitting starts
+ * a new round.
+ *
  * Usage: npx tsx bench/trace-soak.ts [--events 10000000] [--doc-events 1000] [--round-pallets 10]
- *        [--max-db-gib 30]
+ *        [--max-db-gib 30] [--resume]
  *        [--db data/trace-soak.db] [--log data/trace-soak.log] [--every 10]
  */
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ledger } from '../ledger/ledger.ts';
 import { captureDocument, signCapture } from '../trace/capture.ts';
-import { CASES_PER_PALLET, DL, GTIN, registerParties, UNITS_PER_CASE, withCheck } from './fixtures/trace-workload.ts';
+import { CASES_PER_PALLET, DL, GTIN, partySpecs, registerParties, UNITS_PER_CASE, withCheck, type Party } from './fixtures/trace-workload.ts';
+import { ed25519 } from '../ledger/crypto-node.ts';
 import { numberArg, stringArg } from './fixtures/args.ts';
 
 const TARGET_EVENTS = numberArg('events', 10_000_000);
@@ -46,15 +56,19 @@ const PHARMACIES = ['pharmacy-1', 'pharmacy-2', 'pharmacy-3', 'pharmacy-4', 'pha
 // Workload does), so only the constants and the parties come from the fixture.
 type Event = Record<string, unknown>;
 
-for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) if (existsSync(f)) rmSync(f);
+const RESUME = process.argv.includes('--resume');
+if (RESUME && !existsSync(DB)) throw new Error(`--resume: ${DB} does not exist (run once without --resume to start a soak)`);
+if (!RESUME) for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) if (existsSync(f)) rmSync(f);
 mkdirSync(dirname(DB), { recursive: true });
 mkdirSync(dirname(LOG), { recursive: true });
 
-const ledger = Ledger.init(DB, { origin: 'bench.example/soak' });
-const parties = registerParties(ledger);
+const ledger = RESUME ? Ledger.open(DB) : Ledger.init(DB, { origin: 'bench.example/soak' });
+const parties = RESUME ? newKeys(ledger) : registerParties(ledger);
 
-let clock = Date.parse('2026-03-01T00:00:00.000Z');
-let ssccSerial = 0;
+/** Where an earlier sitting stopped, read back from the database (all zero for a new soak). */
+const resumed = RESUME ? stateOf(ledger) : { round: 0, ssccSerial: 0, clock: Date.parse('2026-03-01T00:00:00.000Z'), events: 0, documents: 0, units: 0 };
+let clock = resumed.clock;
+let ssccSerial = resumed.ssccSerial;
 const tick = () => new Date((clock += 1000)).toISOString();
 const loc = (party: string) => `${DL}/414/${parties.get(party)!.gln}`;
 const sscc = () => `${DL}/00/${withCheck('0' + '9521234' + String(++ssccSerial).padStart(9, '0'))}`;
@@ -118,16 +132,48 @@ function round(r: number): Array<{ party: string; events: Event[] }> {
   return docs;
 }
 
+/** A fresh signing key for every party of an existing soak database. */
+function newKeys(ledger: Ledger): Map<string, Party> {
+  const out = new Map<string, Party>();
+  for (const spec of partySpecs()) {
+    if (ledger.partyRegisteredAt(spec.id) === undefined) throw new Error(`--resume: ${DB} has no party ${spec.id}; is it a soak database?`);
+    const secretKey = ed25519.generateSecretKey();
+    out.set(spec.id, { ...spec, secretKey, keyId: ledger.registerKey(spec.id, ed25519.publicKey(secretKey)).keyId });
+  }
+  return out;
+}
+
+/**
+ * The generator's counters after the last committed document: the next lot number (lots are
+ * S0, S1, …), the highest SSCC serial, the latest event time, and the totals for the log.
+ */
+function stateOf(ledger: Ledger) {
+  const db = ledger.store.sql;
+  const one = <T>(sql: string) => db.prepare(sql).pluck().get() as T;
+  const lastLot = one<number | null>("SELECT max(CAST(substr(lot, 2) AS INTEGER)) FROM trace_lots WHERE lot LIKE 'S%'");
+  // SSCCs are fixed width (/00/ + 18 digits), so the greatest code holds the greatest serial: digits 9–17 of the 18.
+  const lastSscc = one<string | null>(`SELECT max(code) FROM trace_units WHERE kind = 'container' AND code LIKE '${DL}/00/%'`);
+  const lastTime = one<string | null>('SELECT max(event_time) FROM trace_events');
+  return {
+    round: lastLot === null ? 0 : lastLot + 1,
+    ssccSerial: lastSscc === null ? 0 : Number(lastSscc.slice(-10, -1)),
+    clock: lastTime === null ? Date.parse('2026-03-01T00:00:00.000Z') : Date.parse(lastTime),
+    events: one<number>('SELECT count(*) FROM trace_events'),
+    documents: one<number>("SELECT count(*) FROM ledger_entries WHERE kind = 'capture'"),
+    units: one<number>("SELECT count(*) FROM trace_units WHERE kind = 'unit'"),
+  };
+}
+
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 const started = Date.now();
-let events = 0;
-let documents = 0;
-let units = 0;
+let events = resumed.events;
+let documents = resumed.documents;
+let units = resumed.units;
 let captureMs = 0;
 let signMs = 0;
 let rssMax = 0;
 let lastLog = started;
-let lastEvents = 0;
+let lastEvents = events;
 let stop = false;
 let diskLimit = false;
 process.on('SIGINT', () => (stop = true));
@@ -151,8 +197,9 @@ function log(kind: 'progress' | 'done' | 'stopped' | 'disk-limit'): number {
     rssMaxMiB: mib(rssMax),
     heapUsedMiB: mib(mem.heapUsed),
     externalMiB: mib(mem.external),
-    captureEventsPerS: Math.round(events / (captureMs / 1000 || 1)),
-    wallEventsPerS: Math.round(events / ((now - started) / 1000 || 1)),
+    // Rates are of this sitting: events it captured over its own time.
+    captureEventsPerS: Math.round((events - resumed.events) / (captureMs / 1000 || 1)),
+    wallEventsPerS: Math.round((events - resumed.events) / ((now - started) / 1000 || 1)),
     intervalEventsPerS: Math.round((events - lastEvents) / ((now - lastLog) / 1000 || 1)),
     signS: Math.round(signMs / 1000),
     captureS: Math.round(captureMs / 1000),
@@ -164,8 +211,11 @@ function log(kind: 'progress' | 'done' | 'stopped' | 'disk-limit'): number {
   return line.dbMiB;
 }
 
-appendFileSync(LOG, JSON.stringify({ kind: 'start', at: new Date(started).toISOString(), targetEvents: TARGET_EVENTS, docEvents: DOC_EVENTS, roundPallets: ROUND_PALLETS, db: DB, node: process.version, pid: process.pid }) + '\n');
-outer: for (let r = 0; events < TARGET_EVENTS; r++) {
+appendFileSync(
+  LOG,
+  JSON.stringify({ kind: 'start', at: new Date(started).toISOString(), targetEvents: TARGET_EVENTS, docEvents: DOC_EVENTS, roundPallets: ROUND_PALLETS, db: DB, node: process.version, pid: process.pid, ...(RESUME ? { resumed } : {}) }) + '\n',
+);
+outer: for (let r = resumed.round; events < TARGET_EVENTS; r++) {
   for (const { party, events: list } of round(r)) {
     if (stop) break outer;
     const p = parties.get(party)!;
