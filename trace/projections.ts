@@ -133,8 +133,10 @@ function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
   };
 }
 
-const UNIT_EVENT_COLUMNS = 'code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom';
-const UNIT_EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** The stored index row: the event's own facts (time, step, party…) live once in its trace_events row. */
+const UNIT_EVENT_COLUMNS = 'code, position, item, via, role, quantity, uom';
+const UNIT_EVENT_WIDTH = 7;
+const UNIT_EVENT_ROW = `(${Array(UNIT_EVENT_WIDTH).fill('?').join(', ')})`;
 const UNIT_EVENT_BATCH = 64;
 /** For the rest of a document's index rows (most documents write fewer than 64). */
 const UNIT_EVENT_SMALL_BATCH = 8;
@@ -180,6 +182,10 @@ interface EventRef {
   erroneousAt: number | null;
 }
 
+/**
+ * An index row as the capture path sees it: the stored columns plus its event's facts (read from
+ * trace_events when stored, carried in memory while the plan is pending).
+ */
 interface UnitEventRow {
   code: string;
   position: number;
@@ -203,7 +209,9 @@ function prepareStatements(db: SqlConnection) {
     childrenIn: db.prepare(`${UNIT_SELECT} WHERE parent IN (SELECT value FROM json_each(?))`).raw(),
     unitsIn: db.prepare(`${UNIT_SELECT} WHERE code IN (SELECT value FROM json_each(?))`).raw(),
     trailsIn: db.prepare(
-      `SELECT code, max(event_time) AS "lastEventAt", group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS "custodyTrail" FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) GROUP BY code`,
+      `SELECT u.code, max(e.event_time) AS "lastEventAt", group_concat(CASE WHEN e.biz_step IN ('commissioning', 'receiving') THEN e.party END, ' ' ORDER BY u.position, u.item) AS "custodyTrail"
+         FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item
+        WHERE u.code IN (SELECT value FROM json_each(?)) GROUP BY u.code`,
     ),
     party: db.prepare('SELECT party, role, name FROM trace_parties WHERE party = ?'),
     partyPrefixes: db.prepare('SELECT kind, prefix FROM trace_party_prefixes WHERE party = ?'),
@@ -215,7 +223,11 @@ function prepareStatements(db: SqlConnection) {
     eventById: db.prepare('SELECT hash_id FROM trace_events WHERE event_id = ? ORDER BY position, item LIMIT 1').pluck(),
     erroneousAt: db.prepare('SELECT erroneous_at FROM trace_events WHERE position = ? AND item = ?').pluck(),
     lot: db.prepare('SELECT expiry FROM trace_lots WHERE product = ? AND lot = ?'),
-    unitIndex: db.prepare('SELECT * FROM trace_unit_events WHERE code = ? ORDER BY position, item'),
+    unitIndex: db.prepare(
+      `SELECT u.code, u.position, u.item, e.hash_id AS "hashId", e.event_time AS "eventTime", e.biz_step AS "bizStep", e.disposition, e.party, u.via, u.role, u.quantity, u.uom
+         FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item
+        WHERE u.code = ? ORDER BY u.position, u.item`,
+    ),
     codesOfEvent: db.prepare('SELECT code FROM trace_unit_events WHERE position = ? AND item = ? AND role <> ?').pluck(),
     laterParentEvents: db.prepare('SELECT 1 FROM trace_unit_events WHERE code = ? AND (position > ? OR (position = ? AND item > ?)) LIMIT 1').pluck(),
     item: db.prepare('SELECT bytes FROM ledger_items WHERE entry_position = ? AND item_index = ?').pluck(),
@@ -223,7 +235,8 @@ function prepareStatements(db: SqlConnection) {
     lotUnits: db.prepare('SELECT code FROM trace_units WHERE product = ? AND lot = ? ORDER BY code').pluck(),
     // Same definition as the columns: what a code without a trace_units row already has in the index.
     trailOf: db.prepare(
-      `SELECT max(event_time) AS "lastEventAt", group_concat(CASE WHEN biz_step IN ('commissioning', 'receiving') THEN party END, ' ' ORDER BY position, item) AS "custodyTrail" FROM trace_unit_events WHERE code = ?`,
+      `SELECT max(e.event_time) AS "lastEventAt", group_concat(CASE WHEN e.biz_step IN ('commissioning', 'receiving') THEN e.party END, ' ' ORDER BY u.position, u.item) AS "custodyTrail"
+         FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.code = ?`,
     ),
     setTrail: db.prepare('UPDATE trace_units SET last_event_at = ?, custody_trail = ? WHERE code = ?'),
 
@@ -657,22 +670,7 @@ export class Plan {
   }
 
   unitIndex(code: string): UnitEventRow[] {
-    const stored = (this.s.unitIndex.all(code) as Array<Record<string, unknown>>).map(
-      (r): UnitEventRow => ({
-        code: r.code as string,
-        position: r.position as number,
-        item: r.item as number,
-        hashId: r.hash_id as string,
-        eventTime: r.event_time as string,
-        bizStep: r.biz_step as string | null,
-        disposition: r.disposition as string | null,
-        party: r.party as string,
-        via: r.via as string | null,
-        role: r.role as CodeRole,
-        quantity: r.quantity as number | null,
-        uom: r.uom as string | null,
-      }),
-    );
+    const stored = this.s.unitIndex.all(code) as UnitEventRow[];
     return [...stored, ...this.unitEvents.filter((r) => r.code === code)];
   }
 
@@ -826,29 +824,24 @@ export class Plan {
     ] as const) {
       if (next + batch > unitEvents.length) continue;
       // One parameter array per batch size, filled in place (a pallet's events write thousands of rows).
-      const params: unknown[] = new Array(batch * 12);
+      const params: unknown[] = new Array(batch * UNIT_EVENT_WIDTH);
       for (; next + batch <= unitEvents.length; next += batch) {
-        for (let i = 0, o = 0; i < batch; i++, o += 12) {
+        for (let i = 0, o = 0; i < batch; i++, o += UNIT_EVENT_WIDTH) {
           const r = unitEvents[next + i];
           params[o] = r.code;
           params[o + 1] = r.position;
           params[o + 2] = r.item;
-          params[o + 3] = r.hashId;
-          params[o + 4] = r.eventTime;
-          params[o + 5] = r.bizStep;
-          params[o + 6] = r.disposition;
-          params[o + 7] = r.party;
-          params[o + 8] = r.via;
-          params[o + 9] = r.role;
-          params[o + 10] = r.quantity;
-          params[o + 11] = r.uom;
+          params[o + 3] = r.via;
+          params[o + 4] = r.role;
+          params[o + 5] = r.quantity;
+          params[o + 6] = r.uom;
         }
         insert.run(params);
       }
     }
     for (; next < unitEvents.length; next++) {
       const r = unitEvents[next];
-      s.insertUnitEvent.run(r.code, r.position, r.item, r.hashId, r.eventTime, r.bizStep, r.disposition, r.party, r.via, r.role, r.quantity, r.uom);
+      s.insertUnitEvent.run(r.code, r.position, r.item, r.via, r.role, r.quantity, r.uom);
     }
     for (const c of this.closes.values()) {
       if (c.children.length === 1) s.closeContainer.run(c.position, c.item, c.children[0], c.parent);

@@ -131,7 +131,9 @@ export const traceEvents = sqliteTable(
 /**
  * The per-code event index: one row per code an event touched, directly or through a container
  * (`via` names the container whose event reached the code). `role` says how: epc, parent, child,
- * input, output, or quantity (a lot-level class with `quantity`/`uom`).
+ * input, output, or quantity (a lot-level class with `quantity`/`uom`). The event's own facts
+ * (hash, time, step, disposition, party) are read from its trace_events row, joined on
+ * (position, item) through trace_events_position: stored once per event, not once per code.
  */
 export const traceUnitEvents = sqliteTable(
   'trace_unit_events',
@@ -139,11 +141,6 @@ export const traceUnitEvents = sqliteTable(
     code: text('code').notNull(),
     position: integer('position').notNull(),
     item: integer('item').notNull(),
-    hashId: text('hash_id').notNull(),
-    eventTime: text('event_time').notNull(),
-    bizStep: text('biz_step'),
-    disposition: text('disposition'),
-    party: text('party').notNull(),
     via: text('via'),
     role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
     quantity: real('quantity'),

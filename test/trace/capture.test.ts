@@ -112,7 +112,10 @@ describe('captureDocument', () => {
     expect(w.unit(units[2])).toMatchObject({ status: 'dispensed', custodian: 'pharm2', parent: null });
     expect(w.unit(units[3])).toMatchObject({ status: 'received', custodian: 'pharm2', parent: caseB });
 
-    const index = rows('SELECT biz_step AS "bizStep", party, via, role FROM trace_unit_events WHERE code = ? ORDER BY position, item', units[0]);
+    const index = rows(
+      'SELECT e.biz_step AS "bizStep", e.party, u.via, u.role FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.code = ? ORDER BY u.position, u.item',
+      units[0],
+    );
     expect(index).toEqual([
       { bizStep: 'commissioning', party: 'acme', via: null, role: 'epc' },
       { bizStep: 'packing', party: 'acme', via: null, role: 'child' },
@@ -138,7 +141,7 @@ describe('captureDocument', () => {
   it('applies an event on a container to everything inside it at that moment, recursively', () => {
     shipPallet();
     for (const code of [pallet, caseA, caseB, ...units]) expect(w.unit(code)?.status, code).toBe('in_transit');
-    const via = rows('SELECT code, via FROM trace_unit_events WHERE biz_step = ? ORDER BY code', 'shipping');
+    const via = rows('SELECT u.code, u.via FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE e.biz_step = ? ORDER BY u.code', 'shipping');
     expect(via).toHaveLength(7);
     expect(via.filter((r) => r.via === null).map((r) => r.code)).toEqual([pallet]);
   });

@@ -222,10 +222,10 @@ class Tally {
 }
 
 /** The corrected event index of every unit in the JSON array parameter, in one pass. */
-const INDEX_SQL = `SELECT ue.code, ue.position, ue.item, ue.event_time, ue.party, ue.role, e.event_type, e.action AS epcis_action, e.biz_step, e.disposition, s.to_party
+const INDEX_SQL = `SELECT ue.code, ue.position, ue.item, e.event_time, e.party, ue.role, e.event_type, e.action AS epcis_action, e.biz_step, e.disposition, s.to_party
   FROM json_each(?) j
   JOIN trace_unit_events ue ON ue.code = j.value
-  JOIN trace_events e ON e.hash_id = ue.hash_id
+  JOIN trace_events e ON e.position = ue.position AND e.item = ue.item
   LEFT JOIN trace_shipments s ON s.position = ue.position AND s.item = ue.item
   WHERE e.erroneous_at IS NULL`;
 

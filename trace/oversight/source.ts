@@ -65,7 +65,7 @@ function actionOfRow(r: StoredEventRow): string | null {
   return viaTable();
 }
 
-const EVENT_COLUMNS = `u.position, u.item, u.code, u.party, u.event_time AS "eventTime", u.role, u.via, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition`;
+const EVENT_COLUMNS = `u.position, u.item, u.code, e.party, e.event_time AS "eventTime", u.role, u.via, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition`;
 
 export interface CodeEvent {
   position: number;
@@ -87,7 +87,7 @@ function withAction(rows: Array<Omit<CodeEvent, 'action'> & StoredEventRow>): Co
 /** The standing (not declared erroneous) events of a code, in ledger order, with their lifecycle actions. */
 export function codeEvents(db: SqlConnection, code: string): CodeEvent[] {
   return withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`).all(code) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.code = ? AND e.erroneous_at IS NULL ORDER BY u.position, u.item`).all(code) as never[],
   );
 }
 
@@ -98,7 +98,7 @@ export function codeEventsMany(db: SqlConnection, codes: readonly string[]): Map
     const rows = withAction(
       stmt(
         db,
-        `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id
+        `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item
           WHERE u.code IN (SELECT value FROM json_each(?)) AND e.erroneous_at IS NULL ORDER BY u.code, u.position, u.item`,
       ).all(JSON.stringify(codes.slice(i, i + 500))) as never[],
     );
@@ -123,7 +123,7 @@ export function observationsOfMany(db: SqlConnection, codes: readonly string[]):
 /** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
 export function entryCodes(db: SqlConnection, position: number, actions?: readonly string[]): CodeEvent[] {
   const rows = withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.hash_id = u.hash_id WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL ORDER BY u.item, u.code`).all(position) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL ORDER BY u.item, u.code`).all(position) as never[],
   );
   return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
 }
@@ -131,7 +131,7 @@ export function entryCodes(db: SqlConnection, position: number, actions?: readon
 /** Standing events with times in [from, to), per code, with their lifecycle actions. */
 export function rangeEvents(db: SqlConnection, from: string, to: string): CodeEvent[] {
   return withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.hash_id = e.hash_id WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity' ORDER BY u.position, u.item, u.code`).all(from, to) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity' ORDER BY u.position, u.item, u.code`).all(from, to) as never[],
   );
 }
 

@@ -166,7 +166,7 @@ export function compileQuery(params: EpcisQueryParams, scope: QueryScope = {}): 
     });
     // Only events that name the code themselves: an event reaching it through a container is no match (EPCIS semantics).
     where.push(
-      `e.hash_id IN (SELECT hash_id FROM trace_unit_events WHERE code IN (${codes.map(() => '?').join(', ')}) AND via IS NULL AND role IN (${roles.map((r) => `'${r}'`).join(', ')}))`,
+      `(e.position, e.item) IN (SELECT position, item FROM trace_unit_events WHERE code IN (${codes.map(() => '?').join(', ')}) AND via IS NULL AND role IN (${roles.map((r) => `'${r}'`).join(', ')}))`,
     );
     args.push(...codes);
   }

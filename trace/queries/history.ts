@@ -80,12 +80,13 @@ interface Window {
   to: Place | null;
 }
 
-const EVENT_COLUMNS = `ue.position, ue.item, ue.hash_id AS "hashId", e.event_type AS "eventType", e.action, ue.event_time AS "eventTime",
-  ue.biz_step AS "bizStep", ue.disposition, ue.party, coalesce(e.biz_location, e.read_point) AS location, ue.role, ue.via,
+const EVENT_COLUMNS = `ue.position, ue.item, e.hash_id AS "hashId", e.event_type AS "eventType", e.action, e.event_time AS "eventTime",
+  e.biz_step AS "bizStep", e.disposition, e.party, coalesce(e.biz_location, e.read_point) AS location, ue.role, ue.via,
   e.erroneous_at AS "erroneousAt", e.erroneous_reason AS "erroneousReason"`;
 
 const SQL = {
-  events: `SELECT ${EVENT_COLUMNS} FROM trace_unit_events ue LEFT JOIN trace_events e ON e.hash_id = ue.hash_id
+  // The code's index rows by primary key, each event's facts by trace_events_position.
+  events: `SELECT ${EVENT_COLUMNS} FROM trace_unit_events ue JOIN trace_events e ON e.position = ue.position AND e.item = ue.item
     WHERE ue.code = ? ORDER BY ue.position, ue.item`,
   // What a code was in and what it was made from, in one query: containers (kind 'c', by packing
   // place) then transformation inputs (kind 'i', by place and code).

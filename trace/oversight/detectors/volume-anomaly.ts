@@ -56,9 +56,9 @@ function dailyCounts(db: SqlConnection, categories: readonly string[], party: st
   const rows = (
     stmt(
       db,
-      `SELECT substr(u.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
+      `SELECT substr(e.event_time, 1, 10) AS day, u.position, u.item, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
          FROM trace_events e
-         JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item AND u.hash_id = e.hash_id
+         JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item
          JOIN trace_units t ON t.code = u.code
          JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
         WHERE e.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND t.kind = 'unit'
@@ -81,7 +81,7 @@ function firstDispenseDay(db: SqlConnection, categories: readonly string[], part
     db,
     `SELECT e.event_time AS at, u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition
        FROM trace_events e
-       JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item AND u.hash_id = e.hash_id
+       JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item
        JOIN trace_units t ON t.code = u.code
        JOIN products p ON p.gtin = t.product OR p.cn_resource_code = t.product
       WHERE e.party = ? AND ${DISPENSE_HINT} AND e.erroneous_at IS NULL AND p.category IN (SELECT value FROM json_each(?))
