@@ -12,7 +12,9 @@
  *     insert alternate document by document (each timed alone), so both see the same machine load;
  *     wall and CPU time are reported for each.
  *  2. Unit history (unitHistory, in-process) p50/p99 over random units of the database built by
- *     the run, against the bare index lookup `SELECT … FROM trace_unit_events WHERE code = ?`.
+ *     the run, against the bare index lookup `SELECT … FROM trace_unit_events WHERE code = ?`, and
+ *     that lookup joined with each event's trace_events row (the facts a history shows).
+ *  4. Storage: bytes per captured event of each table and index (SQLite dbstat), after the run.
  *  3. Recall path of one lot of --recall-units units (default 100,000): recallReport against a
  *     hand-written SQL query reading the same per-unit answer from the same table (status, recall
  *     flag, expiry, custodian, location, destination in transit, dispensed by/where/when, and the
@@ -162,9 +164,9 @@ SELECT u.code, u.status, u.recalled, u.expiry, u.custodian, u.location, u.shippe
 /** The same per-unit answer with path and last event time derived from the per-code index at query time (no stored columns). */
 const INDEX_DERIVED_RECALL_SQL = `
 SELECT u.code, u.status, u.recalled, u.custodian, u.location, u.shipped_to, u.dispensed_party, u.dispensed_location, u.dispensed_at,
-       (SELECT max(e.event_time) FROM trace_unit_events e WHERE e.code = u.code) AS last_event_at,
-       (SELECT group_concat(e.party, ' ' ORDER BY e.position, e.item) FROM trace_unit_events e
-         WHERE e.code = u.code AND e.biz_step IN ('commissioning', 'receiving')) AS custody_path
+       (SELECT max(e.event_time) FROM trace_unit_events x JOIN trace_events e ON e.position = x.position AND e.item = x.item WHERE x.code = u.code) AS last_event_at,
+       (SELECT group_concat(e.party, ' ' ORDER BY x.position, x.item) FROM trace_unit_events x JOIN trace_events e ON e.position = x.position AND e.item = x.item
+         WHERE x.code = u.code AND e.biz_step IN ('commissioning', 'receiving')) AS custody_path
   FROM trace_units u
  WHERE u.product = ? AND u.lot = ? AND u.kind = 'unit'
  ORDER BY u.code`;
@@ -251,15 +253,29 @@ function main(): void {
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const sample = Array.from({ length: SAMPLES }, () => allUnits[Math.floor(random() * allUnits.length)]);
     const bare = db.prepare('SELECT * FROM trace_unit_events WHERE code = ? ORDER BY position, item');
+    const joined = db.prepare(
+      'SELECT u.*, e.hash_id, e.event_time, e.biz_step, e.disposition, e.party FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.code = ? ORDER BY u.position, u.item',
+    );
     timeEach(sample.slice(0, 200), (c) => unitHistory(ledger, c)); // warm
     const hist = timeEach(sample, (c) => unitHistory(ledger, c));
     const bareT = timeEach(sample, (c) => bare.all(c));
+    const joinedT = timeEach(sample, (c) => joined.all(c));
     const rows = db.prepare('SELECT COUNT(*) FROM trace_unit_events').pluck().get() as number;
     const events = db.prepare('SELECT COUNT(*) FROM trace_events').pluck().get() as number;
     console.log(`unit history over ${allUnits.length} units, ${events} events, ${rows} per-code index rows (${SAMPLES} random units):`);
     console.log(`  unitHistory        p50 ${hist.p50.toFixed(3)} ms  p99 ${hist.p99.toFixed(3)} ms  (target p50 ≤ 1 ms)`);
     console.log(`  index lookup only  p50 ${bareT.p50.toFixed(3)} ms  p99 ${bareT.p99.toFixed(3)} ms`);
+    console.log(`  + event facts      p50 ${joinedT.p50.toFixed(3)} ms  p99 ${joinedT.p99.toFixed(3)} ms  (index rows joined with trace_events)`);
     console.log(`  rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+
+    // 4. Bytes per event, table by table (pages in use, as stored; the file also holds free pages).
+    const sizes = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as Array<{ name: string; bytes: number }>;
+    const total = sizes.reduce((a, r) => a + r.bytes, 0);
+    const perEvent = (b: number) => Math.round(b / events);
+    console.log(`storage: ${(total / 2 ** 20).toFixed(1)} MiB in tables and indexes, ${perEvent(total)} bytes per event (${events} events); largest:`);
+    for (const r of sizes.slice(0, 8)) console.log(`  ${r.name.padEnd(38)} ${String(perEvent(r.bytes)).padStart(6)} B/event`);
+    const traceIndex = sizes.filter((r) => /trace_unit_events/.test(r.name)).reduce((a, r) => a + r.bytes, 0);
+    console.log(`  trace_unit_events with its indexes: ${perEvent(traceIndex)} B/event`);
     const keep = keepPath();
     if (keep) db.prepare('VACUUM INTO ?').run(keep);
     ledger.close();
