@@ -128,10 +128,15 @@ export function entryCodes(db: SqlConnection, position: number, actions?: readon
   return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
 }
 
-/** Standing events with times in [from, to), per code, with their lifecycle actions. */
+/**
+ * Standing events with times in [from, to), per code, with their lifecycle actions. trace_events
+ * has no index by time alone, so the window's events are read from it (CROSS JOIN keeps it the
+ * outer table on SQLite; an inner join on PostgreSQL) and each one's codes by trace_unit_events_event,
+ * rather than walking the whole per-code index, which has a row per code of every event.
+ */
 export function rangeEvents(db: SqlConnection, from: string, to: string): CodeEvent[] {
   return withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e JOIN trace_unit_events u ON u.position = e.position AND u.item = e.item WHERE e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity' ORDER BY u.position, u.item, u.code`).all(from, to) as never[],
+    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_events e CROSS JOIN trace_unit_events u WHERE u.position = e.position AND u.item = e.item AND e.event_time >= ? AND e.event_time < ? AND e.erroneous_at IS NULL AND u.role <> 'quantity' ORDER BY u.position, u.item, u.code`).all(from, to) as never[],
   );
 }
 
