@@ -1,0 +1,88 @@
+/**
+ * The SQLite migration that made the per-code event index leaner (0005: trace_unit_events keeps
+ * code, position, item, via, role, quantity, uom; the event's facts stay in trace_events) keeps
+ * every row of a database built before it, and the queries read the same history from it.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../schemas/sqlite.ts';
+import { unitHistory } from '../../trace/queries/index.ts';
+
+const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations/sqlite', import.meta.url));
+const LEAN_INDEX = '0005_long_veda';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'drugtrace-migrations-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A database migrated up to (not including) `tag`, from a copy of the migrations cut there. */
+function migratedUntil(file: string, tag: string): void {
+  const folder = join(dir, 'migrations');
+  cpSync(MIGRATIONS, folder, { recursive: true });
+  const journalFile = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: Array<{ tag: string }> };
+  const at = journal.entries.findIndex((e) => e.tag === tag);
+  expect(at).toBeGreaterThan(0);
+  writeFileSync(journalFile, JSON.stringify({ ...journal, entries: journal.entries.slice(0, at) }));
+  const db = new Database(file);
+  migrate(drizzle(db), { migrationsFolder: folder });
+  db.close();
+}
+
+const CODE = 'https://id.gs1.org/01/09506000134352/21/SERIAL1';
+const PALLET = 'https://id.gs1.org/00/106141410000000011';
+
+describe(`SQLite migration ${LEAN_INDEX} (the leaner per-code event index)`, () => {
+  it('keeps every index row of an existing database, drops the repeated columns, and history reads the same events', () => {
+    const file = join(dir, 'old.db');
+    migratedUntil(file, LEAN_INDEX);
+    const old = new Database(file);
+    const columns = () => (old.prepare("SELECT name FROM pragma_table_info('trace_unit_events') ORDER BY cid").pluck().all() as string[]).join(', ');
+    expect(columns()).toBe('code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom');
+    const event = old.prepare(
+      'INSERT INTO trace_events (hash_id, position, item, event_type, action, biz_step, disposition, event_time, party, biz_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const index = old.prepare(
+      'INSERT INTO trace_unit_events (code, position, item, hash_id, event_time, biz_step, disposition, party, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const loc = 'https://id.gs1.org/414/0614141000012';
+    event.run('ni:///sha-256;aa?ver=CBV2.0', 3, 0, 'ObjectEvent', 'ADD', 'commissioning', 'active', '2026-03-01T08:00:00.000Z', 'acme', loc);
+    event.run('ni:///sha-256;bb?ver=CBV2.0', 4, 1, 'ObjectEvent', 'OBSERVE', 'shipping', 'in_transit', '2026-03-02T08:00:00.000Z', 'acme', loc);
+    index.run(CODE, 3, 0, 'ni:///sha-256;aa?ver=CBV2.0', '2026-03-01T08:00:00.000Z', 'commissioning', 'active', 'acme', null, 'epc', null, null);
+    index.run(CODE, 4, 1, 'ni:///sha-256;bb?ver=CBV2.0', '2026-03-02T08:00:00.000Z', 'shipping', 'in_transit', 'acme', PALLET, 'epc', null, null);
+    index.run(PALLET, 4, 1, 'ni:///sha-256;bb?ver=CBV2.0', '2026-03-02T08:00:00.000Z', 'shipping', 'in_transit', 'acme', null, 'epc', 2.5, 'KGM');
+    old.close();
+
+    const store = openSqlite(file);
+    try {
+      const db = store.sql;
+      expect((db.prepare("SELECT name FROM pragma_table_info('trace_unit_events') ORDER BY cid").pluck().all() as string[]).join(', ')).toBe(
+        'code, position, item, via, role, quantity, uom',
+      );
+      expect(db.prepare('SELECT * FROM trace_unit_events ORDER BY code, position, item').raw().all()).toEqual([
+        [PALLET, 4, 1, null, 'epc', 2.5, 'KGM'],
+        [CODE, 3, 0, null, 'epc', null, null],
+        [CODE, 4, 1, PALLET, 'epc', null, null],
+      ]);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_unit_events' ORDER BY name").pluck().all()).toEqual([
+        'sqlite_autoindex_trace_unit_events_1',
+        'trace_unit_events_event',
+      ]);
+      const history = unitHistory(store, CODE);
+      expect(history.events.map((e) => [e.position, e.item, e.hashId, e.eventTime, e.bizStep, e.disposition, e.party, e.via])).toEqual([
+        [3, 0, 'ni:///sha-256;aa?ver=CBV2.0', '2026-03-01T08:00:00.000Z', 'commissioning', 'active', 'acme', null],
+        [4, 1, 'ni:///sha-256;bb?ver=CBV2.0', '2026-03-02T08:00:00.000Z', 'shipping', 'in_transit', 'acme', PALLET],
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+});
