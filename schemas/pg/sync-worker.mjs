@@ -75,6 +75,32 @@ function param(value) {
   return value;
 }
 
+/**
+ * The next msg.batch rows of cursor msg.cursor; `done` when they are the last, and then the cursor
+ * is closed here. A failed FETCH closes it too where it may still exist (a held cursor, or a row
+ * this thread could not read): a failed CLOSE is not reported over the FETCH's error.
+ */
+async function fetchBatch(msg) {
+  const c = client(msg.id);
+  let r;
+  try {
+    r = await c.query({ text: `FETCH FORWARD ${msg.batch} FROM ${msg.cursor}`, rowMode: msg.rowMode });
+  } catch (err) {
+    const lost = lostInFlight(msg.id, err);
+    if (!clients.get(msg.id)?.lost) await c.query(`CLOSE ${msg.cursor}`).catch(() => {});
+    throw lost;
+  }
+  const done = r.rows.length < msg.batch;
+  if (done) {
+    try {
+      await c.query(`CLOSE ${msg.cursor}`);
+    } catch (err) {
+      throw lostInFlight(msg.id, err);
+    }
+  }
+  return { rows: r.rows, done };
+}
+
 async function handle(msg) {
   switch (msg.op) {
     case 'open': {
@@ -101,6 +127,27 @@ async function handle(msg) {
       } catch (err) {
         throw lostInFlight(msg.id, err);
       }
+    }
+    case 'declare': {
+      // A server-side cursor over msg.text (schemas/pg/sync-connection.ts says which kind and why)
+      // and its first batch: a short result costs this one request.
+      const c = client(msg.id);
+      try {
+        await c.query({ text: `DECLARE ${msg.cursor} NO SCROLL CURSOR ${msg.hold ? 'WITH HOLD ' : ''}FOR ${msg.text}`, values: msg.values.map(param) });
+      } catch (err) {
+        throw lostInFlight(msg.id, err);
+      }
+      return fetchBatch(msg);
+    }
+    case 'fetch':
+      return fetchBatch(msg);
+    case 'closeCursor': {
+      try {
+        await client(msg.id).query(`CLOSE ${msg.cursor}`);
+      } catch (err) {
+        throw lostInFlight(msg.id, err);
+      }
+      return {};
     }
     case 'exec': {
       try {
