@@ -134,6 +134,11 @@ export const traceEvents = sqliteTable(
  * input, output, or quantity (a lot-level class with `quantity`/`uom`). The event's own facts
  * (hash, time, step, disposition, party) are read from its trace_events row, joined on
  * (position, item) through trace_events_position: stored once per event, not once per code.
+ *
+ * On SQLite the table is WITHOUT ROWID (migration 0006, hand-written: drizzle cannot declare it),
+ * so a code's rows are stored together in primary-key order. A future migration that drizzle-kit
+ * generates to rebuild this table must keep `WITHOUT ROWID`; test/schemas/sqlite-migrations.test.ts
+ * fails if it is lost.
  */
 export const traceUnitEvents = sqliteTable(
   'trace_unit_events',
@@ -150,7 +155,10 @@ export const traceUnitEvents = sqliteTable(
   (t) => [primaryKey({ columns: [t.code, t.position, t.item] }), index('trace_unit_events_event').on(t.position, t.item)],
 );
 
-/** Aggregation intervals: `child` was inside `parent` from (fromPosition, fromItem) until (toPosition, toItem), open while null. */
+/**
+ * Aggregation intervals: `child` was inside `parent` from (fromPosition, fromItem) until (toPosition, toItem), open while null.
+ * WITHOUT ROWID on SQLite, as trace_unit_events and for the same reason (a history reads a code's intervals).
+ */
 export const traceContainers = sqliteTable(
   'trace_containers',
   {

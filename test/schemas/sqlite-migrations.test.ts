@@ -1,7 +1,8 @@
 /**
- * The SQLite migration that made the per-code event index leaner (0005: trace_unit_events keeps
- * code, position, item, via, role, quantity, uom; the event's facts stay in trace_events) keeps
- * every row of a database built before it, and the queries read the same history from it.
+ * SQLite migrations that rebuild trace tables keep every row of a database built before them, and
+ * the queries read the same history from it: 0005 made the per-code event index leaner
+ * (trace_unit_events keeps code, position, item, via, role, quantity, uom; the event's facts stay
+ * in trace_events), 0006 clustered it and the container intervals by primary key (WITHOUT ROWID).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { unitHistory } from '../../trace/queries/index.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations/sqlite', import.meta.url));
 const LEAN_INDEX = '0005_long_veda';
+const CLUSTERED = '0006_clustered_code_index';
 
 let dir: string;
 beforeEach(() => {
@@ -73,7 +75,6 @@ describe(`SQLite migration ${LEAN_INDEX} (the leaner per-code event index)`, () 
         [CODE, 4, 1, PALLET, 'epc', null, null],
       ]);
       expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_unit_events' ORDER BY name").pluck().all()).toEqual([
-        'sqlite_autoindex_trace_unit_events_1',
         'trace_unit_events_event',
       ]);
       const history = unitHistory(store, CODE);
@@ -81,6 +82,72 @@ describe(`SQLite migration ${LEAN_INDEX} (the leaner per-code event index)`, () 
         [3, 0, 'ni:///sha-256;aa?ver=CBV2.0', '2026-03-01T08:00:00.000Z', 'commissioning', 'active', 'acme', null],
         [4, 1, 'ni:///sha-256;bb?ver=CBV2.0', '2026-03-02T08:00:00.000Z', 'shipping', 'in_transit', 'acme', PALLET],
       ]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** 1 when SQLite stores `table` WITHOUT ROWID (clustered by its primary key). */
+function withoutRowid(db: Database.Database, table: string): number {
+  return db.prepare('SELECT wr FROM pragma_table_list WHERE name = ?').pluck().get(table) as number;
+}
+
+describe(`SQLite migration ${CLUSTERED} (code index and container intervals clustered by primary key)`, () => {
+  it('a new database has both tables WITHOUT ROWID, with no separate primary-key index', () => {
+    const store = openSqlite(join(dir, 'new.db'));
+    try {
+      expect(withoutRowid(store.sql, 'trace_unit_events')).toBe(1);
+      expect(withoutRowid(store.sql, 'trace_containers')).toBe(1);
+      expect(store.sql.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('trace_unit_events', 'trace_containers') ORDER BY name").pluck().all()).toEqual([
+        'trace_containers_parent',
+        'trace_unit_events_event',
+      ]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps every row and the history of a database built before it', () => {
+    const file = join(dir, 'old.db');
+    migratedUntil(file, CLUSTERED);
+    const old = new Database(file);
+    expect(withoutRowid(old, 'trace_unit_events')).toBe(0);
+    const loc = 'https://id.gs1.org/414/0614141000012';
+    const event = old.prepare('INSERT INTO trace_events (hash_id, position, item, event_type, action, biz_step, disposition, event_time, party, biz_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    event.run('ni:///sha-256;aa?ver=CBV2.0', 3, 0, 'ObjectEvent', 'ADD', 'commissioning', 'active', '2026-03-01T08:00:00.000Z', 'acme', loc);
+    event.run('ni:///sha-256;cc?ver=CBV2.0', 3, 1, 'AggregationEvent', 'ADD', 'packing', null, '2026-03-01T09:00:00.000Z', 'acme', loc);
+    event.run('ni:///sha-256;bb?ver=CBV2.0', 4, 0, 'ObjectEvent', 'OBSERVE', 'shipping', 'in_transit', '2026-03-02T08:00:00.000Z', 'acme', loc);
+    const index = old.prepare('INSERT INTO trace_unit_events (code, position, item, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    // Inserted out of key order, as capture writes them: the migration must not depend on it.
+    index.run(PALLET, 4, 0, null, 'epc', 2.5, 'KGM');
+    index.run(CODE, 4, 0, PALLET, 'epc', null, null);
+    index.run(PALLET, 3, 1, null, 'parent', null, null);
+    index.run(CODE, 3, 1, null, 'child', null, null);
+    index.run(CODE, 3, 0, null, 'epc', null, null);
+    old.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)').run(PALLET, CODE, 3, 1, null, null);
+    old.close();
+
+    const store = openSqlite(file);
+    try {
+      const db = store.sql;
+      expect(withoutRowid(db, 'trace_unit_events')).toBe(1);
+      expect(withoutRowid(db, 'trace_containers')).toBe(1);
+      expect(db.prepare('SELECT * FROM trace_unit_events ORDER BY code, position, item').raw().all()).toEqual([
+        [PALLET, 3, 1, null, 'parent', null, null],
+        [PALLET, 4, 0, null, 'epc', 2.5, 'KGM'],
+        [CODE, 3, 0, null, 'epc', null, null],
+        [CODE, 3, 1, null, 'child', null, null],
+        [CODE, 4, 0, PALLET, 'epc', null, null],
+      ]);
+      expect(db.prepare('SELECT * FROM trace_containers').raw().all()).toEqual([[PALLET, CODE, 3, 1, null, null]]);
+      const history = unitHistory(store, CODE);
+      expect(history.events.map((e) => [e.position, e.item, e.bizStep, e.role, e.via])).toEqual([
+        [3, 0, 'commissioning', 'epc', null],
+        [3, 1, 'packing', 'child', null],
+        [4, 0, 'shipping', 'epc', PALLET],
+      ]);
+      expect(history.containers).toEqual([{ parent: PALLET, from: { position: 3, item: 1 }, to: null }]);
     } finally {
       store.close();
     }
