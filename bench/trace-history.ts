@@ -10,11 +10,18 @@
  * recently created unit rows instead, the units still moving through the chain, which is what
  * dispensers and distributors ask about; both figures are worth reporting, neither replaces the other.
  *
+ * `--warm-btrees` first reads every page of the b-trees a history touches (the per-code index,
+ * containers, lineage, unit rows, event facts by ledger place) through dbstat, so the OS page cache
+ * holds what a long-running server's would: the steady state of uniformly random histories, as far
+ * as those b-trees fit in the machine's memory (their sizes are printed). Without it the figures
+ * are those of a cold start.
+ *
  * Usage: npx tsx bench/trace-history.ts [--db data/trace-soak.db] [--samples 5000] [--warm 500] [--seed 1]
- *          [--recent-units N]
+ *          [--recent-units N] [--warm-btrees]
  */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import type { Store } from '../schemas/store.ts';
 import { unitHistory } from '../trace/queries/index.ts';
 
@@ -28,6 +35,7 @@ const SAMPLES = Number(arg('samples', '5000'));
 const WARM = Number(arg('warm', '500'));
 let seed = Number(arg('seed', '1'));
 const RECENT = Number(arg('recent-units', '0'));
+const WARM_BTREES = process.argv.includes('--warm-btrees');
 
 const sqlite = new Database(FILE, { readonly: true, fileMustExist: true });
 const store: Store = { dialect: 'sqlite', location: FILE, sql: sqlite, close: () => sqlite.close() };
@@ -67,9 +75,34 @@ function timeEach(codes: string[], fn: (code: string) => unknown): { p50: number
 
 const events = sqlite.prepare('SELECT COUNT(*) FROM trace_events').pluck().get() as number;
 const entries = sqlite.prepare('SELECT COUNT(*) FROM ledger_entries').pluck().get() as number;
-const indexRows = sqlite.prepare('SELECT max(rowid) FROM trace_unit_events').pluck().get() as number;
 const bytes = statSync(FILE).size;
-console.log(`${FILE}: ${entries} ledger entries, ${events} events, ${maxRowid} unit/container rows, ~${indexRows} per-code index rows, ${(bytes / 2 ** 30).toFixed(1)} GiB`);
+console.log(`${FILE}: ${entries} ledger entries, ${events} events, ${maxRowid} unit/container rows, ${(bytes / 2 ** 30).toFixed(1)} GiB`);
+
+/** The b-trees unitHistory reads: each table it queries (for a WITHOUT ROWID table, its primary key), the
+ * primary-key index of a rowid table, and the index by ledger place its event join goes through. */
+function historyBtrees(): string[] {
+  const tables = ['trace_unit_events', 'trace_containers', 'trace_lineage', 'trace_units', 'trace_recalls', 'trace_events'];
+  const names = sqlite.prepare('SELECT name FROM sqlite_schema WHERE type IN (\'table\', \'index\') AND tbl_name = ?').pluck();
+  const out: string[] = [];
+  for (const t of tables) {
+    for (const n of names.all(t) as string[]) {
+      if (n === t || (n.startsWith('sqlite_autoindex_') && n.endsWith('_1') && t !== 'trace_events') || n === 'trace_events_position' || n === 'trace_lineage_output') out.push(n);
+    }
+  }
+  return out;
+}
+
+if (WARM_BTREES) {
+  const pages = sqlite.prepare('SELECT sum(pgsize) FROM dbstat WHERE name = ? AND aggregate = TRUE').pluck();
+  let total = 0;
+  const t0 = Date.now();
+  for (const name of historyBtrees()) {
+    const b = (pages.get(name) as number | null) ?? 0;
+    total += b;
+    console.log(`  warmed ${name.padEnd(38)} ${(b / 2 ** 30).toFixed(2)} GiB`);
+  }
+  console.log(`warmed ${(total / 2 ** 30).toFixed(1)} GiB of history b-trees in ${((Date.now() - t0) / 1000).toFixed(0)} s (machine memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB)`);
+}
 
 const bare = sqlite.prepare('SELECT code, position, item, via, role, quantity, uom FROM trace_unit_events WHERE code = ? ORDER BY position, item');
 const joined = sqlite.prepare(
