@@ -13,7 +13,10 @@ import type { ProofBundle } from '../ledger/bundle.ts';
 import type { EpcisQueryParams } from '../trace/queries/epcis-query.ts';
 import type { CodeRecord, ProductInput } from '../codes/issuance/index.ts';
 import type { PartyInput } from '../trace/parties.ts';
-import type { CampaignSubmission, StartedCampaign } from '../trace/oversight/campaigns.ts';
+import type { CampaignSubmission, CampaignSummary, StartedCampaign } from '../trace/oversight/campaigns.ts';
+import type { CampaignProgress } from '../trace/oversight/campaign-progress.ts';
+import type { Alert, AlertStatus, ReviewDecision } from '../trace/oversight/alerts.ts';
+import type { listFilings } from '../trace/oversight/filing.ts';
 
 export interface ClientOptions {
   /** The server, e.g. http://127.0.0.1:3000 (a trailing slash is ignored). */
@@ -312,12 +315,46 @@ export class DrugTraceClient {
   }
 
   /** Starts a recall campaign (POST /v1/recalls): a submission signed with trace/oversight/campaigns.ts signCampaign. */
-  startRecall(submission: CampaignSubmission): Promise<StartedCampaign & { campaign: Record<string, unknown> }> {
+  startRecall(submission: CampaignSubmission): Promise<StartedCampaign & { campaign: CampaignSummary }> {
     return this.json('POST', '/v1/recalls', { body: submission });
+  }
+
+  /** Recall campaigns, newest first: a manufacturer sees those it started and those about its own products. */
+  recalls(): Promise<{ campaigns: CampaignSummary[] }> {
+    return this.json('GET', '/v1/recalls');
+  }
+
+  /** One campaign's progress; `units: true` adds one row per unit. */
+  recallCampaign(id: number, q: { at?: string; maxTransitDays?: number; units?: boolean } = {}): Promise<Omit<CampaignProgress, 'units'> & Partial<Pick<CampaignProgress, 'units'>>> {
+    return this.json('GET', `/v1/recalls/${id}${query(q)}`);
   }
 
   recallReport(q: RecallReportQuery): Promise<RecallReport> {
     return this.json('GET', `/v1/recalls/report${query({ lot: q.lot, gtin: q.gtin, at: q.at, maxTransitDays: q.maxTransitDays })}`);
+  }
+
+  // ---- oversight ----
+
+  /** The review queue, newest first: a regulator sees every alert, any other party the alerts about itself. */
+  alerts(q: { status?: AlertStatus; detector?: string; party?: string; before?: number; limit?: number } = {}): Promise<{ alerts: Alert[] }> {
+    return this.json('GET', `/v1/alerts${query(q)}`);
+  }
+
+  alert(id: number): Promise<Alert> {
+    return this.json('GET', `/v1/alerts/${id}`);
+  }
+
+  /** A regulator's decision, signed with trace/oversight/alerts.ts signReview; the server appends it to the ledger. */
+  reviewAlert(
+    id: number,
+    review: { decision: ReviewDecision; reason: string; reviewer: string; signer: Signer; claimedTime: string; signature: string },
+  ): Promise<Alert> {
+    return this.json('POST', `/v1/alerts/${id}/review`, { body: review });
+  }
+
+  /** The detectors of the server's build and their filings. */
+  detectors(): Promise<ReturnType<typeof listFilings>> {
+    return this.json('GET', '/v1/detectors');
   }
 
   /** The C2SP signed note (text). */

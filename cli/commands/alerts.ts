@@ -1,7 +1,8 @@
 /**
  * `drugtrace alerts list|show|review|scan`: the review queue on the command line (docs/oversight.md).
  * Registering these commands also installs the capture observer, so `drugtrace capture` runs the
- * filed detectors on what it captures.
+ * filed detectors on what it captures. list, show and review also run against a server (--server);
+ * scan stays with the database, because re-running detectors is the operator's job.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -11,6 +12,7 @@ import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
 import { openLedger } from './ledger.ts';
 import { integerOption, oversightExit, usage } from './oversight-common.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 
 function line(a: Alert): string {
   return `#${String(a.id).padEnd(5)} ${a.status.padEnd(9)} ${a.severity.padEnd(8)} ${a.detector}@${a.version}  ${a.summary}`;
@@ -42,48 +44,69 @@ export function register(program: Command): void {
   installOversight();
   const alerts = program.command('alerts').description('oversight alerts: list, show, review (a signed decision), scan a time range again');
 
-  alerts
+  const list = alerts
     .command('list')
     .description('alerts, newest first')
     .option('--status <status>', `only ${ALERT_STATUSES.join(' | ')}`)
     .option('--detector <id>', 'only this detector')
-    .option('--party <id>', 'only alerts about this party')
+    .option('--party <id>', 'only alerts about this party (with --server, a regulator token: any party; others see only their own)')
     .option('--limit <n>', 'at most this many (default 100)')
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document')
-    .action((opts: { status?: string; detector?: string; party?: string; limit?: string; db?: string; json?: boolean }) => {
-      const command = 'alerts list';
-      if (opts.status !== undefined && !(ALERT_STATUSES as readonly string[]).includes(opts.status)) usage(command, `--status must be one of ${ALERT_STATUSES.join(', ')}`, '--status', opts.status);
-      const limit = integerOption(command, '--limit', opts.limit);
-      const out = output(opts);
-      const ledger = openLedger(opts.db, command);
+    .option('--json', 'print one JSON document');
+  serverOptions(list).action(async (opts: { status?: string; detector?: string; party?: string; limit?: string; db?: string; json?: boolean } & ServerOptions) => {
+    const command = 'alerts list';
+    if (opts.status !== undefined && !(ALERT_STATUSES as readonly string[]).includes(opts.status)) usage(command, `--status must be one of ${ALERT_STATUSES.join(', ')}`, '--status', opts.status);
+    const limit = integerOption(command, '--limit', opts.limit);
+    const out = output(opts);
+    const query = { status: opts.status as AlertStatus | undefined, detector: opts.detector, party: opts.party, limit };
+    const print = (found: Alert[]) => out.result({ ok: true, alerts: found }, () => (found.length === 0 ? 'no alerts' : found.map(line).join('\n')));
+    const client = serverClient(opts, command);
+    if (client) {
       try {
-        const list = listAlerts(ledger.store.sql, { status: opts.status as AlertStatus | undefined, detector: opts.detector, party: opts.party, limit });
-        out.result({ ok: true, alerts: list }, () => (list.length === 0 ? 'no alerts' : list.map(line).join('\n')));
-      } finally {
-        ledger.close();
+        print((await client.alerts(query)).alerts);
+      } catch (err) {
+        serverExit(err, command);
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, command);
+    try {
+      print(listAlerts(ledger.store.sql, query));
+    } finally {
+      ledger.close();
+    }
+  });
 
-  alerts
+  const show = alerts
     .command('show <alert>')
     .description('one alert: detector version, evidence (ledger positions), review')
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document')
-    .action((id: string, opts: { db?: string; json?: boolean }) => {
-      const command = 'alerts show';
-      const out = output(opts);
-      const ledger = openLedger(opts.db, command);
+    .option('--json', 'print one JSON document');
+  serverOptions(show).action(async (id: string, opts: { db?: string; json?: boolean } & ServerOptions) => {
+    const command = 'alerts show';
+    const out = output(opts);
+    const n = alertId(command, id);
+    const print = (alert: Alert) => out.result({ ok: true, alert }, () => describe(alert));
+    const client = serverClient(opts, command);
+    if (client) {
       try {
-        const alert = getAlert(ledger.store.sql, alertId(command, id));
-        if (!alert) throw new CliExit(EXIT.no, `drugtrace ${command}: no alert ${id}`, { ok: false, error: { code: 'OVERSIGHT_UNKNOWN_ALERT', message: `no alert ${id}` } });
-        out.result({ ok: true, alert }, () => describe(alert));
-      } finally {
-        ledger.close();
+        print(await client.alert(n));
+      } catch (err) {
+        serverExit(err, command);
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, command);
+    try {
+      const alert = getAlert(ledger.store.sql, n);
+      if (!alert) throw new CliExit(EXIT.no, `drugtrace ${command}: no alert ${id}`, { ok: false, error: { code: 'OVERSIGHT_UNKNOWN_ALERT', message: `no alert ${id}` } });
+      print(alert);
+    } finally {
+      ledger.close();
+    }
+  });
 
-  alerts
+  const review = alerts
     .command('review <alert>')
     .description("confirm or dismiss an alert: a decision signed with a regulator's key and appended to the ledger")
     .requiredOption('--decision <decision>', 'confirm | dismiss')
@@ -93,31 +116,44 @@ export function register(program: Command): void {
     .option('--key <file>', "the regulator's key file (default <db>.keys/<party>.key)")
     .option('--db <file|url>', DB_HELP)
     .option('--json', 'print one JSON document')
-    .action((id: string, opts: { decision: string; reason: string; reviewer: string; party: string; key?: string; db?: string; json?: boolean }) => {
-      const command = 'alerts review';
-      if (opts.decision !== 'confirm' && opts.decision !== 'dismiss') usage(command, '--decision must be confirm or dismiss', '--decision', opts.decision);
-      const out = output(opts);
-      const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
-      const key = readPartyKeyFile(keyFile, command);
-      if (key.party !== opts.party) throw new CliExit(EXIT.usage, `drugtrace ${command}: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` } });
-      const ledger = openLedger(opts.db, command);
+    .addHelpText('after', "\nWith --server (the regulator's own token): the alert is read from the server, the decision signed here\nwith the key file and sent (POST /v1/alerts/ID/review); the key never leaves this machine.");
+  serverOptions(review).action(async (id: string, opts: { decision: string; reason: string; reviewer: string; party: string; key?: string; db?: string; json?: boolean } & ServerOptions) => {
+    const command = 'alerts review';
+    if (opts.decision !== 'confirm' && opts.decision !== 'dismiss') usage(command, '--decision must be confirm or dismiss', '--decision', opts.decision);
+    const n = alertId(command, id);
+    const out = output(opts);
+    const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
+    const key = readPartyKeyFile(keyFile, command);
+    if (key.party !== opts.party) throw new CliExit(EXIT.usage, `drugtrace ${command}: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` } });
+    const input = { decision: opts.decision as ReviewDecision, reason: opts.reason, reviewer: opts.reviewer };
+    const print = (reviewed: Alert) =>
+      out.result({ ok: true, alert: reviewed }, () => `alert #${reviewed.id} ${reviewed.status} by ${reviewed.review!.reviewer} (${reviewed.review!.party}); decision at ledger position ${reviewed.review!.position}`);
+    const client = serverClient(opts, command);
+    if (client) {
       try {
-        const db = ledger.store.sql;
-        const n = alertId(command, id);
-        let reviewed: Alert;
-        try {
-          const alert = getAlert(db, n);
-          const input = { decision: opts.decision as ReviewDecision, reason: opts.reason, reviewer: opts.reviewer };
-          if (!alert) throw new OversightError('OVERSIGHT_UNKNOWN_ALERT', `no alert ${n}`, { alert: n });
-          reviewed = recordReview(ledger, n, input, signReview(alert, input, key));
-        } catch (err) {
-          oversightExit(err, command);
-        }
-        out.result({ ok: true, alert: reviewed }, () => `alert #${reviewed.id} ${reviewed.status} by ${reviewed.review!.reviewer} (${reviewed.review!.party}); decision at ledger position ${reviewed.review!.position}`);
-      } finally {
-        ledger.close();
+        // The signature covers the alert as the server holds it (its id, subject and evidence).
+        const signed = signReview(await client.alert(n), input, key);
+        print(await client.reviewAlert(n, { ...input, signer: signed.body.signer, claimedTime: signed.body.claimedTime, signature: signed.signature }));
+      } catch (err) {
+        serverExit(err, command);
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, command);
+    try {
+      let reviewed: Alert;
+      try {
+        const alert = getAlert(ledger.store.sql, n);
+        if (!alert) throw new OversightError('OVERSIGHT_UNKNOWN_ALERT', `no alert ${n}`, { alert: n });
+        reviewed = recordReview(ledger, n, input, signReview(alert, input, key));
+      } catch (err) {
+        oversightExit(err, command);
+      }
+      print(reviewed);
+    } finally {
+      ledger.close();
+    }
+  });
 
   alerts
     .command('scan')

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { JsonObject } from '../../ledger/entry.ts';
 import { DEFAULT_CASES, DEFAULT_SEED, currentFiling, detectorById, fileDetector, listFilings, syntheticSet, validateDetector, type Validation } from '../../trace/oversight/index.ts';
 import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { openLedger } from './ledger.ts';
 import { integerOption, oversightExit, usage } from './oversight-common.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
@@ -32,28 +33,38 @@ const metrics = (v: Validation) =>
 export function register(program: Command): void {
   const detectors = program.command('detectors').description('oversight detectors: list, file (a signed ledger entry with validation), validate');
 
-  detectors
+  const list = detectors
     .command('list')
     .description('known detectors, and which versions are filed in the ledger')
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document')
-    .action((opts: { db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const ledger = openLedger(opts.db, 'detectors list');
+    .option('--json', 'print one JSON document');
+  serverOptions(list).action(async (opts: { db?: string; json?: boolean } & ServerOptions) => {
+    const out = output(opts);
+    const print = (found: ReturnType<typeof listFilings>) =>
+      out.result({ ok: true, ...found }, () =>
+        found.detectors
+          .map((d) => {
+            const f = found.filings.filter((x) => x.detector === d.id).pop();
+            return `${d.id.padEnd(17)} ${d.version.padEnd(7)} ${d.filed === null ? 'NOT FILED (does not run)' : `filed at position ${d.filed}: ${metrics(f!.validation)}`}`;
+          })
+          .join('\n'),
+      );
+    const client = serverClient(opts, 'detectors list');
+    if (client) {
       try {
-        const list = listFilings(ledger.store.sql);
-        out.result({ ok: true, ...list }, () =>
-          list.detectors
-            .map((d) => {
-              const f = list.filings.filter((x) => x.detector === d.id).pop();
-              return `${d.id.padEnd(17)} ${d.version.padEnd(7)} ${d.filed === null ? 'NOT FILED (does not run)' : `filed at position ${d.filed}: ${metrics(f!.validation)}`}`;
-            })
-            .join('\n'),
-        );
-      } finally {
-        ledger.close();
+        print(await client.detectors());
+      } catch (err) {
+        serverExit(err, 'detectors list');
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, 'detectors list');
+    try {
+      print(listFilings(ledger.store.sql));
+    } finally {
+      ledger.close();
+    }
+  });
 
   detectors
     .command('file <detector>')
