@@ -1,12 +1,13 @@
 /**
- * `drugtrace recall start|list|status`: recall campaigns on the local database
- * (trace/oversight/campaigns.ts, docs/oversight.md).
+ * `drugtrace recall start|list|status`: recall campaigns, on the local database or a server
+ * (--server; trace/oversight/campaigns.ts, docs/oversight.md).
  *
  *   recall start --party ID --class I|II|III --reason TEXT (--lot LOT... [--gtin GTIN] | --code CODE...) [--withdrawal] [--key FILE]
  *   recall list
  *   recall status ID [--at TIME] [--max-transit-days N] [--series | --daily] [--units]
  *
- * `start` signs with the party's key file (default <db>.keys/<party>.key). Exit 1 for a refusal
+ * `start` signs with the party's key file (default <db>.keys/<party>.key), also when it sends the
+ * campaign to a server; there each --lot needs --gtin (the lot table is the server's). Exit 1 for a refusal
  * (RECALL_NOT_OWN_PRODUCT, RECALL_UNKNOWN_LOT, RECALL_ALREADY_RECALLED…) or an unknown campaign,
  * 2 for bad options (RECALL_BAD_CAMPAIGN).
  */
@@ -16,6 +17,7 @@ import { LedgerError } from '../../ledger/entry.ts';
 import { CampaignError, listCampaigns, signCampaign, startCampaign, type CampaignSummary } from '../../trace/oversight/campaigns.ts';
 import { campaignProgress, type CampaignProgress, type ProgressPoint } from '../../trace/oversight/campaign-progress.ts';
 import { CliExit, DB_HELP, EXIT, output } from '../common.ts';
+import { serverClient, serverExit, serverOptions, type ServerOptions } from '../server.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 
@@ -54,7 +56,7 @@ function progressText(p: CampaignProgress, opts: { series?: boolean; daily?: boo
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerCampaignCommands(recall: Command): void {
-  recall
+  const start = recall
     .command('start')
     .description('start a recall campaign (lots or unit codes, class, reason), signed with the party key; holders are notified')
     .requiredOption('--party <id>', 'the manufacturer (own products) or regulator starting it')
@@ -66,62 +68,86 @@ export function registerCampaignCommands(recall: Command): void {
     .option('--withdrawal', 'withdraw from the market instead of recalling')
     .option('--key <file>', "the party's key file (default <db>.keys/<party>.key)")
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document')
-    .action((opts: { party: string; class: string; reason: string; lot?: string[]; gtin?: string; code?: string[]; withdrawal?: boolean; key?: string; db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
-      const key = readPartyKeyFile(keyFile, 'recall start');
-      if (key.party !== opts.party) {
-        throw new CliExit(EXIT.usage, `drugtrace recall start: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` } });
+    .option('--json', 'print one JSON document');
+  serverOptions(start).action(async (opts: { party: string; class: string; reason: string; lot?: string[]; gtin?: string; code?: string[]; withdrawal?: boolean; key?: string; db?: string; json?: boolean } & ServerOptions) => {
+    const out = output(opts);
+    const keyFile = resolve(opts.key ?? defaultPartyKeyFile(opts.db, opts.party));
+    const key = readPartyKeyFile(keyFile, 'recall start');
+    if (key.party !== opts.party) {
+      throw new CliExit(EXIT.usage, `drugtrace recall start: ${keyFile} holds the key of ${key.party}, not ${opts.party}`, { ok: false, error: { code: 'CLI_BAD_KEY', message: `the key file belongs to ${key.party}` } });
+    }
+    const print = (started: { id: number; duplicate: boolean; units: number; changed: number; notified: Array<{ party: string; units: number; dispensed?: number }> }, summary: CampaignSummary) =>
+      out.result({ ok: true, ...started, campaign: summary }, () =>
+        [
+          `${started.duplicate ? 'already recorded: ' : 'started '}${describe(summary)}`,
+          `  ${started.units} unit(s) covered, ${started.changed} changed`,
+          ...started.notified.map((n) => `  notified ${n.party}: ${n.units} unit(s) held${n.dispensed ? `, ${n.dispensed} dispensed` : ''}`),
+        ].join('\n'),
+      );
+    const client = serverClient(opts, 'recall start');
+    if (client) {
+      if (opts.lot?.length && !opts.gtin) {
+        throw new CliExit(EXIT.usage, 'drugtrace recall start: with --server, --lot needs --gtin', { ok: false, error: { code: 'CLI_BAD_OPTION', message: 'with --server, --lot needs --gtin', details: { option: '--gtin', value: null } } });
       }
-      const ledger = openLedger(opts.db, 'recall start');
+      const lots = (opts.lot ?? []).map((lot) => ({ gtin: opts.gtin!, lot }));
       try {
-        const products = (lot: string): string => {
-          if (opts.gtin) return opts.gtin;
-          const rows = ledger.store.sql.prepare('SELECT product FROM trace_lots WHERE lot = ?').pluck().all(lot) as string[];
-          if (rows.length === 1) return rows[0];
-          throw new CampaignError(rows.length === 0 ? 'RECALL_UNKNOWN_LOT' : 'RECALL_BAD_CAMPAIGN', rows.length === 0 ? `no unit of lot ${lot} was ever commissioned` : `lot ${lot} exists for ${rows.length} products (${rows.join(', ')}): give --gtin`, {
-            lot,
-            field: 'gtin',
-          });
-        };
-        let started: ReturnType<typeof startCampaign>;
-        try {
-          const lots = (opts.lot ?? []).map((lot) => ({ gtin: products(lot), lot }));
-          started = startCampaign(ledger, signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots, codes: opts.code ?? [] }, key));
-        } catch (err) {
-          campaignExit(err, 'recall start');
-        }
-        const summary = listCampaigns(ledger).find((c) => c.id === started.id)!;
-        out.result({ ok: true, ...started, campaign: summary }, () =>
-          [
-            `${started.duplicate ? 'already recorded: ' : 'started '}${describe(summary)}`,
-            `  ${started.units} unit(s) covered, ${started.changed} changed`,
-            ...started.notified.map((n) => `  notified ${n.party}: ${n.units} unit(s) held${n.dispensed ? `, ${n.dispensed} dispensed` : ''}`),
-          ].join('\n'),
-        );
-      } finally {
-        ledger.close();
+        const { campaign, ...started } = await client.startRecall(signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots, codes: opts.code ?? [] }, key));
+        print(started, campaign);
+      } catch (err) {
+        serverExit(err, 'recall start');
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, 'recall start');
+    try {
+      const products = (lot: string): string => {
+        if (opts.gtin) return opts.gtin;
+        const rows = ledger.store.sql.prepare('SELECT product FROM trace_lots WHERE lot = ?').pluck().all(lot) as string[];
+        if (rows.length === 1) return rows[0];
+        throw new CampaignError(rows.length === 0 ? 'RECALL_UNKNOWN_LOT' : 'RECALL_BAD_CAMPAIGN', rows.length === 0 ? `no unit of lot ${lot} was ever commissioned` : `lot ${lot} exists for ${rows.length} products (${rows.join(', ')}): give --gtin`, {
+          lot,
+          field: 'gtin',
+        });
+      };
+      let started: ReturnType<typeof startCampaign>;
+      try {
+        const lots = (opts.lot ?? []).map((lot) => ({ gtin: products(lot), lot }));
+        started = startCampaign(ledger, signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots, codes: opts.code ?? [] }, key));
+      } catch (err) {
+        campaignExit(err, 'recall start');
+      }
+      print(started, listCampaigns(ledger).find((c) => c.id === started.id)!);
+    } finally {
+      ledger.close();
+    }
+  });
 
-  recall
+  const list = recall
     .command('list')
-    .description('recall campaigns, newest first')
+    .description('recall campaigns, newest first (with --server, a manufacturer sees its own and those about its products)')
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document')
-    .action((opts: { db?: string; json?: boolean }) => {
-      const out = output(opts);
-      const ledger = openLedger(opts.db, 'recall list');
+    .option('--json', 'print one JSON document');
+  serverOptions(list).action(async (opts: { db?: string; json?: boolean } & ServerOptions) => {
+    const out = output(opts);
+    const print = (campaigns: CampaignSummary[]) => out.result({ ok: true, campaigns }, () => (campaigns.length ? campaigns.map(describe).join('\n') : 'no recall campaigns'));
+    const client = serverClient(opts, 'recall list');
+    if (client) {
       try {
-        const campaigns = listCampaigns(ledger);
-        out.result({ ok: true, campaigns }, () => (campaigns.length ? campaigns.map(describe).join('\n') : 'no recall campaigns'));
-      } finally {
-        ledger.close();
+        print((await client.recalls()).campaigns);
+      } catch (err) {
+        serverExit(err, 'recall list');
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, 'recall list');
+    try {
+      print(listCampaigns(ledger));
+    } finally {
+      ledger.close();
+    }
+  });
 
-  recall
+  const status = recall
     .command('status')
     .description('progress of a campaign: located, returned, destroyed, dispensed, unaccounted — now, and over time')
     .argument('<id>', 'the campaign id (its ledger position, from recall list)')
@@ -131,26 +157,37 @@ export function registerCampaignCommands(recall: Command): void {
     .option('--daily', 'also print the counts at the end of each day since the start')
     .option('--units', 'also print every unit and its category')
     .option('--db <file|url>', DB_HELP)
-    .option('--json', 'print one JSON document (always with series, daily and units)')
-    .action((id: string, opts: { at?: string; maxTransitDays?: string; series?: boolean; daily?: boolean; units?: boolean; db?: string; json?: boolean }) => {
-      const usage = (message: string, option: string, value: unknown): never => {
-        throw new CliExit(EXIT.usage, `drugtrace recall status: ${message}`, { ok: false, error: { code: 'CLI_BAD_OPTION', message, details: { option, value } } });
-      };
-      if (!/^\d+$/.test(id)) usage(`campaign id ${JSON.stringify(id)} is not a ledger position`, 'id', id);
-      if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) usage(`--at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, '--at', opts.at);
-      if (opts.maxTransitDays !== undefined && !/^\d+(\.\d+)?$/.test(opts.maxTransitDays)) usage(`--max-transit-days ${JSON.stringify(opts.maxTransitDays)} is not a number of days`, '--max-transit-days', opts.maxTransitDays);
-      const out = output(opts);
-      const ledger = openLedger(opts.db, 'recall status');
+    .option('--json', 'print one JSON document (always with series, daily and units)');
+  serverOptions(status).action(async (id: string, opts: { at?: string; maxTransitDays?: string; series?: boolean; daily?: boolean; units?: boolean; db?: string; json?: boolean } & ServerOptions) => {
+    const usage = (message: string, option: string, value: unknown): never => {
+      throw new CliExit(EXIT.usage, `drugtrace recall status: ${message}`, { ok: false, error: { code: 'CLI_BAD_OPTION', message, details: { option, value } } });
+    };
+    if (!/^\d+$/.test(id)) usage(`campaign id ${JSON.stringify(id)} is not a ledger position`, 'id', id);
+    if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) usage(`--at ${JSON.stringify(opts.at)} is not an ISO 8601 time`, '--at', opts.at);
+    if (opts.maxTransitDays !== undefined && !/^\d+(\.\d+)?$/.test(opts.maxTransitDays)) usage(`--max-transit-days ${JSON.stringify(opts.maxTransitDays)} is not a number of days`, '--max-transit-days', opts.maxTransitDays);
+    const out = output(opts);
+    const query = { at: opts.at, maxTransitDays: opts.maxTransitDays === undefined ? undefined : Number(opts.maxTransitDays) };
+    const client = serverClient(opts, 'recall status');
+    if (client) {
       try {
-        let progress: CampaignProgress;
-        try {
-          progress = campaignProgress(ledger, Number(id), { at: opts.at, maxTransitDays: opts.maxTransitDays === undefined ? undefined : Number(opts.maxTransitDays) });
-        } catch (err) {
-          campaignExit(err, 'recall status');
-        }
-        out.result({ ok: true, ...progress }, () => progressText(progress, opts));
-      } finally {
-        ledger.close();
+        const progress = await client.recallCampaign(Number(id), { ...query, units: Boolean(opts.json || opts.units) });
+        out.result({ ok: true, ...progress }, () => progressText({ ...progress, units: progress.units ?? [] }, opts));
+      } catch (err) {
+        serverExit(err, 'recall status');
       }
-    });
+      return;
+    }
+    const ledger = openLedger(opts.db, 'recall status');
+    try {
+      let progress: CampaignProgress;
+      try {
+        progress = campaignProgress(ledger, Number(id), query);
+      } catch (err) {
+        campaignExit(err, 'recall status');
+      }
+      out.result({ ok: true, ...progress }, () => progressText(progress, opts));
+    } finally {
+      ledger.close();
+    }
+  });
 }
