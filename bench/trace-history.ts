@@ -126,7 +126,7 @@ const PAGE = sqlite.pragma('page_size', { simple: true }) as number;
 let eventsSeen = 0;
 timeEach(randomUnits(WARM), (c) => unitHistory(store, c));
 const sample = randomUnits(SAMPLES);
-// Alternate the two over the same random units so both see the same cache and load.
+// Each unit in turn: its history, the same history again, then the two bare lookups on the now cached pages.
 const hist: number[] = [];
 const again: number[] = [];
 let pagesRead = 0;

@@ -21,7 +21,8 @@ import { serverClient, serverExit, serverOptions, type ServerOptions } from '../
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
 
-function campaignExit(err: unknown, command: string): never {
+/** A campaign refused by the rules or malformed (RECALL_BAD_CAMPAIGN exits 2), as the local mode reports it. */
+export function campaignExit(err: unknown, command: string): never {
   if (err instanceof CampaignError) {
     throw new CliExit(err.code === 'RECALL_BAD_CAMPAIGN' ? EXIT.usage : EXIT.no, `drugtrace ${command}: refused: ${err.message} [${err.code}]`, {
       ok: false,
@@ -90,8 +91,15 @@ export function registerCampaignCommands(recall: Command): void {
         throw new CliExit(EXIT.usage, 'drugtrace recall start: with --server, --lot needs --gtin', { ok: false, error: { code: 'CLI_BAD_OPTION', message: 'with --server, --lot needs --gtin', details: { option: '--gtin', value: null } } });
       }
       const lots = (opts.lot ?? []).map((lot) => ({ gtin: opts.gtin!, lot }));
+      let submission: ReturnType<typeof signCampaign>;
       try {
-        const { campaign, ...started } = await client.startRecall(signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots, codes: opts.code ?? [] }, key));
+        // Signing derives the entry body, which checks the campaign: a malformed one never leaves here.
+        submission = signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots, codes: opts.code ?? [] }, key);
+      } catch (err) {
+        campaignExit(err, 'recall start');
+      }
+      try {
+        const { campaign, ...started } = await client.startRecall(submission);
         print(started, campaign);
       } catch (err) {
         serverExit(err, 'recall start');

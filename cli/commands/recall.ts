@@ -16,7 +16,7 @@ import { signCampaign } from '../../trace/oversight/campaigns.ts';
 import { RECALL_CLASSES } from '../../trace/oversight/campaign-payload.ts';
 import { ledgerExit, openLedger } from './ledger.ts';
 import { defaultPartyKeyFile, readPartyKeyFile } from './party.ts';
-import { registerCampaignCommands } from './recall-campaigns.ts';
+import { campaignExit, registerCampaignCommands } from './recall-campaigns.ts';
 
 export const RECALL_CSV_HEADER = 'code,status,recalled,custodian,location,path,pending_to,dispensed_party,dispensed_location,dispensed_at,last_event_at,unaccounted';
 
@@ -116,7 +116,12 @@ function registerRecord(recall: Command): void {
             error: { code: 'CLI_BAD_OPTION', message: `--server needs --class ${RECALL_CLASSES.join('|')}`, details: { option: '--class', value: opts.class ?? null } },
           });
         }
-        const submission = signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots: [{ gtin: product, lot: opts.lot }] }, key);
+        let submission: ReturnType<typeof signCampaign>;
+        try {
+          submission = signCampaign({ reason: opts.reason, class: opts.class, withdrawal: Boolean(opts.withdrawal), lots: [{ gtin: product, lot: opts.lot }] }, key);
+        } catch (err) {
+          campaignExit(err, 'recall record');
+        }
         let started: Awaited<ReturnType<typeof client.startRecall>>;
         try {
           started = await client.startRecall(submission);

@@ -88,6 +88,8 @@ describe('drugtrace recall start|list|status --server', () => {
 
       const key = ['--key', defaultPartyKeyFile(db, 'mah-huaxin')];
       const start = ['recall', 'start', '--party', 'mah-huaxin', '--class', 'III', '--reason', 'cold chain break', '--lot', 'B2601', ...key, '--json'];
+      const badClass = await remote(mah, ...start.map((a) => (a === 'III' ? 'IV' : a)), '--gtin', DEMO_PRODUCTS[1].gtin);
+      expect([badClass.code, JSON.parse(badClass.stdout).error.code]).toEqual([2, 'RECALL_BAD_CAMPAIGN']);
       const noGtin = await remote(mah, ...start);
       expect([noGtin.code, JSON.parse(noGtin.stdout).error.code]).toEqual([2, 'CLI_BAD_OPTION']);
       const notSigner = await remote(stranger, ...start, '--gtin', DEMO_PRODUCTS[1].gtin);
