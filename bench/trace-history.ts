@@ -85,14 +85,15 @@ const bytes = statSync(FILE).size;
 console.log(`${FILE}: ${entries} ledger entries, ${events} events, ${maxRowid} unit/container rows, ${(bytes / 2 ** 30).toFixed(1)} GiB`);
 
 /** The b-trees unitHistory reads: each table it queries (for a WITHOUT ROWID table, its primary key), the
- * primary-key index of a rowid table, and the index by ledger place its event join goes through. */
+ * primary-key index of a rowid table, the index by ledger place its event join goes through, and
+ * the codes' numbers both ways (code → number, number → the container's code). */
 function historyBtrees(): string[] {
-  const tables = ['trace_unit_events', 'trace_containers', 'trace_lineage', 'trace_units', 'trace_recalls', 'trace_events'];
+  const tables = ['trace_code_events', 'trace_codes', 'trace_containers', 'trace_lineage', 'trace_units', 'trace_recalls', 'trace_events'];
   const names = sqlite.prepare('SELECT name FROM sqlite_schema WHERE type IN (\'table\', \'index\') AND tbl_name = ?').pluck();
   const out: string[] = [];
   for (const t of tables) {
     for (const n of names.all(t) as string[]) {
-      if (n === t || (n.startsWith('sqlite_autoindex_') && n.endsWith('_1') && t !== 'trace_events') || n === 'trace_events_position' || n === 'trace_lineage_output') out.push(n);
+      if (n === t || (n.startsWith('sqlite_autoindex_') && n.endsWith('_1') && t !== 'trace_events') || n === 'trace_events_position' || n === 'trace_lineage_output' || n === 'trace_codes_code') out.push(n);
     }
   }
   return out;

@@ -71,7 +71,12 @@ const ROWS_OF: Array<[string, string]> = [
   // The Merkle nodes completed by leaf $1: level l, index ($1 + 1) / 2^l - 1 where 2^l divides $1 + 1.
   ['ledger_merkle_nodes', 'SELECT * FROM ledger_merkle_nodes WHERE (($1::bigint + 1) % (1::bigint << level::int)) = 0 AND idx = (($1::bigint + 1) >> level::int) - 1'],
   ['trace_events', 'SELECT * FROM trace_events WHERE position = $1'],
-  ['trace_unit_events', 'SELECT * FROM trace_unit_events WHERE position = $1'],
+  // The codes this capture numbered: those with no index row at an earlier position.
+  [
+    'trace_codes',
+    'SELECT c.* FROM trace_codes c WHERE c.id IN (SELECT code_id FROM trace_code_events WHERE position = $1) AND NOT EXISTS (SELECT 1 FROM trace_code_events x WHERE x.code_id = c.id AND x.position < $1)',
+  ],
+  ['trace_code_events', 'SELECT * FROM trace_code_events WHERE position = $1'],
   ['trace_containers', 'SELECT * FROM trace_containers WHERE from_position = $1'],
   ['trace_shipments', 'SELECT * FROM trace_shipments WHERE position = $1'],
   ['trace_lots', 'SELECT * FROM trace_lots WHERE first_position = $1'],

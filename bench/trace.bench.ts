@@ -68,19 +68,20 @@ function capture(ledger: Ledger, submissions: CaptureSubmission[]): { seconds: n
   return { seconds: seconds(t0), events, positions };
 }
 
-/** Every row a capture at `position` wrote, table by table, to replay raw. */
-function rowsOf(db: ReturnType<typeof openSqlite>['sql'], position: number): Array<[string, unknown[][]]> {
+/** Every row a capture at `position` wrote, table by table, to replay raw; codes numbered after `codesBefore` are the ones it numbered. */
+function rowsOf(db: ReturnType<typeof openSqlite>['sql'], position: number, codesBefore: number): Array<[string, unknown[][]]> {
   const q = (sql: string) => db.prepare(sql).raw().all(position) as unknown[][];
   return [
     ['ledger_entries', q('SELECT * FROM ledger_entries WHERE position = ?')],
     ['ledger_items', q('SELECT * FROM ledger_items WHERE entry_position = ?')],
     ['ledger_merkle_nodes', db.prepare('SELECT * FROM ledger_merkle_nodes WHERE idx = (? + 1) / (1 << level) - 1 AND ((? + 1) % (1 << level)) = 0').raw().all(position, position) as unknown[][]],
     ['trace_events', q('SELECT * FROM trace_events WHERE position = ?')],
-    ['trace_unit_events', q('SELECT * FROM trace_unit_events WHERE position = ?')],
+    ['trace_codes', db.prepare('SELECT * FROM trace_codes WHERE id > ?').raw().all(codesBefore) as unknown[][]],
+    ['trace_code_events', q('SELECT * FROM trace_code_events WHERE position = ?')],
     ['trace_containers', q('SELECT * FROM trace_containers WHERE from_position = ?')],
     ['trace_shipments', q('SELECT * FROM trace_shipments WHERE position = ?')],
     ['trace_lots', q('SELECT * FROM trace_lots WHERE first_position = ?')],
-    ['trace_units', q('SELECT * FROM trace_units WHERE code IN (SELECT code FROM trace_unit_events WHERE position = ?)')],
+    ['trace_units', q('SELECT * FROM trace_units WHERE code IN (SELECT DISTINCT code FROM trace_unit_events WHERE position = ?)')],
   ];
 }
 
@@ -116,14 +117,16 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
 function ingestInterleaved(ledger: Ledger, submissions: CaptureSubmission[], rawFile: string) {
   const raw = rawInserter(rawFile);
   const out = { capture: { seconds: 0, cpu: 0 }, raw: { seconds: 0, cpu: 0 }, events: 0, rows: 0 };
+  const lastCode = sqliteConnection(ledger.store).prepare('SELECT coalesce(max(id), 0) FROM trace_codes').pluck();
   for (const s of submissions) {
+    const codesBefore = lastCode.get() as number;
     let c0 = process.cpuUsage();
     let t0 = process.hrtime.bigint();
     const r = captureDocument(ledger, s);
     out.capture.seconds += seconds(t0);
     out.capture.cpu += cpuSeconds(c0);
     out.events += r.events.length;
-    const tables = rowsOf(sqliteConnection(ledger.store), r.position);
+    const tables = rowsOf(sqliteConnection(ledger.store), r.position, codesBefore);
     c0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
     raw.write(tables);
@@ -274,8 +277,8 @@ function main(): void {
     const perEvent = (b: number) => Math.round(b / events);
     console.log(`storage: ${(total / 2 ** 20).toFixed(1)} MiB in tables and indexes, ${perEvent(total)} bytes per event (${events} events); largest:`);
     for (const r of sizes.slice(0, 8)) console.log(`  ${r.name.padEnd(38)} ${String(perEvent(r.bytes)).padStart(6)} B/event`);
-    const traceIndex = sizes.filter((r) => /trace_unit_events/.test(r.name)).reduce((a, r) => a + r.bytes, 0);
-    console.log(`  trace_unit_events with its indexes: ${perEvent(traceIndex)} B/event`);
+    const traceIndex = sizes.filter((r) => /trace_code_events|trace_codes/.test(r.name)).reduce((a, r) => a + r.bytes, 0);
+    console.log(`  per-code index (trace_code_events, trace_codes) with their indexes: ${perEvent(traceIndex)} B/event`);
     const keep = keepPath();
     if (keep) db.prepare('VACUUM INTO ?').run(keep);
     ledger.close();

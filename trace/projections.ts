@@ -134,7 +134,8 @@ function withLifecycle(row: UnitRow, lc: UnitLifecycle): UnitRow {
 }
 
 /** The stored index row: the event's own facts (time, step, party…) live once in its trace_events row. */
-const UNIT_EVENT_COLUMNS = 'code, position, item, via, role, quantity, uom';
+/** Index rows are written to the table with the codes' numbers; every query reads the view trace_unit_events. */
+const UNIT_EVENT_COLUMNS = 'code_id, position, item, via_id, role, quantity, uom';
 const UNIT_EVENT_WIDTH = 7;
 const UNIT_EVENT_ROW = `(${Array(UNIT_EVENT_WIDTH).fill('?').join(', ')})`;
 const UNIT_EVENT_BATCH = 64;
@@ -159,14 +160,15 @@ const UNIT_INSERT_BATCH = 32;
 /** Below this many codes an event's rows are read one by one. */
 const PREFETCH_MIN = 8;
 
-/** The tables in a fixed order (dump, clear). */
+/** The tables in a fixed order (clear, rebuild). */
 export const TRACE_TABLES = [
   'trace_parties',
   'trace_party_locations',
   'trace_party_prefixes',
   'trace_units',
   'trace_events',
-  'trace_unit_events',
+  'trace_codes',
+  'trace_code_events',
   'trace_containers',
   'trace_shipments',
   'trace_lots',
@@ -239,14 +241,16 @@ function prepareStatements(db: SqlConnection) {
          FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.code = ?`,
     ),
     setTrail: db.prepare('UPDATE trace_units SET last_event_at = ?, custody_trail = ? WHERE code = ?'),
+    codeIdsIn: db.prepare('SELECT code, id FROM trace_codes WHERE code IN (SELECT value FROM json_each(?))').raw(),
+    insertCodes: db.prepare('INSERT INTO trace_codes (code) SELECT value FROM json_each(?) RETURNING code, id').raw(),
 
     insertEvent: db.prepare(`INSERT INTO trace_events (${EVENT_COLUMNS}) VALUES ${EVENT_ROW}`),
     insertEvents: db.prepare(`INSERT INTO trace_events (${EVENT_COLUMNS}) VALUES ${Array(EVENT_BATCH).fill(EVENT_ROW).join(', ')}`),
     markErroneous: db.prepare('UPDATE trace_events SET erroneous_at = ?, erroneous_reason = ? WHERE hash_id = ?'),
-    insertUnitEvent: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${UNIT_EVENT_ROW}`),
-    insertUnitEventsSmall: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_SMALL_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
+    insertUnitEvent: db.prepare(`INSERT INTO trace_code_events (${UNIT_EVENT_COLUMNS}) VALUES ${UNIT_EVENT_ROW}`),
+    insertUnitEventsSmall: db.prepare(`INSERT INTO trace_code_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_SMALL_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Many index rows per statement: a case or pallet event writes hundreds.
-    insertUnitEvents: db.prepare(`INSERT INTO trace_unit_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
+    insertUnitEvents: db.prepare(`INSERT INTO trace_code_events (${UNIT_EVENT_COLUMNS}) VALUES ${Array(UNIT_EVENT_BATCH).fill(UNIT_EVENT_ROW).join(', ')}`),
     // Every column (UNIT_COLUMNS order), then the code.
     upsertUnit: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${UNIT_ROW} ${UNIT_UPSERT}`),
     upsertUnits: db.prepare(`INSERT INTO trace_units (${UNIT_COLUMNS.join(', ')}, code) VALUES ${Array(UNIT_INSERT_BATCH).fill(UNIT_ROW).join(', ')} ${UNIT_UPSERT}`),
@@ -271,6 +275,22 @@ function prepareStatements(db: SqlConnection) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 const statementCache = new WeakMap<SqlConnection, Statements>();
+
+/** The numbers of the codes (and containers) that `rows` name, numbering the codes seen for the first time. */
+function codeIds(s: Statements, rows: readonly UnitEventRow[]): Map<string, number> {
+  const codes = new Set<string>();
+  for (const r of rows) {
+    codes.add(r.code);
+    if (r.via !== null) codes.add(r.via);
+  }
+  const ids = new Map<string, number>();
+  for (const [code, id] of s.codeIdsIn.all(JSON.stringify([...codes])) as Array<[string, number]>) ids.set(code, id);
+  if (ids.size < codes.size) {
+    const fresh = [...codes].filter((c) => !ids.has(c));
+    for (const [code, id] of s.insertCodes.all(JSON.stringify(fresh)) as Array<[string, number]>) ids.set(code, id);
+  }
+  return ids;
+}
 
 /** trace_units columns in the order of unitValues (the code excluded). */
 const UNIT_COLUMNS = [
@@ -817,6 +837,8 @@ export class Plan {
     for (; e < this.events.length; e++) s.insertEvent.run(this.events[e]);
     for (const e of this.erroneous) s.markErroneous.run(...e);
     const unitEvents = this.unitEvents;
+    const ids = unitEvents.length > 0 ? codeIds(s, unitEvents) : new Map<string, number>();
+    const idOf = (code: string | null) => (code === null ? null : ids.get(code)!);
     let next = 0;
     for (const [batch, insert] of [
       [UNIT_EVENT_BATCH, s.insertUnitEvents],
@@ -828,10 +850,10 @@ export class Plan {
       for (; next + batch <= unitEvents.length; next += batch) {
         for (let i = 0, o = 0; i < batch; i++, o += UNIT_EVENT_WIDTH) {
           const r = unitEvents[next + i];
-          params[o] = r.code;
+          params[o] = idOf(r.code);
           params[o + 1] = r.position;
           params[o + 2] = r.item;
-          params[o + 3] = r.via;
+          params[o + 3] = idOf(r.via);
           params[o + 4] = r.role;
           params[o + 5] = r.quantity;
           params[o + 6] = r.uom;
@@ -841,7 +863,7 @@ export class Plan {
     }
     for (; next < unitEvents.length; next++) {
       const r = unitEvents[next];
-      s.insertUnitEvent.run(r.code, r.position, r.item, r.via, r.role, r.quantity, r.uom);
+      s.insertUnitEvent.run(idOf(r.code), r.position, r.item, idOf(r.via), r.role, r.quantity, r.uom);
     }
     for (const c of this.closes.values()) {
       if (c.children.length === 1) s.closeContainer.run(c.position, c.item, c.children[0], c.parent);
@@ -1382,10 +1404,17 @@ export function rebuildProjections(ledger: Ledger): { entries: number } {
   return { entries: run.immediate() };
 }
 
+/**
+ * TRACE_TABLES as their rows mean something: the per-code index with the codes' text (the view),
+ * not their numbers, which depend on the order codes were first written (and on PostgreSQL, on
+ * a sequence a rebuild does not reset).
+ */
+export const DUMPED_TABLES = [...TRACE_TABLES.filter((t) => t !== 'trace_codes' && t !== 'trace_code_events'), 'trace_unit_events'] as const;
+
 /** Every projection row, sorted, per table: for comparing a rebuild with incremental state. */
 export function dumpProjections(db: SqlConnection): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const table of TRACE_TABLES) {
+  for (const table of DUMPED_TABLES) {
     const rows = db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
     out[table] = rows.map((r) => JSON.stringify(r)).sort();
   }

@@ -6,7 +6,7 @@
  * event's index among its document's items.
  */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, real, sqliteTable, sqliteView, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { UNIT_STATUSES } from '../../trace/lifecycle.ts';
 
 const inList = (column: string, values: readonly string[]) => sql.raw(`${column} IN (${values.map((v) => `'${v}'`).join(', ')})`);
@@ -129,31 +129,68 @@ export const traceEvents = sqliteTable(
 );
 
 /**
- * The per-code event index: one row per code an event touched, directly or through a container
- * (`via` names the container whose event reached the code). `role` says how: epc, parent, child,
- * input, output, or quantity (a lot-level class with `quantity`/`uom`). The event's own facts
- * (hash, time, step, disposition, party) are read from its trace_events row, joined on
- * (position, item) through trace_events_position: stored once per event, not once per code.
- *
- * On SQLite the table is WITHOUT ROWID (migration 0006, hand-written: drizzle cannot declare it),
- * so a code's rows are stored together in primary-key order. A future migration that drizzle-kit
- * generates to rebuild this table must keep `WITHOUT ROWID`; test/schemas/sqlite-migrations.test.ts
- * fails if it is lost.
+ * Every code the per-code event index names, numbered: index rows carry the number, not the
+ * text (a code is ~47 bytes, its number 3–4), so the index of a 10 M-event store stays small
+ * enough for the page cache (BENCHMARKS.md, sixth pass). Numbers are assigned at capture in the
+ * order codes first appear and never reused; a rebuild assigns them afresh.
  */
-export const traceUnitEvents = sqliteTable(
-  'trace_unit_events',
+export const traceCodes = sqliteTable(
+  'trace_codes',
   {
+    id: integer('id').primaryKey(),
     code: text('code').notNull(),
+  },
+  (t) => [uniqueIndex('trace_codes_code').on(t.code)],
+);
+
+/**
+ * The per-code event index: one row per code an event touched, directly or through a container
+ * (`via_id` numbers the container whose event reached the code). `role` says how: epc, parent,
+ * child, input, output, or quantity (a lot-level class with `quantity`/`uom`). The event's own
+ * facts (hash, time, step, disposition, party) are read from its trace_events row, joined on
+ * (position, item) through trace_events_position: stored once per event, not once per code.
+ * Queries read it through the view trace_unit_events, which puts the codes' text back.
+ *
+ * On SQLite the table is WITHOUT ROWID (migrations 0006 and 0007, hand-written: drizzle cannot
+ * declare it), so a code's rows are stored together in primary-key order. A future migration
+ * that drizzle-kit generates to rebuild this table must keep `WITHOUT ROWID`;
+ * test/schemas/sqlite-migrations.test.ts fails if it is lost.
+ */
+export const traceCodeEvents = sqliteTable(
+  'trace_code_events',
+  {
+    codeId: integer('code_id').notNull(),
     position: integer('position').notNull(),
     item: integer('item').notNull(),
-    via: text('via'),
+    viaId: integer('via_id'),
     role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
     quantity: real('quantity'),
     uom: text('uom'),
   },
   // By event as well as by code: the oversight hook reads an entry's codes, a correction an event's.
-  (t) => [primaryKey({ columns: [t.code, t.position, t.item] }), index('trace_unit_events_event').on(t.position, t.item)],
+  (t) => [primaryKey({ columns: [t.codeId, t.position, t.item] }), index('trace_code_events_event').on(t.position, t.item)],
 );
+
+/**
+ * The SELECT of the view trace_unit_events; the PostgreSQL twin has the same text. Its aliases are
+ * names no query uses, so a query plan shows which of the view's tables a step reads.
+ */
+export const UNIT_EVENTS_VIEW_SQL = sql.raw(
+  'SELECT codes.code AS code, code_events.position AS position, code_events.item AS item, vias.code AS via, code_events.role AS role, ' +
+    'code_events.quantity AS quantity, code_events.uom AS uom ' +
+    'FROM trace_code_events code_events JOIN trace_codes codes ON codes.id = code_events.code_id LEFT JOIN trace_codes vias ON vias.id = code_events.via_id',
+);
+
+/** trace_code_events as the codes' text, the shape every query reads (code, position, item, via, role, quantity, uom). */
+export const traceUnitEvents = sqliteView('trace_unit_events', {
+  code: text('code').notNull(),
+  position: integer('position').notNull(),
+  item: integer('item').notNull(),
+  via: text('via'),
+  role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
+  quantity: real('quantity'),
+  uom: text('uom'),
+}).as(UNIT_EVENTS_VIEW_SQL);
 
 /**
  * Aggregation intervals: `child` was inside `parent` from (fromPosition, fromItem) until (toPosition, toItem), open while null.

@@ -11,10 +11,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { is, SQL } from 'drizzle-orm';
-import { getTableConfig as sqliteConfig, index, integer, primaryKey, SQLiteSyncDialect, SQLiteTable, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { getTableConfig as pgConfig, PgDialect, PgTable } from 'drizzle-orm/pg-core';
+import { getTableConfig as sqliteConfig, getViewConfig as getSqliteViewConfig, index, integer, primaryKey, SQLiteSyncDialect, SQLiteTable, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { getTableConfig as pgConfig, getViewConfig as getPgViewConfig, PgDialect, PgTable } from 'drizzle-orm/pg-core';
 import * as pgTrace from '../../schemas/pg/tables/trace.ts';
-import { pgTables, sqliteTables } from './twins.ts';
+import { pgTables, pgViews, sqliteTables, sqliteViews } from './twins.ts';
 
 const sqliteDialect = new SQLiteSyncDialect();
 const pgDialect = new PgDialect();
@@ -113,7 +113,7 @@ const INT4_EXCEPTIONS = new Set(['ledger_items.item_index', 'ledger_merkle_nodes
  * AUTOINCREMENT: on PostgreSQL they are identity columns like the AUTOINCREMENT ones. The other
  * integer primary keys are ledger positions and sizes, always given, so they are plain int8.
  */
-const ASSIGNED_ROWIDS = new Set(['issued_serials.id']);
+const ASSIGNED_ROWIDS = new Set(['issued_serials.id', 'trace_codes.id']);
 
 describe('PostgreSQL table twins', () => {
   it('has a twin for every SQLite table, and no PostgreSQL table without a SQLite one', () => {
@@ -186,6 +186,17 @@ describe('PostgreSQL table twins', () => {
       expect(identity).toEqual(assigned.map((id) => `${id}:byDefault`));
       expect(assigned).toContain('products.id');
     });
+  });
+
+  it('has the same views, with the same columns and the same SELECT', () => {
+    expect([...pgViews.keys()].sort()).toEqual([...sqliteViews.keys()].sort());
+    expect([...sqliteViews.keys()]).toContain('trace_unit_events');
+    for (const [name, view] of sqliteViews) {
+      const s = getSqliteViewConfig(view);
+      const p = getPgViewConfig(pgViews.get(name)!);
+      expect(Object.values(p.selectedFields).map((c) => (c as { name: string }).name)).toEqual(Object.values(s.selectedFields).map((c) => (c as { name: string }).name));
+      expect(pgSql(p.query as SQL)).toBe(sqliteSql(s.query as SQL));
+    }
   });
 
   it('tells a SQLite table with a column or an index more than its twin apart from it', () => {

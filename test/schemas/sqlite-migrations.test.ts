@@ -2,7 +2,9 @@
  * SQLite migrations that rebuild trace tables keep every row of a database built before them, and
  * the queries read the same history from it: 0005 made the per-code event index leaner
  * (trace_unit_events keeps code, position, item, via, role, quantity, uom; the event's facts stay
- * in trace_events), 0006 clustered it and the container intervals by primary key (WITHOUT ROWID).
+ * in trace_events), 0006 clustered it and the container intervals by primary key (WITHOUT ROWID),
+ * 0007 numbered the codes (trace_code_events holds the numbers; the view trace_unit_events reads
+ * as the table did).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { unitHistory } from '../../trace/queries/index.ts';
 const MIGRATIONS = fileURLToPath(new URL('../../schemas/migrations/sqlite', import.meta.url));
 const LEAN_INDEX = '0005_long_veda';
 const CLUSTERED = '0006_clustered_code_index';
+const CODE_IDS = '0007_code_ids';
 
 let dir: string;
 beforeEach(() => {
@@ -74,9 +77,6 @@ describe(`SQLite migration ${LEAN_INDEX} (the leaner per-code event index)`, () 
         [CODE, 3, 0, null, 'epc', null, null],
         [CODE, 4, 1, PALLET, 'epc', null, null],
       ]);
-      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'trace_unit_events' ORDER BY name").pluck().all()).toEqual([
-        'trace_unit_events_event',
-      ]);
       const history = unitHistory(store, CODE);
       expect(history.events.map((e) => [e.position, e.item, e.hashId, e.eventTime, e.bizStep, e.disposition, e.party, e.via])).toEqual([
         [3, 0, 'ni:///sha-256;aa?ver=CBV2.0', '2026-03-01T08:00:00.000Z', 'commissioning', 'active', 'acme', null],
@@ -97,11 +97,11 @@ describe(`SQLite migration ${CLUSTERED} (code index and container intervals clus
   it('a new database has both tables WITHOUT ROWID, with no separate primary-key index', () => {
     const store = openSqlite(join(dir, 'new.db'));
     try {
-      expect(withoutRowid(store.sql, 'trace_unit_events')).toBe(1);
+      expect(withoutRowid(store.sql, 'trace_code_events')).toBe(1);
       expect(withoutRowid(store.sql, 'trace_containers')).toBe(1);
-      expect(store.sql.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('trace_unit_events', 'trace_containers') ORDER BY name").pluck().all()).toEqual([
+      expect(store.sql.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('trace_code_events', 'trace_containers') ORDER BY name").pluck().all()).toEqual([
+        'trace_code_events_event',
         'trace_containers_parent',
-        'trace_unit_events_event',
       ]);
     } finally {
       store.close();
@@ -131,7 +131,7 @@ describe(`SQLite migration ${CLUSTERED} (code index and container intervals clus
     const store = openSqlite(file);
     try {
       const db = store.sql;
-      expect(withoutRowid(db, 'trace_unit_events')).toBe(1);
+      expect(withoutRowid(db, 'trace_code_events')).toBe(1);
       expect(withoutRowid(db, 'trace_containers')).toBe(1);
       expect(db.prepare('SELECT * FROM trace_unit_events ORDER BY code, position, item').raw().all()).toEqual([
         [PALLET, 3, 1, null, 'parent', null, null],
@@ -148,6 +148,67 @@ describe(`SQLite migration ${CLUSTERED} (code index and container intervals clus
         [4, 0, 'shipping', 'epc', PALLET],
       ]);
       expect(history.containers).toEqual([{ parent: PALLET, from: { position: 3, item: 1 }, to: null }]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe(`SQLite migration ${CODE_IDS} (codes numbered in the per-code index)`, () => {
+  const CASE = 'https://id.gs1.org/00/106141410000000028';
+  const LOT = 'https://id.gs1.org/01/09506000134352/10/LOT1';
+
+  it('numbers every code once, in code order, keeps every index row, and the view reads as the table did', () => {
+    const file = join(dir, 'old.db');
+    migratedUntil(file, CODE_IDS);
+    const old = new Database(file);
+    const loc = 'https://id.gs1.org/414/0614141000012';
+    const event = old.prepare('INSERT INTO trace_events (hash_id, position, item, event_type, action, biz_step, disposition, event_time, party, biz_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    event.run('ni:///sha-256;aa?ver=CBV2.0', 3, 0, 'ObjectEvent', 'ADD', 'commissioning', 'active', '2026-03-01T08:00:00.000Z', 'acme', loc);
+    event.run('ni:///sha-256;cc?ver=CBV2.0', 3, 1, 'AggregationEvent', 'ADD', 'packing', null, '2026-03-01T09:00:00.000Z', 'acme', loc);
+    event.run('ni:///sha-256;bb?ver=CBV2.0', 4, 0, 'ObjectEvent', 'OBSERVE', 'shipping', 'in_transit', '2026-03-02T08:00:00.000Z', 'acme', loc);
+    const index = old.prepare('INSERT INTO trace_unit_events (code, position, item, via, role, quantity, uom) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const rows = [
+      [PALLET, 3, 1, null, 'parent', null, null],
+      [PALLET, 4, 0, null, 'epc', null, null],
+      [CODE, 3, 0, null, 'epc', null, null],
+      [CODE, 3, 1, null, 'child', null, null],
+      // A container named only as `via` (no row of its own) still gets a number.
+      [CODE, 4, 0, CASE, 'epc', null, null],
+      [LOT, 4, 0, null, 'quantity', 2.5, 'KGM'],
+    ];
+    for (const r of [...rows].reverse()) index.run(...r);
+    old.prepare('INSERT INTO trace_containers (parent, child, from_position, from_item, to_position, to_item) VALUES (?, ?, ?, ?, ?, ?)').run(PALLET, CODE, 3, 1, null, null);
+    old.close();
+
+    const store = openSqlite(file);
+    try {
+      const db = store.sql;
+      expect(db.prepare("SELECT type FROM sqlite_master WHERE name = 'trace_unit_events'").pluck().get()).toBe('view');
+      expect(withoutRowid(db, 'trace_code_events')).toBe(1);
+      expect(db.prepare('SELECT id, code FROM trace_codes ORDER BY id').raw().all()).toEqual([
+        [1, PALLET],
+        [2, CASE],
+        [3, LOT],
+        [4, CODE],
+      ]);
+      expect(db.prepare('SELECT * FROM trace_code_events ORDER BY code_id, position, item').raw().all()).toEqual([
+        [1, 3, 1, null, 'parent', null, null],
+        [1, 4, 0, null, 'epc', null, null],
+        [3, 4, 0, null, 'quantity', 2.5, 'KGM'],
+        [4, 3, 0, null, 'epc', null, null],
+        [4, 3, 1, null, 'child', null, null],
+        [4, 4, 0, 2, 'epc', null, null],
+      ]);
+      expect(db.prepare('SELECT * FROM trace_unit_events').raw().all().sort()).toEqual([...rows].sort());
+      const history = unitHistory(store, CODE);
+      expect(history.events.map((e) => [e.position, e.item, e.bizStep, e.role, e.via])).toEqual([
+        [3, 0, 'commissioning', 'epc', null],
+        [3, 1, 'packing', 'child', null],
+        [4, 0, 'shipping', 'epc', CASE],
+      ]);
+      // Codes seen later are numbered after the migrated ones.
+      expect(db.prepare('INSERT INTO trace_codes (code) VALUES (?) RETURNING id').pluck().get('https://id.gs1.org/00/106141410000000035')).toBe(5);
     } finally {
       store.close();
     }

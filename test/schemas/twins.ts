@@ -6,8 +6,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { is } from 'drizzle-orm';
-import { getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
-import { getTableConfig as sqliteConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { getTableConfig as pgConfig, getViewConfig as pgViewConfig, PgTable, PgView } from 'drizzle-orm/pg-core';
+import { getTableConfig as sqliteConfig, getViewConfig as sqliteViewConfig, SQLiteTable, SQLiteView } from 'drizzle-orm/sqlite-core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,3 +23,7 @@ async function tablesIn<T>(folder: string, isTable: (value: unknown) => value is
 
 export const sqliteTables = await tablesIn('schemas/tables', (v): v is SQLiteTable => is(v, SQLiteTable), (t) => sqliteConfig(t).name);
 export const pgTables = await tablesIn('schemas/pg/tables', (v): v is PgTable => is(v, PgTable), (t) => pgConfig(t).name);
+
+/** The views of both folders (queries read the per-code index through one), by SQL name. */
+export const sqliteViews = await tablesIn('schemas/tables', (v): v is SQLiteView => is(v, SQLiteView), (v) => sqliteViewConfig(v).name);
+export const pgViews = await tablesIn('schemas/pg/tables', (v): v is PgView => is(v, PgView), (v) => pgViewConfig(v).name);

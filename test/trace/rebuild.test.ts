@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyEntry, clearProjections, dumpProjections, rebuildProjections, TRACE_TABLES } from '../../trace/projections.ts';
+import { applyEntry, clearProjections, DUMPED_TABLES, dumpProjections, rebuildProjections, TRACE_TABLES } from '../../trace/projections.ts';
 import { ACME_GTIN, CHAIN, sgtin, sscc, TraceWorld, type Json } from './helpers/chain.ts';
 
 const PARTIES = ['acme', 'dist', 'dist2', 'pharm1', 'pharm2'] as const;
@@ -121,7 +121,8 @@ describe('rebuildProjections', () => {
     w.capture('acme', [w.events.commission([UNITS[0]], GLN_OF.acme)]);
     const before = dumpProjections(w.ledger.store.sql);
     clearProjections(w.ledger.store.sql);
-    for (const t of TRACE_TABLES) expect(dumpProjections(w.ledger.store.sql)[t]).toEqual([]);
+    for (const t of DUMPED_TABLES) expect(dumpProjections(w.ledger.store.sql)[t]).toEqual([]);
+    for (const t of TRACE_TABLES) expect(w.ledger.store.sql.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get()).toBe(0);
     rebuildProjections(w.ledger);
     expect(dumpProjections(w.ledger.store.sql)).toEqual(before);
     w.close();

@@ -5,9 +5,9 @@
  * precision. test/schemas/pg-parity.test.ts checks this file against the SQLite one.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, check, doublePrecision, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, check, doublePrecision, index, pgTable, pgView, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { UNIT_STATUSES } from '../../../trace/lifecycle.ts';
-import { PARTY_ROLES } from '../../tables/trace.ts';
+import { PARTY_ROLES, UNIT_EVENTS_VIEW_SQL } from '../../tables/trace.ts';
 
 /** int8 in the database, a JS number in code (the pool refuses anything beyond a safe integer). */
 const int8 = (name: string) => bigint(name, { mode: 'number' });
@@ -98,20 +98,41 @@ export const traceEvents = pgTable(
   (t) => [index('trace_events_position').on(t.position, t.item), index('trace_events_event_id').on(t.eventId), index('trace_events_party_time').on(t.party, t.eventTime)],
 );
 
-export const traceUnitEvents = pgTable(
-  'trace_unit_events',
+/** Every code the per-code event index names, numbered (see the SQLite table). */
+export const traceCodes = pgTable(
+  'trace_codes',
   {
+    id: int8('id').primaryKey().generatedByDefaultAsIdentity(),
     code: text('code').notNull(),
+  },
+  (t) => [uniqueIndex('trace_codes_code').on(t.code)],
+);
+
+export const traceCodeEvents = pgTable(
+  'trace_code_events',
+  {
+    codeId: int8('code_id').notNull(),
     position: int8('position').notNull(),
     item: int8('item').notNull(),
-    via: text('via'),
+    viaId: int8('via_id'),
     role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
     quantity: doublePrecision('quantity'),
     uom: text('uom'),
   },
   // By event as well as by code: the oversight hook reads an entry's codes, a correction an event's.
-  (t) => [primaryKey({ columns: [t.code, t.position, t.item] }), index('trace_unit_events_event').on(t.position, t.item)],
+  (t) => [primaryKey({ columns: [t.codeId, t.position, t.item] }), index('trace_code_events_event').on(t.position, t.item)],
 );
+
+/** The same view as on SQLite, with the same SELECT. */
+export const traceUnitEvents = pgView('trace_unit_events', {
+  code: text('code').notNull(),
+  position: int8('position').notNull(),
+  item: int8('item').notNull(),
+  via: text('via'),
+  role: text('role', { enum: ['epc', 'parent', 'child', 'input', 'output', 'quantity'] }).notNull(),
+  quantity: doublePrecision('quantity'),
+  uom: text('uom'),
+}).as(UNIT_EVENTS_VIEW_SQL);
 
 export const traceContainers = pgTable(
   'trace_containers',

@@ -21,7 +21,7 @@ describe("an entry's codes (what the detectors read after each capture)", () => 
     const plan = world.ledger.store.sql
       .prepare("EXPLAIN QUERY PLAN SELECT code FROM trace_unit_events WHERE position = ? AND item = ? AND role <> 'quantity'")
       .all(1, 0) as Array<{ detail: string }>;
-    expect(plan.map((p) => p.detail).join('; ')).toMatch(/SEARCH trace_unit_events USING INDEX trace_unit_events_event \(position=\? AND item=\?\)/);
+    expect(plan.map((p) => p.detail).join('; ')).toMatch(/SEARCH code_events USING (COVERING )?INDEX trace_code_events_event \(position=\? AND item=\?\)/);
   });
 
   it.skipIf(onPostgres)("a party's events over a window of days are found through the (party, time) index (SQLite plan; the volume detector's read)", () => {

@@ -1,6 +1,6 @@
 /**
- * Every statement the trace code runs against the per-code index (trace_unit_events) or the
- * events (trace_events) finds its rows through an index (SQLite query plans): capture (trails of
+ * Every statement the trace code runs against the per-code index (the view trace_unit_events over
+ * trace_code_events and trace_codes) or the events (trace_events) finds its rows through an index (SQLite query plans): capture (trails of
  * new codes, a correction's replay of a code's index), unit history, the EPCIS query, the
  * oversight reads and detectors, and campaign progress. The index keeps no copy of its event's
  * facts, so each of these joins trace_events by (position, item); a join that scanned either
@@ -18,7 +18,13 @@ import { onPostgres } from '../../helpers/dialect.ts';
 import { ACME_GTIN, sscc, type TraceWorld } from '../helpers/chain.ts';
 import { acmeProduct, oversightWorld, unitCodes } from '../oversight/helpers.ts';
 
-const TABLES = ['trace_events', 'trace_unit_events'];
+const TABLES = ['trace_events', 'trace_code_events', 'trace_codes'];
+/** The view trace_unit_events is flattened into its tables; plans name them by the view's aliases. */
+const VIEW_ALIASES: Array<[string, string]> = [
+  ['code_events', 'trace_code_events'],
+  ['codes', 'trace_codes'],
+  ['vias', 'trace_codes'],
+];
 
 /** Runs of each statement (the first parameters it ran with), recorded through a wrapped connection. */
 function recordStatements(world: TraceWorld): { seen: Map<string, unknown[]>; db: Database.Database } {
@@ -55,10 +61,10 @@ function recordStatements(world: TraceWorld): { seen: Map<string, unknown[]>; db
   return { seen, db };
 }
 
-/** The plan lines that read trace_events or trace_unit_events whole (SCAN, by name or alias), with the table. */
+/** The plan lines that read trace_events or the per-code index's tables whole (SCAN, by name or alias), with the table. */
 function scansOfEventTables(db: Database.Database, sql: string, args: unknown[]): Array<{ table: string; detail: string }> {
-  const tables = new Map(TABLES.map((t) => [t, t]));
-  for (const m of sql.matchAll(/\b(trace_events|trace_unit_events)\s+(?:AS\s+)?([a-z_]\w*)/gi)) {
+  const tables = new Map([...TABLES.map((t): [string, string] => [t, t]), ...VIEW_ALIASES]);
+  for (const m of sql.matchAll(/\b(trace_events|trace_code_events|trace_codes)\s+(?:AS\s+)?([a-z_]\w*)/gi)) {
     if (!/^(JOIN|LEFT|INNER|CROSS|WHERE|ON|USING|ORDER|GROUP|SET|VALUES|LIMIT)$/i.test(m[2])) tables.set(m[2], m[1]);
   }
   const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>;
@@ -84,7 +90,7 @@ describe.skipIf(onPostgres)('reads of the per-code index and the events (SQLite 
   it('the check itself reports a statement that reads the index whole', () => {
     world = oversightWorld({ file: false });
     const db = world.ledger.store.sql as Database.Database;
-    expect(scansOfEventTables(db, "SELECT u.code FROM trace_unit_events u WHERE u.role = 'epc'", [])).toEqual([{ table: 'trace_unit_events', detail: expect.stringMatching(/^SCAN u/) }]);
+    expect(scansOfEventTables(db, "SELECT u.code FROM trace_unit_events u WHERE u.role = 'epc'", [])).toEqual([{ table: 'trace_code_events', detail: expect.stringMatching(/^SCAN code_events/) }]);
     // A join on a column trace_events has no index for: every event read for each index row.
     expect(scansOfEventTables(db, 'SELECT e.hash_id FROM trace_unit_events u JOIN trace_events e ON e.biz_location = u.via WHERE u.code = ?', ['x'])).toEqual([
       { table: 'trace_events', detail: expect.stringMatching(/^SCAN e/) },
