@@ -58,7 +58,8 @@ type Event = Record<string, unknown>;
 
 const RESUME = process.argv.includes('--resume');
 if (RESUME && !existsSync(DB)) throw new Error(`--resume: ${DB} does not exist (run once without --resume to start a soak)`);
-if (!RESUME) for (const f of [DB, `${DB}-wal`, `${DB}-shm`]) if (existsSync(f)) rmSync(f);
+// A new soak replaces the old one whole, its operator key file too (Ledger.init refuses to overwrite one).
+if (!RESUME) for (const f of [DB, `${DB}-wal`, `${DB}-shm`, `${DB}.operator-key`]) if (existsSync(f)) rmSync(f);
 mkdirSync(dirname(DB), { recursive: true });
 mkdirSync(dirname(LOG), { recursive: true });
 
