@@ -6,13 +6,19 @@
  * the domain code runs on SQLite gives the same answers here: ids assigned on insert, 0/1 flags,
  * numbers for integers, and the constraints refusing what SQLite refuses.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getTableConfig, type PgColumn } from 'drizzle-orm/pg-core';
+import { getTableConfig, getViewConfig, type PgColumn } from 'drizzle-orm/pg-core';
 import { is, SQL } from 'drizzle-orm';
 import { openPostgres, type PgStore } from '../../schemas/pg/postgres.ts';
 import { freshDatabase } from '../helpers/postgres.ts';
-import { pgTables } from './twins.ts';
+import { pgTables, pgViews } from './twins.ts';
 
 const journal = JSON.parse(readFileSync(new URL('../../schemas/pg/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
 
@@ -40,7 +46,10 @@ async function catalog(pool: PgStore['pool']) {
     identity: string | null;
   }>(`SELECT table_name AS table, column_name AS column, data_type AS type, is_nullable AS nullable,
              column_default AS default, identity_generation AS identity
-        FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`);
+        FROM information_schema.columns
+       WHERE table_schema = 'public'
+         AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE')
+       ORDER BY table_name, ordinal_position`);
   const indexes = await pool.query<{ table: string; name: string; unique: boolean; primary: boolean; columns: string[] }>(
     `SELECT t.relname AS table, i.relname AS name, x.indisunique AS unique, x.indisprimary AS primary,
             array(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, n)
@@ -85,6 +94,16 @@ describe('PostgreSQL migrations', () => {
   it('build exactly the tables of schemas/pg/tables', async () => {
     const { columns } = await catalog(store.pool);
     expect([...new Set(columns.map((c) => c.table))].sort()).toEqual([...pgTables.keys()].sort());
+  });
+
+  it('build exactly the views of schemas/pg/tables, with their columns in order', async () => {
+    const views = await store.pool.query<{ name: string; columns: string[] }>(
+      `SELECT v.table_name AS name, array(SELECT c.column_name::text FROM information_schema.columns c
+                 WHERE c.table_schema = 'public' AND c.table_name = v.table_name ORDER BY c.ordinal_position) AS columns
+         FROM information_schema.views v WHERE v.table_schema = 'public' ORDER BY v.table_name`,
+    );
+    expect(views.rows.map((v) => v.name)).toEqual([...pgViews.keys()].sort());
+    for (const v of views.rows) expect(v.columns, v.name).toEqual(Object.values(getViewConfig(pgViews.get(v.name)!).selectedFields).map((c) => (c as { name: string }).name));
   });
 
   it('build every column as its drizzle twin says: order, type, nullability, default and identity', async () => {
@@ -198,5 +217,67 @@ describe('the domain tables on PostgreSQL', () => {
       state: '23505',
       constraint: 'products_gtin_unique',
     });
+  });
+});
+
+describe('PostgreSQL migration 0005_code_ids (codes numbered in the per-code index)', () => {
+  const PALLET = 'https://id.gs1.org/00/106141410000000011';
+  const CASE = 'https://id.gs1.org/00/106141410000000028';
+  const CODE = 'https://id.gs1.org/01/09506000134352/21/SERIAL1';
+
+  it('numbers every code once, in code order, keeps every index row, and the view reads as the table did', async () => {
+    const old = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'drugtrace-pg-migrations-'));
+    try {
+      // The migrations up to (not including) 0005, from a copy of the folder with its journal cut there.
+      cpSync(fileURLToPath(new URL('../../schemas/pg/migrations', import.meta.url)), dir, { recursive: true });
+      const journalFile = join(dir, 'meta', '_journal.json');
+      const full = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: Array<{ tag: string }> };
+      const at = full.entries.findIndex((e) => e.tag === '0005_code_ids');
+      expect(at).toBeGreaterThan(0);
+      writeFileSync(journalFile, JSON.stringify({ ...full, entries: full.entries.slice(0, at) }));
+      const client = new pg.Client({ connectionString: old.url });
+      await client.connect();
+      try {
+        await migrate(drizzle(client), { migrationsFolder: dir });
+        const rows: unknown[][] = [
+          [PALLET, 3, 1, null, 'parent', null, null],
+          [CODE, 3, 1, null, 'child', null, null],
+          [CODE, 4, 0, CASE, 'epc', null, null],
+          [PALLET, 4, 0, null, 'epc', 2.5, 'KGM'],
+        ];
+        for (const r of rows) await client.query('INSERT INTO trace_unit_events (code, position, item, via, role, quantity, uom) VALUES ($1, $2, $3, $4, $5, $6, $7)', r);
+      } finally {
+        await client.end();
+      }
+      const migrated = await openPostgres(old.url);
+      try {
+        const q = async (text: string) => (await migrated.pool.query({ text, rowMode: 'array' })).rows;
+        expect(await q('SELECT id, code FROM trace_codes ORDER BY id')).toEqual([
+          [1, PALLET],
+          [2, CASE],
+          [3, CODE],
+        ]);
+        expect(await q('SELECT * FROM trace_code_events ORDER BY code_id, position, item')).toEqual([
+          [1, 3, 1, null, 'parent', null, null],
+          [1, 4, 0, null, 'epc', 2.5, 'KGM'],
+          [3, 3, 1, null, 'child', null, null],
+          [3, 4, 0, 2, 'epc', null, null],
+        ]);
+        expect(await q('SELECT * FROM trace_unit_events ORDER BY code, position, item')).toEqual([
+          [PALLET, 3, 1, null, 'parent', null, null],
+          [PALLET, 4, 0, null, 'epc', 2.5, 'KGM'],
+          [CODE, 3, 1, null, 'child', null, null],
+          [CODE, 4, 0, CASE, 'epc', null, null],
+        ]);
+        // The identity goes on after the migrated numbers.
+        expect(await q("INSERT INTO trace_codes (code) VALUES ('https://id.gs1.org/00/106141410000000035') RETURNING id")).toEqual([[4]]);
+      } finally {
+        await migrated.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await old.drop();
+    }
   });
 });
