@@ -30,6 +30,14 @@ const MIGRATION_LOCK = 0x6472756774726163n.toString();
 /** Longest wait for one answer before the call fails (PostgreSQL's own timeouts come first). */
 const CALL_TIMEOUT_MS = 10 * 60_000;
 /**
+ * The worker bumps a shared counter this often, from its own event loop, while it waits on
+ * PostgreSQL too. A worker that ran out of memory or crashed stops bumping it, and the waiting
+ * thread cannot see the worker's 'exit' event while it blocks.
+ */
+const HEARTBEAT_MS = 200;
+/** How often a waiting caller looks at the counter. */
+const WAIT_SLICE_MS = 500;
+/**
  * Rows per FETCH of `iterate()`: a few hundred kB of typical rows per answer, so each thread
  * holds at most one batch of a large result, while the cost of a round trip (a worker hop and a
  * PostgreSQL FETCH, ~0.1–0.3 ms) is spread to well under a microsecond a row.
@@ -61,34 +69,85 @@ interface WorkerError {
   constraint?: string;
 }
 
+export interface PgWorkerOptions {
+  /**
+   * A worker whose heartbeat stops for this long is taken for dead (default 30 s). A long gap can
+   * also be the worker copying one very large answer, so keep it well above that.
+   */
+  stallMs?: number;
+  /** Heap cap of the worker thread (V8 old generation), in MB; default: V8's own. */
+  maxHeapMb?: number;
+}
+
+let workerOptions: Required<Pick<PgWorkerOptions, 'stallMs'>> & PgWorkerOptions = { stallMs: 30_000 };
+
+/** Options for the worker thread; they apply to the next worker started (the first, or after one stopped). */
+export function configurePgWorker(options: PgWorkerOptions): void {
+  workerOptions = { ...workerOptions, ...options };
+}
+
 /** The one worker of this process and its channel, made on first use. */
 class Channel {
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [0]: set by the worker when an answer is posted; [1]: its heartbeat counter. */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private readonly port;
   private readonly worker: Worker;
+  private readonly stallMs = workerOptions.stallMs;
+  /** Why the worker stopped, once its 'error' or 'exit' event has been seen. */
+  private stopped: string | undefined;
+  /** Set when this worker is done: its connections must open again on the next one. */
+  retired = false;
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(WORKER, { workerData: { port: port2, flag: this.flag }, transferList: [port2] });
+    this.worker = new Worker(WORKER, {
+      workerData: { port: port2, flag: this.flag, heartbeatMs: HEARTBEAT_MS },
+      transferList: [port2],
+      ...(workerOptions.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: workerOptions.maxHeapMb } } : {}),
+    });
     // Open connections must not keep a finished process alive.
     this.worker.unref();
     this.port.unref();
+    // Without a listener, a worker that ran out of memory would take the process down with it.
+    this.worker.on('error', (err: Error & { code?: string }) => {
+      this.stopped ??= err.code ? `${err.code}: ${err.message}` : err.message;
+      this.retire();
+    });
+    this.worker.on('exit', (code) => {
+      this.stopped ??= `exit code ${code}`;
+      this.retire();
+    });
   }
 
   call<T>(request: Record<string, unknown>): T {
+    if (this.stopped || this.retired) throw this.stoppedError();
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(request);
     // Wait until the flag really is set: a wake-up can also be the late notify of the previous
     // answer (the worker sets the flag, then notifies, and may be preempted in between).
     const deadline = Date.now() + CALL_TIMEOUT_MS;
+    let beat = Atomics.load(this.flag, 1);
+    let beatSeenAt = Date.now();
     while (Atomics.load(this.flag, 0) === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(this.flag, 0, 0, left) === 'timed-out') {
+      const now = Date.now();
+      if (now >= deadline) {
         // A late answer would be taken for the next call's: this worker and its connections are done.
-        void this.worker.terminate();
-        if (channel === this) channel = undefined;
+        this.retire();
         throw new SqlError(`no answer from PostgreSQL within ${CALL_TIMEOUT_MS / 1000} s`, 'SQL_TIMEOUT');
+      }
+      if (Atomics.wait(this.flag, 0, 0, Math.min(deadline - now, WAIT_SLICE_MS)) !== 'timed-out') continue;
+      const current = Atomics.load(this.flag, 1);
+      if (current !== beat) {
+        beat = current;
+        beatSeenAt = Date.now();
+      } else if (Date.now() - beatSeenAt >= this.stallMs) {
+        this.retire();
+        throw new SqlError(
+          `the PostgreSQL worker thread stopped (no heartbeat for ${this.stallMs / 1000} s): it crashed or ran out of memory, ` +
+            'e.g. holding a result too large (iterate() reads one in batches); its connections are closed',
+          'SQL_WORKER',
+        );
       }
     }
     const got = receiveMessageOnPort(this.port) as { message: { ok?: T; error?: WorkerError } } | undefined;
@@ -96,6 +155,17 @@ class Channel {
     const { ok, error } = got.message;
     if (error) throw new SqlError(error.message, error.code, error.detail, error.constraint);
     return ok as T;
+  }
+
+  private stoppedError(): SqlError {
+    return new SqlError(`the PostgreSQL worker thread stopped (${this.stopped ?? 'no answer'}); its connections are closed`, 'SQL_WORKER');
+  }
+
+  /** Ends this worker; the next call starts a new one (connections opened on this one stay closed). */
+  private retire(): void {
+    this.retired = true;
+    if (channel === this) channel = undefined;
+    void this.worker.terminate();
   }
 }
 
@@ -223,7 +293,9 @@ interface TransactionCursor {
 }
 
 export class PgSyncConnection implements SqlConnection {
-  private readonly id: number;
+  /** The worker this connection's client lives in, and its number there. */
+  private channel: Channel;
+  private id: number;
   private depth = 0;
   private closed = false;
   /** Server-side prepared statement names, one per SQL text on this connection. */
@@ -236,8 +308,9 @@ export class PgSyncConnection implements SqlConnection {
   /** Counts reconnections: a held cursor does not survive one. */
   private incarnation = 0;
 
-  constructor(url: string) {
-    this.id = shared().call<{ id: number }>({ op: 'open', url }).id;
+  constructor(private readonly url: string) {
+    this.channel = shared();
+    this.id = this.channel.call<{ id: number }>({ op: 'open', url }).id;
   }
 
   get inTransaction(): boolean {
@@ -260,21 +333,36 @@ export class PgSyncConnection implements SqlConnection {
    */
   private request<T>(message: Record<string, unknown>, reconnect = true): T {
     this.ensureOpen();
+    // The worker holding this connection's client stopped (SQL_WORKER, reported by the call that
+    // was waiting on it): outside a transaction, open the client again on a new worker.
+    if (this.channel.retired && this.depth === 0 && reconnect) this.reattach();
     try {
-      return shared().call<T>(message);
+      return this.channel.call<T>({ ...message, id: this.id });
     } catch (err) {
       if (!(err instanceof SqlError) || err.code !== '08003' || this.depth > 0 || !reconnect) throw err;
       try {
         this.incarnation++;
-        shared().call({ op: 'reopen', id: this.id });
+        this.channel.call({ op: 'reopen', id: this.id });
       } catch (refused) {
         // Whatever PostgreSQL says (shutting down, not accepting connections, unreachable), it is
         // 08001 to the caller: no connection, nothing sent; the next request tries again.
         const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
         throw new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
       }
-      return shared().call<T>(message);
+      return this.channel.call<T>({ ...message, id: this.id });
     }
+  }
+
+  private reattach(): void {
+    this.incarnation++;
+    const channel = shared();
+    try {
+      this.id = channel.call<{ id: number }>({ op: 'open', url: this.url }).id;
+    } catch (refused) {
+      const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
+      throw new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
+    }
+    this.channel = channel;
   }
 
   /**
@@ -363,7 +451,7 @@ export class PgSyncConnection implements SqlConnection {
   /** Applies schemas/pg/migrations under a session advisory lock. */
   migrate(): void {
     this.ensureOpen();
-    shared().call({ op: 'migrate', id: this.id, folder: MIGRATIONS, lock: MIGRATION_LOCK });
+    this.request({ op: 'migrate', folder: MIGRATIONS, lock: MIGRATION_LOCK });
   }
 
   transaction<F extends (...args: never[]) => unknown>(fn: F): SqlTransaction<F> {
@@ -420,7 +508,8 @@ export class PgSyncConnection implements SqlConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    shared().call({ op: 'close', id: this.id });
+    // A stopped worker took the client with it.
+    if (!this.channel.retired) this.channel.call({ op: 'close', id: this.id });
   }
 
   private ensureOpen(): void {

@@ -6,7 +6,11 @@ import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 
-const { port, flag } = workerData;
+const { port, flag, heartbeatMs } = workerData;
+
+// The calling thread blocks while it waits and cannot see this thread die: the counter going
+// still tells it (schemas/pg/sync-connection.ts).
+setInterval(() => Atomics.add(flag, 1, 1), heartbeatMs);
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -200,7 +204,13 @@ port.on('message', async (message) => {
   } catch (err) {
     reply = errorReply(err);
   }
-  port.postMessage(reply);
+  try {
+    port.postMessage(reply);
+  } catch (err) {
+    // An answer that cannot be copied to the caller (too large, or a value structured clone
+    // refuses) must still end the caller's wait.
+    port.postMessage(errorReply(Object.assign(new Error(`the answer could not be passed back: ${err?.message ?? err}`), { code: 'SQL_WORKER' })));
+  }
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
 });
