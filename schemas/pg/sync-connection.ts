@@ -121,7 +121,7 @@ class Channel {
   }
 
   call<T>(request: Record<string, unknown>): T {
-    if (this.stopped || this.retired) throw this.stoppedError();
+    if (this.retired) throw this.stoppedError();
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(request);
     // Wait until the flag really is set: a wake-up can also be the late notify of the previous
@@ -145,7 +145,7 @@ class Channel {
         this.retire();
         throw new SqlError(
           `the PostgreSQL worker thread stopped (no heartbeat for ${this.stallMs / 1000} s): it crashed or ran out of memory, ` +
-            'e.g. holding a result too large (iterate() reads one in batches); its connections are closed',
+            'e.g. holding a result too large (iterate() reads one in batches); its clients and open transactions are gone',
           'SQL_WORKER',
         );
       }
@@ -158,10 +158,10 @@ class Channel {
   }
 
   private stoppedError(): SqlError {
-    return new SqlError(`the PostgreSQL worker thread stopped (${this.stopped ?? 'no answer'}); its connections are closed`, 'SQL_WORKER');
+    return new SqlError(`the PostgreSQL worker thread stopped (${this.stopped ?? 'no answer'}); its clients and open transactions are gone`, 'SQL_WORKER');
   }
 
-  /** Ends this worker; the next call starts a new one (connections opened on this one stay closed). */
+  /** Ends this worker; the next call starts a new one, where connections open their clients again. */
   private retire(): void {
     this.retired = true;
     if (channel === this) channel = undefined;
@@ -322,7 +322,7 @@ export class PgSyncConnection implements SqlConnection {
   }
 
   query(text: string, name: string, params: unknown[], rowMode: 'array' | undefined): QueryAnswer {
-    return this.request<QueryAnswer>({ op: 'query', id: this.id, text, name, values: params, rowMode });
+    return this.request<QueryAnswer>({ op: 'query', text, name, values: params, rowMode });
   }
 
   /**
@@ -332,6 +332,7 @@ export class PgSyncConnection implements SqlConnection {
    * and the next request reconnects.
    */
   private request<T>(message: Record<string, unknown>, reconnect = true): T {
+    // `message` carries no connection id: the id changes when the client opens again on a new worker.
     this.ensureOpen();
     // The worker holding this connection's client stopped (SQL_WORKER, reported by the call that
     // was waiting on it): outside a transaction, open the client again on a new worker.
@@ -344,10 +345,7 @@ export class PgSyncConnection implements SqlConnection {
         this.incarnation++;
         this.channel.call({ op: 'reopen', id: this.id });
       } catch (refused) {
-        // Whatever PostgreSQL says (shutting down, not accepting connections, unreachable), it is
-        // 08001 to the caller: no connection, nothing sent; the next request tries again.
-        const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
-        throw new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
+        throw reconnectRefused(refused);
       }
       return this.channel.call<T>({ ...message, id: this.id });
     }
@@ -359,8 +357,7 @@ export class PgSyncConnection implements SqlConnection {
     try {
       this.id = channel.call<{ id: number }>({ op: 'open', url: this.url }).id;
     } catch (refused) {
-      const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
-      throw new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
+      throw reconnectRefused(refused);
     }
     this.channel = channel;
   }
@@ -398,7 +395,7 @@ export class PgSyncConnection implements SqlConnection {
     function* rows(): Generator<unknown, void, undefined> {
       const hold = connection.depth === 0;
       const scope: TransactionCursor | undefined = hold ? undefined : { mark: ++connection.marks, ended: false };
-      let answer = connection.request<{ rows: unknown[]; done: boolean }>({ op: 'declare', id: connection.id, cursor: name, text, values, hold, rowMode, batch: ITERATE_BATCH });
+      let answer = connection.request<{ rows: unknown[]; done: boolean }>({ op: 'declare', cursor: name, text, values, hold, rowMode, batch: ITERATE_BATCH });
       const incarnation = connection.incarnation; // after the declaration, which may have reconnected
       let open = !answer.done;
       const closed = (why: string) => new SqlError(`this iteration cannot go on: ${why}, and its cursor with it`, 'SQL_CURSOR_CLOSED');
@@ -413,7 +410,7 @@ export class PgSyncConnection implements SqlConnection {
           if (!open) return;
           if (incarnation !== connection.incarnation) throw closed('the connection it was opened on was lost');
           try {
-            answer = connection.request({ op: 'fetch', id: connection.id, cursor: name, rowMode, batch: ITERATE_BATCH }, false);
+            answer = connection.request({ op: 'fetch', cursor: name, rowMode, batch: ITERATE_BATCH }, false);
           } catch (err) {
             open = false; // the worker closed it, or it went with the connection or the aborted transaction
             throw err;
@@ -425,7 +422,7 @@ export class PgSyncConnection implements SqlConnection {
         // Broken out of (return) or thrown through: close what is still open, unless it already went.
         if (open && !scope?.ended && incarnation === connection.incarnation) {
           try {
-            connection.request({ op: 'closeCursor', id: connection.id, cursor: name }, false);
+            connection.request({ op: 'closeCursor', cursor: name }, false);
           } catch (err) {
             // A lost connection took the cursor with it: nothing left to close.
             if (!(err instanceof SqlError && err.code?.startsWith('08'))) throw err;
@@ -444,13 +441,12 @@ export class PgSyncConnection implements SqlConnection {
   }
 
   exec(sql: string): this {
-    this.request({ op: 'exec', id: this.id, text: sql });
+    this.request({ op: 'exec', text: sql });
     return this;
   }
 
   /** Applies schemas/pg/migrations under a session advisory lock. */
   migrate(): void {
-    this.ensureOpen();
     this.request({ op: 'migrate', folder: MIGRATIONS, lock: MIGRATION_LOCK });
   }
 
@@ -515,6 +511,15 @@ export class PgSyncConnection implements SqlConnection {
   private ensureOpen(): void {
     if (this.closed) throw new SqlError('the PostgreSQL connection is closed', 'SQL_CLOSED');
   }
+}
+
+/**
+ * Whatever PostgreSQL says to a reconnection (shutting down, not accepting connections,
+ * unreachable), it is 08001 to the caller: no connection, nothing sent; the next request tries again.
+ */
+function reconnectRefused(refused: unknown): SqlError {
+  const why = refused instanceof SqlError ? `${refused.message} (${refused.code ?? 'no SQLSTATE'})` : String(refused);
+  return new SqlError(`could not reconnect to PostgreSQL: ${why}`, '08001');
 }
 
 /** A synchronous connection to the PostgreSQL database at `url` (nothing is migrated). */
