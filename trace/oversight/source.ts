@@ -2,7 +2,7 @@
 import type { SqlConnection, SqlStatement } from '../../schemas/connection.ts';
 import type { JsonObject } from '../../ledger/entry.ts';
 import type { EpcisEvent } from '../epcis/index.ts';
-import { actionFor } from '../rules.ts';
+import { actionFor, type CodeRole } from '../rules.ts';
 import { OversightError } from './errors.ts';
 import type { Scope } from './types.ts';
 
@@ -65,7 +65,7 @@ function actionOfRow(r: StoredEventRow): string | null {
   return viaTable();
 }
 
-const EVENT_COLUMNS = `u.position, u.item, u.code, e.party, e.event_time AS "eventTime", u.role, u.via, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition`;
+const EVENT_COLUMNS = `u.position, u.item, u.code, e.party, e.event_time AS "eventTime", u.role, e.event_type AS "eventType", e.action AS "epcisAction", e.biz_step AS "bizStep", e.disposition`;
 
 export interface CodeEvent {
   position: number;
@@ -76,12 +76,11 @@ export interface CodeEvent {
   /** The lifecycle action for this code. */
   action: string | null;
   role: string;
-  via: string | null;
   bizStep: string | null;
 }
 
 function withAction(rows: Array<Omit<CodeEvent, 'action'> & StoredEventRow>): CodeEvent[] {
-  return rows.map((r) => ({ position: r.position, item: r.item, code: r.code, party: r.party, eventTime: r.eventTime, role: r.role, via: r.via, bizStep: r.bizStep, action: lifecycleActionOf(r) }));
+  return rows.map((r) => ({ position: r.position, item: r.item, code: r.code, party: r.party, eventTime: r.eventTime, role: r.role, bizStep: r.bizStep, action: lifecycleActionOf(r) }));
 }
 
 /** The standing (not declared erroneous) events of a code, in ledger order, with their lifecycle actions. */
@@ -91,19 +90,65 @@ export function codeEvents(db: SqlConnection, code: string): CodeEvent[] {
   );
 }
 
-/** The standing events of many codes at once (one query per 500 codes), by code, each in ledger order. */
-export function codeEventsMany(db: SqlConnection, codes: readonly string[]): Map<string, CodeEvent[]> {
-  const out = new Map<string, CodeEvent[]>(codes.map((c) => [c, []]));
-  for (let i = 0; i < codes.length; i += 500) {
-    const rows = withAction(
-      stmt(
-        db,
-        `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item
-          WHERE u.code IN (SELECT value FROM json_each(?)) AND e.erroneous_at IS NULL ORDER BY u.code, u.position, u.item`,
-      ).all(JSON.stringify(codes.slice(i, i + 500))) as never[],
-    );
-    for (const r of rows) out.get(r.code)?.push(r);
+/** The columns of one event the detectors read, with the lifecycle action per code role worked out once. */
+interface StandingEvent extends Omit<StoredEventRow, 'role'> {
+  party: string;
+  eventTime: string;
+  actions: Map<string, string | null>;
+}
+
+/** A code's index row, without its event's columns: [code, position, item, role] (read as arrays: a pallet's histories are many rows). */
+type CodeRow = [code: string, position: number, item: number, role: string];
+
+const STANDING_COLUMNS = `position, item, party, event_time AS "eventTime", event_type AS "eventType", action AS "epcisAction", biz_step AS "bizStep", disposition`;
+
+/**
+ * The standing events of whole entries, keyed `position:item`. A pallet's events name a thousand
+ * codes each: reading an event's columns once, rather than joining them onto every code row, keeps
+ * the detectors' reads per event instead of per code. An entry holds one capture document's
+ * events, so reading all of them is bounded.
+ */
+function standingEventsOf(db: SqlConnection, positions: readonly number[]): Map<string, StandingEvent> {
+  const out = new Map<string, StandingEvent>();
+  for (let i = 0; i < positions.length; i += 500) {
+    const rows = stmt(db, `SELECT ${STANDING_COLUMNS} FROM trace_events WHERE position IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) AND erroneous_at IS NULL`).all(
+      JSON.stringify(positions.slice(i, i + 500)),
+    ) as Array<Omit<StandingEvent, 'actions'> & { position: number; item: number }>;
+    for (const r of rows) out.set(`${r.position}:${r.item}`, { party: r.party, eventTime: r.eventTime, eventType: r.eventType, epcisAction: r.epcisAction, bizStep: r.bizStep, disposition: r.disposition, actions: new Map() });
   }
+  return out;
+}
+
+const CODE_ROLES: readonly CodeRole[] = ['epc', 'parent', 'child', 'input', 'output', 'quantity'];
+
+/** The lifecycle action an event means for a code in this role, worked out once per event and role. */
+function actionOf(e: StandingEvent, role: string): string | null {
+  let action = e.actions.get(role);
+  if (action === undefined) e.actions.set(role, (action = actionOfRow({ ...e, role })));
+  return action;
+}
+
+/** Code rows joined to their standing events in memory, in their order; rows of erroneous events drop out. */
+function joinStanding(rows: readonly CodeRow[], events: Map<string, StandingEvent>): CodeEvent[] {
+  const out: CodeEvent[] = [];
+  for (const [code, position, item, role] of rows) {
+    const e = events.get(`${position}:${item}`);
+    if (e) out.push({ position, item, code, party: e.party, eventTime: e.eventTime, role, bizStep: e.bizStep, action: actionOf(e, role) });
+  }
+  return out;
+}
+
+/** The standing events of many codes at once (a query per 500 codes, then one per 500 entries they appear in), by code, each in ledger order. */
+export function codeEventsMany(db: SqlConnection, codes: readonly string[]): Map<string, CodeEvent[]> {
+  const rows: CodeRow[] = [];
+  for (let i = 0; i < codes.length; i += 500) {
+    const chunk = stmt(db, 'SELECT code, position, item, role FROM trace_unit_events WHERE code IN (SELECT value FROM json_each(?)) ORDER BY code, position, item')
+      .raw(true)
+      .all(JSON.stringify(codes.slice(i, i + 500))) as CodeRow[];
+    for (const r of chunk) rows.push(r);
+  }
+  const out = new Map<string, CodeEvent[]>(codes.map((c) => [c, []]));
+  for (const r of joinStanding(rows, standingEventsOf(db, [...new Set(rows.map((r) => r[1]))]))) out.get(r.code)?.push(r);
   return out;
 }
 
@@ -122,10 +167,13 @@ export function observationsOfMany(db: SqlConnection, codes: readonly string[]):
 
 /** Codes named (directly or through containers) by the standing events of one entry, with their lifecycle actions. */
 export function entryCodes(db: SqlConnection, position: number, actions?: readonly string[]): CodeEvent[] {
-  const rows = withAction(
-    stmt(db, `SELECT ${EVENT_COLUMNS} FROM trace_unit_events u JOIN trace_events e ON e.position = u.position AND e.item = u.item WHERE u.position = ? AND u.role <> 'quantity' AND e.erroneous_at IS NULL ORDER BY u.item, u.code`).all(position) as never[],
-  );
-  return actions ? rows.filter((r) => r.action !== null && actions.includes(r.action)) : rows;
+  const events = standingEventsOf(db, [position]);
+  // Asked for some actions only (a dispense), an entry none of whose events can mean one (a
+  // pallet's packing) has no codes to read: its thousand code rows are skipped.
+  if (actions && ![...events.values()].some((e) => CODE_ROLES.some((role) => actions.includes(actionOf(e, role) ?? '')))) return [];
+  const rows = stmt(db, "SELECT code, position, item, role FROM trace_unit_events WHERE position = ? AND role <> 'quantity' ORDER BY item, code").raw(true).all(position) as CodeRow[];
+  const named = joinStanding(rows, events);
+  return actions ? named.filter((r) => r.action !== null && actions.includes(r.action)) : named;
 }
 
 /**
