@@ -52,6 +52,13 @@ export interface ServerOptions {
   streams?: StreamOptions;
   /** Webhook delivery (retry delays, timeout; deliver: false sends nothing). */
   webhooks?: WebhookOptions;
+  /**
+   * The reverse proxies in front of the server, whose X-Forwarded-For is believed: their
+   * addresses or CIDR ranges (fastify's trustProxy). The client
+   * address keys the rate limit and the failed-authentication limit, so behind a proxy without
+   * this every client shares the proxy's buckets. Default: none (the connecting peer is the client).
+   */
+  trustProxy?: string[];
 }
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -85,6 +92,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     routerOptions: { maxParamLength: 1024 },
     // fastify's own 503 while closing has another body shape; the onRequest hook below answers instead.
     return503OnClosing: false,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
   });
   const ledger = Ledger.open(options.dbFile);
   // Graceful close: answers still in flight tell the client to drop the connection, so a

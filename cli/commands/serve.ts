@@ -4,12 +4,14 @@
  * gracefully on SIGTERM/SIGINT: in-flight requests finish, then the ledger closes.
  *
  * `--allow-private-webhooks` (or DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS=1) lets webhooks target non-public
- * addresses (api/webhook-targets.ts); by default only public ones.
+ * addresses (api/webhook-targets.ts); by default only public ones. `--trust-proxy` names the reverse
+ * proxies whose X-Forwarded-For is believed (the client address keys the rate limits).
  *
  * `drugtrace serve --demo` (`npm start`): the same over the demo supply chain, built in --db
  * (default ./data/demo.db) on the first run and reused after, printing where to look and demo
  * tokens (cli/demo-session.ts).
  */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { buildServer } from '../../api/server.ts';
 import { webPlugin } from '../../web/plugin.ts';
@@ -31,14 +33,19 @@ export function register(program: Command): void {
       '--allow-private-webhooks',
       'let webhooks target loopback, private, link-local and other non-public addresses (or DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS=1); by default only public addresses, against request forgery into the server\'s network',
     )
+    .option(
+      '--trust-proxy <addresses>',
+      "the reverse proxies in front of the server, comma-separated addresses or CIDR ranges (or loopback, linklocal, uniquelocal): their X-Forwarded-For names the client, whose address keys the rate limits; by default the connecting peer is the client",
+    )
     .option('--json', 'print one JSON document (url, docs, adminToken if issued, demo links and tokens) once listening')
-    .action(async (opts: { port: string; host: string; db?: string; demo?: boolean; log?: boolean; json?: boolean; allowPrivateWebhooks?: boolean }) => {
+    .action(async (opts: { port: string; host: string; db?: string; demo?: boolean; log?: boolean; json?: boolean; allowPrivateWebhooks?: boolean; trustProxy?: string }) => {
       const out = output(opts);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new CliExit(EXIT.usage, `drugtrace serve: --port ${opts.port} is not a port number`, { ok: false, error: { code: 'CLI_BAD_PORT', message: `--port ${opts.port} is not a port number` } });
       }
       const allowPrivateTargets = opts.allowPrivateWebhooks === true || envFlag('DRUGTRACE_ALLOW_PRIVATE_WEBHOOKS');
+      const trustProxy = opts.trustProxy === undefined ? undefined : proxyList(opts.trustProxy);
       const file = resolveDbFile(opts.db, opts.demo ? DEFAULT_DEMO_DB : undefined);
       // Progress goes to stderr even with --json: the build takes a few seconds.
       const demo = opts.demo ? prepareDemo(file, (line) => process.stderr.write(line + '\n')) : undefined;
@@ -51,7 +58,7 @@ export function register(program: Command): void {
       }
       let app: Awaited<ReturnType<typeof buildServer>>;
       try {
-        app = await buildServer({ dbFile: file, logger: opts.log ? { level: 'info', stream: process.stderr } : false, webhooks: { allowPrivateTargets } });
+        app = await buildServer({ dbFile: file, logger: opts.log ? { level: 'info', stream: process.stderr } : false, webhooks: { allowPrivateTargets }, trustProxy });
       } catch (err) {
         if (err instanceof LedgerError) throw new CliExit(EXIT.usage, `drugtrace serve: ${err.code}: ${err.message}`, { ok: false, error: { code: err.code, message: err.message, details: err.details } });
         throw err;
@@ -108,6 +115,24 @@ export function register(program: Command): void {
       );
       await stopped;
     });
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `--trust-proxy`: addresses, CIDR ranges or proxy-addr's range names; anything else is a usage error naming the entry. */
+function proxyList(value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const version = isIP(address ?? '');
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
+    if (PROXY_NAMES.has(entry) || (version !== 0 && prefixOk && extra === undefined)) continue;
+    throw new CliExit(EXIT.usage, `drugtrace serve: --trust-proxy entry ${JSON.stringify(entry)} is not an IP address, a CIDR range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`, {
+      ok: false,
+      error: { code: 'CLI_BAD_TRUST_PROXY', message: `--trust-proxy entry ${JSON.stringify(entry)} is not an address, a CIDR range or a range name`, details: { entry } },
+    });
+  }
+  return entries;
 }
 
 /** An on/off environment variable: 1/true/yes on, 0/false/no/empty or unset off; anything else is a usage error. */

@@ -516,6 +516,32 @@ describe('error shape', () => {
     }
   });
 
+  it('behind a trusted proxy, keys the limits by the X-Forwarded-For client; otherwise by the connecting peer, whatever the header says', async () => {
+    const path = `/v1/units/${enc(demo.lookAt.recalled)}/verify`;
+    const badToken = 'x'.repeat(43);
+    /** Two failed authentications from client A, then one from B: the codes the three get. */
+    const aThenB = async (url: string) => {
+      const codes = [];
+      for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2']) {
+        codes.push((await call('GET', path, { url, token: badToken, headers: { 'x-forwarded-for': client } })).json.error.code);
+      }
+      return codes;
+    };
+    for (const [trustProxy, expected] of [
+      [['127.0.0.1'], ['AUTH_INVALID_TOKEN', 'AUTH_INVALID_TOKEN', 'RATE_LIMITED', 'AUTH_INVALID_TOKEN']],
+      [undefined, ['AUTH_INVALID_TOKEN', 'AUTH_INVALID_TOKEN', 'RATE_LIMITED', 'RATE_LIMITED']],
+      [['192.0.2.7'], ['AUTH_INVALID_TOKEN', 'AUTH_INVALID_TOKEN', 'RATE_LIMITED', 'RATE_LIMITED']],
+    ] as const) {
+      const app = await buildServer({ dbFile: join(dir, 'demo.db'), auth: { failureLimit: 2 }, trustProxy: trustProxy ? [...trustProxy] : undefined });
+      const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+      try {
+        expect(await aThenB(url), `trustProxy ${JSON.stringify(trustProxy)}`).toEqual(expected);
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
   it('never leaks internals: an unexpected failure is 500 INTERNAL', async () => {
     const broken = await buildServer({ dbFile: join(dir, 'demo.db') });
     broken.get('/boom', async () => {
