@@ -95,9 +95,11 @@ const SQL = {
     UNION ALL SELECT 'i', input, position, item, NULL, NULL FROM trace_lineage WHERE output = ?
     ORDER BY 1, 3, 4, 2`,
   outputsOf: 'SELECT output AS code, position, item FROM trace_lineage WHERE input = ? ORDER BY position, item, output',
-  recalls: 'SELECT position, kind, party, reason FROM trace_recalls WHERE product = ? AND lot = ? ORDER BY position',
-  unit: `SELECT kind, status, recalled, product, lot, expiry, custodian, location, parent, shipped_to AS "shippedTo"
-    FROM trace_units WHERE code = ?`,
+  // The unit's row with its lot's recalls, one row per recall (none for a code without product and lot).
+  unit: `SELECT u.kind, u.status, u.recalled, u.product, u.lot, u.expiry, u.custodian, u.location, u.parent, u.shipped_to AS "shippedTo",
+      r.position AS "recallPosition", r.kind AS "recallKind", r.party AS "recallParty", r.reason AS "recallReason"
+    FROM trace_units u LEFT JOIN trace_recalls r ON r.product = u.product AND r.lot = u.lot
+    WHERE u.code = ? ORDER BY r.position`,
 };
 
 interface EventRow {
@@ -219,11 +221,13 @@ export function unitHistory(source: QuerySource, code: string): UnitHistory {
     to: c.tp === null ? null : { position: c.tp, item: c.ti ?? 0 },
   }));
   const lineage = { inputs: inputsOf(canonical), outputs: statement(db, SQL.outputsOf).all(canonical) as LineageLink[] };
-  const row = statement(db, SQL.unit).get(canonical) as (Omit<UnitSummary, 'recalled'> & { recalled: number }) | undefined;
-  const unit = row ? { ...row, recalled: row.recalled === 1 } : null;
-  const recalls =
-    unit?.product && unit.lot !== null
-      ? (statement(db, SQL.recalls).all(unit.product, unit.lot) as UnitHistory['recalls'])
-      : [];
+  const rows = statement(db, SQL.unit).all(canonical) as Array<
+    Omit<UnitSummary, 'recalled'> & { recalled: number; recallPosition: number | null; recallKind: 'recall' | 'withdrawal'; recallParty: string; recallReason: string }
+  >;
+  const [first] = rows;
+  const unit: UnitSummary | null = first
+    ? { kind: first.kind, status: first.status, recalled: first.recalled === 1, product: first.product, lot: first.lot, expiry: first.expiry, custodian: first.custodian, location: first.location, parent: first.parent, shippedTo: first.shippedTo }
+    : null;
+  const recalls = rows.filter((r) => r.recallPosition !== null).map((r) => ({ position: r.recallPosition!, kind: r.recallKind, party: r.recallParty, reason: r.recallReason }));
   return { code: canonical, unit, events, containers, lineage, recalls };
 }
