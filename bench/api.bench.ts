@@ -17,7 +17,9 @@
  * baseline and hide their cost from the comparison. `--same-app` also measures such a route
  * (GET /bench/hello on the API app), to show what the hooks cost apart from the verify itself;
  * `--bare-verify` measures verifyUnit alone in a bare fastify route (no hooks, no auth, no
- * response schema), the floor the API's verify route can reach.
+ * response schema), the floor the API's verify route can reach. `--point-read` measures a bare
+ * route that reads the asked code's `trace_units` row by primary key and answers its status: the
+ * least any answer read from the store costs, a second baseline for the verify.
  *
  * The verify server is the real one (buildServer): auth (bearer token lookup), rate limiting
  * (on, with a limit raised out of the way, so its per-request work is paid), metrics, schema
@@ -25,7 +27,7 @@
  * unit, URL-encoded Digital Links.
  *
  * Usage: npx tsx bench/api.bench.ts [--connections 10] [--seconds 5] [--rounds 2]
- *          [--client process|inline] [--same-app] [--bare-verify] [--no-rate-limit] [--only NAME]
+ *          [--client process|inline] [--same-app] [--bare-verify] [--point-read] [--no-rate-limit] [--only NAME]
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +51,7 @@ const clientMode = stringArg('client', 'process');
 const only = stringArg('only', '');
 const sameApp = process.argv.includes('--same-app');
 const bareVerify = process.argv.includes('--bare-verify');
+const pointRead = process.argv.includes('--point-read');
 if (clientMode !== 'process' && clientMode !== 'inline') throw new Error(`--client is process or inline, not ${clientMode}`);
 
 interface Run {
@@ -131,14 +134,20 @@ try {
   bare.get<{ Params: { code: string } }>('/v1/units/:code/verify', async (request) => verifyUnit(bareLedger, request.params.code));
   const bareUrl = bareVerify ? (await bare.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '') : '';
 
+  const point = Fastify({ routerOptions: { maxParamLength: 1024 } });
+  const unitStatus = bareLedger.store.sql.prepare('SELECT status FROM trace_units WHERE code = ?').pluck();
+  point.get<{ Params: { code: string } }>('/v1/units/:code/verify', async (request) => ({ status: (unitStatus.get(request.params.code) as string | undefined) ?? null }));
+  const pointUrl = pointRead ? (await point.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '') : '';
+
   const codes = Object.values(demo.units).flat().map((c) => `/v1/units/${encodeURIComponent(c)}/verify`);
   const headers = { authorization: `Bearer ${token}` };
-  type Name = 'hello' | 'sameApp' | 'bareVerify' | 'verify';
+  type Name = 'hello' | 'sameApp' | 'bareVerify' | 'pointRead' | 'verify';
   const targets: Partial<Record<Name, LoadOptions>> = {
     hello: { url: helloUrl, connections, duration: seconds },
     verify: { url: apiUrl, connections, duration: seconds, headers, requests: codes.map((path) => ({ path })) },
     ...(sameApp ? { sameApp: { url: apiUrl, connections, duration: seconds, requests: [{ path: '/bench/hello' }] } } : {}),
     ...(bareVerify ? { bareVerify: { url: bareUrl, connections, duration: seconds, requests: codes.map((path) => ({ path })) } } : {}),
+    ...(pointRead ? { pointRead: { url: pointUrl, connections, duration: seconds, requests: codes.map((path) => ({ path })) } } : {}),
   };
   const names = (Object.keys(targets) as Name[]).filter((n) => !only || n === only);
 
@@ -154,6 +163,7 @@ try {
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
   const p99s: number[] = [];
+  const pointRatios: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     const load1 = loadavg()[0];
     const order = round % 2 ? names : [...names].reverse();
@@ -173,6 +183,7 @@ try {
     if (runs.hello) parts.push(describe('hello', 'hello-world'));
     if (runs.sameApp) parts.push(describe('sameApp', 'hello on the API app'));
     if (runs.bareVerify) parts.push(describe('bareVerify', 'verifyUnit in a bare route'));
+    if (runs.pointRead) parts.push(describe('pointRead', 'one point read in a bare route'));
     if (runs.verify) parts.push(describe('verify', 'verify'));
     if (runs.hello && runs.verify) {
       const ratio = runs.verify.result.requests.average / runs.hello.result.requests.average;
@@ -180,6 +191,11 @@ try {
       ratios.push(ratio);
       cpuRatios.push(cpuRatio);
       parts.push(`ratio ${ratio.toFixed(2)} (CPU per request ${cpuRatio.toFixed(2)})`);
+    }
+    if (runs.pointRead && runs.verify) {
+      const ratio = runs.verify.result.requests.average / runs.pointRead.result.requests.average;
+      pointRatios.push(ratio);
+      parts.push(`verify ÷ point read ${ratio.toFixed(2)}`);
     }
     if (runs.verify) p99s.push(runs.verify.result.latency.p99);
     console.log(parts.join('; '));
@@ -190,9 +206,11 @@ try {
         `CPU-per-request ratio median ${median(cpuRatios).toFixed(2)}; verify p99 ${Math.min(...p99s)}–${Math.max(...p99s)} ms (target ≤ 10)`,
     );
   }
+  if (pointRatios.length > 0) console.log(`verify ÷ one point read in a bare route: ${Math.min(...pointRatios).toFixed(2)}–${Math.max(...pointRatios).toFixed(2)}, median ${median(pointRatios).toFixed(2)}`);
   await api.close();
   await hello.close();
   await bare.close();
+  await point.close();
   bareLedger.close();
 } finally {
   load.close();
