@@ -7,10 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ledger } from '../../ledger/ledger.ts';
+import { BIN, startServe as serve } from '../helpers/serve-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/drugtrace.js', import.meta.url));
 let dir: string;
 let db: string;
 
@@ -20,31 +19,6 @@ beforeAll(() => {
   Ledger.init(db, { origin: 'serve.example/log' }).close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Starts serve, waits for its one JSON line, and returns it with a way to stop the process. */
-function serve(args: string[]): Promise<{ started: Record<string, string>; stop: () => Promise<{ code: number | null; stderr: string }> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const line = stdout.split('\n')[0];
-      if (stdout.includes('\n')) {
-        resolve({
-          started: JSON.parse(line),
-          stop: () => {
-            child.kill('SIGTERM');
-            return exited;
-          },
-        });
-      }
-    });
-    exited.then(({ code }) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
-  });
-}
 
 describe('drugtrace serve', () => {
   it('listens, prints the URL, the docs URL and a first admin token that works; SIGTERM exits 0', async () => {

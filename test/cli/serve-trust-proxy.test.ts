@@ -4,14 +4,13 @@
  * entry is a usage error naming it (exit 2, CLI_BAD_TRUST_PROXY). The option is in `--help`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ledger } from '../../ledger/ledger.ts';
+import { BIN, startServe } from '../helpers/serve-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/drugtrace.js', import.meta.url));
 let dir: string;
 let db: string;
 
@@ -24,27 +23,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts serve with these arguments; 21 bad-token requests from client A, then one from B: B's error code. */
 async function clientBAfterAGuessed(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', '--db', db, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { started, stop } = await startServe(['--db', db, ...args]);
   try {
-    const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!));
-      });
-      exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
-    });
     const guess = (client: string) =>
-      fetch(`${url}/v1/tokens`, { headers: { authorization: `Bearer ${'g'.repeat(43)}`, 'x-forwarded-for': client } }).then(async (r) => ((await r.json()) as { error: { code: string } }).error.code);
+      fetch(`${started.url}/v1/tokens`, { headers: { authorization: `Bearer ${'g'.repeat(43)}`, 'x-forwarded-for': client } }).then(async (r) => ((await r.json()) as { error: { code: string } }).error.code);
     for (let i = 0; i < 21; i++) await guess('198.51.100.1');
     expect(await guess('198.51.100.1')).toBe('RATE_LIMITED');
     return await guess('198.51.100.2');
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await stop();
   }
 }
 

@@ -5,14 +5,13 @@
  * usage error (exit 2). The option is in `drugtrace serve --help`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ledger } from '../../ledger/ledger.ts';
+import { BIN, startServe } from '../helpers/serve-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/drugtrace.js', import.meta.url));
 let dir: string;
 let db: string;
 let adminToken: string | undefined;
@@ -32,19 +31,8 @@ const cleanEnv = () => {
 
 /** Starts serve with these arguments and environment, registers a webhook on 127.0.0.1 as a regulator, stops it; returns the answer. */
 async function registerLoopback(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; body: any }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', '--db', db, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { started, stop } = await startServe(['--db', db, ...args], env);
   try {
-    const started = await new Promise<{ url: string; adminToken?: string }>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]));
-      });
-      exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
-    });
     adminToken ??= started.adminToken;
     const issued = await fetch(`${started.url}/v1/tokens`, {
       method: 'POST',
@@ -58,8 +46,7 @@ async function registerLoopback(args: string[], env: NodeJS.ProcessEnv): Promise
     });
     return { status: res.status, body: await res.json() };
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await stop();
   }
 }
 
