@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { captureDocument, type CaptureReceipt, type CaptureSubmission } from '../../trace/capture.ts';
+import { answerBeforeOversight } from '../../trace/oversight/index.ts';
 import type { ApiRole } from '../auth.ts';
 import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -59,10 +60,13 @@ export function assertSigner(request: FastifyRequest<{ Body: CaptureSubmission }
 
 /** Captures the request's submission under its Idempotency-Key and answers with the receipt (201, or 200 for a duplicate). */
 export function answerCapture(ctx: ApiContext, request: FastifyRequest<{ Body: CaptureSubmission; Headers: { 'idempotency-key'?: string } }>, reply: FastifyReply, route: string) {
-  const result = idempotent<CaptureReceipt>(ctx.db, { party: request.principal!.party, key: request.headers['idempotency-key'], route, body: request.body }, () => {
-    const receipt = captureDocument(ctx.ledger, request.body);
-    return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
-  });
+  // The filed detectors run after this answer is written, not before (trace/oversight/runner.ts).
+  const result = answerBeforeOversight(() =>
+    idempotent<CaptureReceipt>(ctx.db, { party: request.principal!.party, key: request.headers['idempotency-key'], route, body: request.body }, () => {
+      const receipt = captureDocument(ctx.ledger, request.body);
+      return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
+    }),
+  );
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   return reply.status(result.statusCode).send(result.response);
 }

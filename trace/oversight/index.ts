@@ -4,7 +4,7 @@ export { DETECTORS, detectorById } from './registry.ts';
 export { DEFAULT_CASES, DEFAULT_SEED, SYNTHETIC_GENERATOR, syntheticSet, validateDetector, type Validation } from './synthetic.ts';
 export { checkFilingPayload, currentFiling, fileDetector, filingAt, filingPayload, listFilings, recordFiling, requireFiling, type Filing } from './filing.ts';
 export { getAlert, listAlerts, raiseAlert, recordReview, reviewBody, reviewPayload, signReview, type Alert, type AlertQuery, type AlertStatus, type ReviewDecision, type ReviewInput } from './alerts.ts';
-export { installOversight, recordObservation, refusalObservation, runDetectors, scanRange, uninstallOversight, type RunReport } from './runner.ts';
+export { answerBeforeOversight, installOversight, recordObservation, refusalObservation, runDetectors, scanRange, uninstallOversight, type RunReport } from './runner.ts';
 export { observePublicVerify, type SaleAnswer, type VerifiedCode } from './public-verify.ts';
 export { distinctSales, isDuplicate, saleOutcome, saleReference, salesOf, type Sale, type SaleOutcome, type SaleRecord } from './detectors/duplicate-code.ts';
 export { excursions, temperatureReadings, type Excursion, type Reading } from './detectors/cold-chain.ts';

@@ -122,7 +122,25 @@ export function refusalObservation(db: SqlConnection, party: string, error: unkn
   };
 }
 
-/** Runs `fn` now, or once the caller's transaction has ended (a capture inside the API's idempotency transaction). */
+/** Depth of answerBeforeOversight scopes on this (synchronous) call stack. */
+let answerFirst = 0;
+
+/**
+ * Runs a synchronous capture so that the detector runs it sets off wait for the event loop's next
+ * turn: an HTTP route's answer is written first, so the capturing client does not wait for the
+ * detectors (the API's capture routes). Outside such a scope (the CLI, tests) they have run by the
+ * time captureDocument returns, or once the caller's transaction has ended.
+ */
+export function answerBeforeOversight<T>(capture: () => T): T {
+  answerFirst++;
+  try {
+    return capture();
+  } finally {
+    answerFirst--;
+  }
+}
+
+/** Runs `fn` now, once the caller's transaction has ended, or after the answer (answerBeforeOversight). */
 function afterCommit(db: SqlConnection, fn: () => void): void {
   const safe = () => {
     try {
@@ -131,7 +149,8 @@ function afterCommit(db: SqlConnection, fn: () => void): void {
       // Oversight never fails a capture; a detector error is not the submitter's problem.
     }
   };
-  if (db.inTransaction) queueMicrotask(safe);
+  if (answerFirst > 0) setImmediate(safe);
+  else if (db.inTransaction) queueMicrotask(safe);
   else safe();
 }
 

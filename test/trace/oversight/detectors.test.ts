@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../../ledger/verify.ts';
-import { observePublicVerify, salesOf, saleOutcome } from '../../../trace/oversight/index.ts';
+import { answerBeforeOversight, observePublicVerify, salesOf, saleOutcome } from '../../../trace/oversight/index.ts';
 import { verifyUnit } from '../../../trace/queries/index.ts';
 import { ACME_GTIN, refusal, sgtin, type TraceWorld } from '../helpers/chain.ts';
 import { acmeProduct, alertsOf, oversightWorld, toPharmacy, unitCodes, withSale } from './helpers.ts';
@@ -224,5 +224,28 @@ describe('alerts', () => {
     expect(alertsOf(world, 'diversion')).toHaveLength(1);
     expect(world.unit(code!)).toMatchObject({ status: 'dispensed', dispensed_party: 'pharm2' });
     expect(verifyLedger(world.ledger.store).ok).toBe(true);
+  });
+});
+
+describe('when the detectors run', () => {
+  it('before captureDocument returns, outside an answerBeforeOversight scope (the CLI)', () => {
+    world = oversightWorld();
+    const [code] = unitCodes('T', 1);
+    toPharmacy(world, [code!], 'pharm1');
+    world.capture('pharm2', [world.events.dispense([code!], world.parties.pharm2.gln)]);
+    expect(alertsOf(world, 'diversion')).toHaveLength(1);
+  });
+
+  it("inside one (the API's capture routes), on the event loop's next turn: after the answer, for captures and for refusals", async () => {
+    world = oversightWorld();
+    const [code, never] = unitCodes('S', 2);
+    toPharmacy(world, [code!], 'pharm1');
+    answerBeforeOversight(() => world.capture('pharm2', [world.events.dispense([code!], world.parties.pharm2.gln)]));
+    expect(refusal(() => answerBeforeOversight(() => world.capture('pharm1', [world.events.dispense([never!], world.parties.pharm1.gln)]))).code).toBe('TRACE_NOT_COMMISSIONED');
+    expect(alertsOf(world, 'diversion')).toEqual([]);
+    expect(alertsOf(world, 'unknown-code')).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alertsOf(world, 'diversion')).toMatchObject([{ subject: code }]);
+    expect(alertsOf(world, 'unknown-code')).toMatchObject([{ subject: never }]);
   });
 });
