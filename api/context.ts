@@ -22,3 +22,20 @@ export const BEARER = [{ bearer: [] }];
 export function rolesNote(roles: readonly string[]): string {
   return `Roles: ${roles.join(', ')}.`;
 }
+
+/**
+ * The fields of a body signed with a party's Ed25519 key: who signs (`signer`), when it says it
+ * signed (`claimedTime`) and the base64 signature over the entry body the server derives.
+ */
+export function signedFields(signatureDescription = 'base64 Ed25519 signature') {
+  return {
+    signer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['party', 'keyId'],
+      properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
+    },
+    claimedTime: { type: 'string', format: 'date-time' },
+    signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: signatureDescription },
+  } as const;
+}

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { ALERT_STATUSES } from '../../schemas/tables/oversight.ts';
 import { OversightError, getAlert, listAlerts, listFilings, recordReview, reviewBody, type Alert, type AlertStatus, type ReviewDecision } from '../../trace/oversight/index.ts';
 import type { ApiRole } from '../auth.ts';
-import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
+import { BEARER, ERROR_RESPONSES, rolesNote, signedFields, type ApiContext } from '../context.ts';
 import { ApiError, type ApiErrorCode } from '../errors.ts';
 
 export const ALERT_READ_ROLES: readonly ApiRole[] = ['regulator', 'manufacturer', 'distributor', 'dispenser'];
@@ -145,14 +145,7 @@ export function alertRoutes(app: FastifyInstance, ctx: ApiContext): void {
             decision: { type: 'string', enum: ['confirm', 'dismiss'] },
             reason: { type: 'string', minLength: 1, maxLength: 2000 },
             reviewer: { type: 'string', minLength: 1, maxLength: 200, description: 'the person deciding' },
-            signer: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['party', 'keyId'],
-              properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
-            },
-            claimedTime: { type: 'string', format: 'date-time' },
-            signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature' },
+            ...signedFields(),
           },
         },
         response: { 200: ALERT_SCHEMA, ...ERROR_RESPONSES },

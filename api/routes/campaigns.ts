@@ -10,7 +10,7 @@ import { campaignSummary, campaignVisibleTo, listCampaigns, startCampaign, type 
 import { campaignProgress, PROGRESS_CATEGORIES } from '../../trace/oversight/campaign-progress.ts';
 import { CampaignError, MAX_CAMPAIGN_CODES, MAX_CAMPAIGN_LOTS, RECALL_CLASSES } from '../../trace/oversight/campaign-payload.ts';
 import type { ApiRole } from '../auth.ts';
-import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
+import { BEARER, ERROR_RESPONSES, rolesNote, signedFields, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 
 export const CAMPAIGN_ROLES: readonly ApiRole[] = ['manufacturer', 'regulator'];
@@ -70,14 +70,7 @@ const SUBMISSION_SCHEMA = {
         codes: { type: 'array', maxItems: MAX_CAMPAIGN_CODES, items: { type: 'string', minLength: 1, maxLength: 300 } },
       },
     },
-    signer: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['party', 'keyId'],
-      properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
-    },
-    claimedTime: { type: 'string', format: 'date-time' },
-    signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature over the derived recall entry body' },
+    ...signedFields('base64 Ed25519 signature over the derived recall entry body'),
   },
 } as const;
 

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { captureDocument, type CaptureReceipt, type CaptureSubmission } from '../../trace/capture.ts';
 import { answerBeforeOversight } from '../../trace/oversight/index.ts';
 import type { ApiRole } from '../auth.ts';
-import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
+import { BEARER, ERROR_RESPONSES, rolesNote, signedFields, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { IDEMPOTENCY_KEY_SCHEMA, idempotent } from '../plugins/idempotency.ts';
 
@@ -35,14 +35,7 @@ export const SUBMISSION_SCHEMA = {
   required: ['document', 'signer', 'claimedTime', 'signature'],
   properties: {
     document: { type: 'object', description: 'EPCIS 2.0 document (EPCISDocument JSON)' },
-    signer: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['party', 'keyId'],
-      properties: { party: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } },
-    },
-    claimedTime: { type: 'string', format: 'date-time' },
-    signature: { type: 'string', pattern: '^[A-Za-z0-9+/]+={0,2}$', maxLength: 200, description: 'base64 Ed25519 signature' },
+    ...signedFields(),
   },
 } as const;
 
