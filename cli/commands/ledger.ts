@@ -55,7 +55,7 @@ export function openLedger(db: string | undefined, command: string): Ledger {
   }
 }
 
-function describeReport(report: VerifyReport): string {
+export function describeReport(report: VerifyReport): string {
   if (report.ok) return `ok: ${report.size} entries, ${report.items} items, ${report.checkpoints} checkpoints verified; root ${report.root}`;
   const f = report.failure!;
   const where = f.position !== undefined ? `entry ${f.position}` : f.checkpointSize !== undefined ? `checkpoint at size ${f.checkpointSize}` : f.table;
