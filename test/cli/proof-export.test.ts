@@ -1,9 +1,9 @@
 /** `drugtrace proof export CODE` and `proof verify` of the unit bundle, end to end on the demo chain. */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../cli/main.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { Ledger } from '../../ledger/ledger.ts';
 import { fromBase64, toBase64 } from '../../ledger/bytes.ts';
 import { nobleCrypto } from '../../ledger/crypto-noble.ts';
@@ -22,17 +22,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const run = runCli;
 
 const historyOf = (code: string) => {
   const ledger = Ledger.open(db);
