@@ -8,6 +8,7 @@ const COMMAND_MODULES: Array<() => Promise<{ register: Register }>> = [
   // one line per command module, kept in DESIGN.md §10 order
   () => import('./commands/ledger.ts'),
   () => import('./commands/backup.ts'),
+  () => import('./commands/token.ts'),
   () => import('./commands/serve.ts'),
   () => import('./commands/demo.ts'),
   () => import('./commands/parse.ts'),
