@@ -7,6 +7,8 @@ export interface ApiContext {
   ledger: Ledger;
   db: SqlConnection;
   auth: Auth;
+  /** How long an Idempotency-Key's first answer is replayed (api/plugins/idempotency.ts). */
+  idempotencyTtlMs: number;
 }
 
 /** Error responses every route may give, for the OpenAPI document. */

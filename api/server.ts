@@ -13,6 +13,7 @@ import type { ApiContext } from './context.ts';
 import { authPlugin, type AuthOptions } from './plugins/auth.ts';
 import { findToken } from './auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, sweepIdempotencyKeys } from './plugins/idempotency.ts';
 import { healthRoutes } from './routes/health.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { unitRoutes } from './routes/units.ts';
@@ -59,6 +60,11 @@ export interface ServerOptions {
    * this every client shares the proxy's buckets. Default: none (the connecting peer is the client).
    */
   trustProxy?: string[];
+  /**
+   * Idempotency keys: how long a key's first answer is replayed (default 24 hours) and how often
+   * expired keys are swept away (default every 10 minutes, in batches that let requests through).
+   */
+  idempotency?: { ttlMs?: number; sweepEveryMs?: number };
 }
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -75,6 +81,35 @@ function rateKey(db: Ledger['store']['sql']) {
     const principal = m ? findToken(db, m[1]) : null;
     return principal ? `t:${principal.tokenId}` : `ip:${request.ip}`;
   };
+}
+
+/**
+ * Sweeps expired idempotency keys every `everyMs`: one batch per event-loop turn until none is
+ * left, so a day's backlog never holds up requests for long. A failed sweep (the database away)
+ * is logged and tried again at the next interval.
+ */
+function sweepExpiredKeys(app: FastifyInstance, ctx: ApiContext, everyMs: number): void {
+  let sweeping = false;
+  let closed = false;
+  const batch = () => {
+    if (closed) return void (sweeping = false);
+    try {
+      if (sweepIdempotencyKeys(ctx.db, { ttlMs: ctx.idempotencyTtlMs }) > 0) return void setImmediate(batch);
+    } catch (err) {
+      app.log.warn({ err }, 'idempotency key sweep failed; next try at the next interval');
+    }
+    sweeping = false;
+  };
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    batch();
+  }, everyMs).unref();
+  app.addHook('preClose', (done) => {
+    closed = true;
+    clearInterval(timer);
+    done();
+  });
 }
 
 /** Builds the app (not listening). The ledger closes when the app closes. */
@@ -140,7 +175,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const auth = authPlugin(app, ledger.store.sql, options.auth);
-  const ctx: ApiContext = { ledger, db: ledger.store.sql, auth };
+  const idempotencyTtlMs = options.idempotency?.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const ctx: ApiContext = { ledger, db: ledger.store.sql, auth, idempotencyTtlMs };
+  sweepExpiredKeys(app, ctx, options.idempotency?.sweepEveryMs ?? 10 * 60_000);
   app.decorate('drugtrace', ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

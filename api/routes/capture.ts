@@ -55,7 +55,7 @@ export function assertSigner(request: FastifyRequest<{ Body: CaptureSubmission }
 export function answerCapture(ctx: ApiContext, request: FastifyRequest<{ Body: CaptureSubmission; Headers: { 'idempotency-key'?: string } }>, reply: FastifyReply, route: string) {
   // The filed detectors run after this answer is written, not before (trace/oversight/runner.ts).
   const result = answerBeforeOversight(() =>
-    idempotent<CaptureReceipt>(ctx.db, { party: request.principal!.party, key: request.headers['idempotency-key'], route, body: request.body }, () => {
+    idempotent<CaptureReceipt>(ctx.db, { party: request.principal!.party, key: request.headers['idempotency-key'], route, body: request.body, ttlMs: ctx.idempotencyTtlMs }, () => {
       const receipt = captureDocument(ctx.ledger, request.body);
       return { statusCode: receipt.duplicate ? 200 : 201, response: receipt };
     }),

@@ -3,7 +3,7 @@
  * idempotency keys of writes. Neither is part of the ledger: losing them loses no history.
  */
 import { sql } from 'drizzle-orm';
-import { blob, check, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const API_ROLES = ['manufacturer', 'distributor', 'dispenser', 'regulator', 'witness', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -43,5 +43,6 @@ export const apiIdempotency = sqliteTable(
     response: text('response').notNull(),
     createdAt: text('created_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.party, t.key] })],
+  // By age: the expiry sweep deletes the oldest keys first.
+  (t) => [primaryKey({ columns: [t.party, t.key] }), index('api_idempotency_created').on(t.createdAt)],
 );

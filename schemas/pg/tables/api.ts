@@ -3,7 +3,7 @@
  * (only their SHA-256) and idempotency keys, with the same names, indexes and CHECKs.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, check, customType, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { API_ROLES } from '../../tables/api.ts';
 
 /** bytea as a Buffer (node-postgres returns Buffers for bytea). */
@@ -37,5 +37,6 @@ export const apiIdempotency = pgTable(
     response: text('response').notNull(),
     createdAt: text('created_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.party, t.key] })],
+  // By age: the expiry sweep deletes the oldest keys first.
+  (t) => [primaryKey({ columns: [t.party, t.key] }), index('api_idempotency_created').on(t.createdAt)],
 );

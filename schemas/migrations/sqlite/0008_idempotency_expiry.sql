@@ -1,0 +1,1 @@
+CREATE INDEX `api_idempotency_created` ON `api_idempotency` (`created_at`);

@@ -1,0 +1,1 @@
+CREATE INDEX "api_idempotency_created" ON "api_idempotency" USING btree ("created_at");
