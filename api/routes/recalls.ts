@@ -1,14 +1,16 @@
 /**
  * GET /v1/recalls/report?gtin=&lot=: the recall path of a lot (trace/queries/recall.ts), for a
- * regulator or for the manufacturer that owns the product (by its registered GS1 prefixes).
+ * regulator or for the manufacturer that owns the product (by its registered GS1 prefixes); one
+ * JSON document, or NDJSON lines (a 100,000-unit lot is tens of megabytes as one document).
  */
 import type { FastifyInstance } from 'fastify';
 import { Plan } from '../../trace/projections.ts';
 import { ownsProduct } from '../../trace/parties.ts';
-import { recallReport } from '../../trace/queries/index.ts';
+import { recallReport, type RecallReport } from '../../trace/queries/index.ts';
 import type { ApiRole } from '../auth.ts';
 import { BEARER, ERROR_RESPONSES, rolesNote, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
+import { lines, sendNdjson, wantsNdjson } from '../plugins/ndjson.ts';
 
 export const RECALL_REPORT_ROLES: readonly ApiRole[] = ['regulator', 'manufacturer'];
 
@@ -32,6 +34,15 @@ const REPORT_SCHEMA = {
   },
 } as const;
 
+/** A report as NDJSON values: the summary first, then the three unit lists, one unit a line, each tagged with its `kind`. */
+function* reportLines(report: RecallReport): Generator<Record<string, unknown>> {
+  const { units, dispensed, unaccounted, ...summary } = report;
+  yield { kind: 'report', ...summary };
+  for (const u of units) yield { kind: 'unit', ...u };
+  for (const d of dispensed) yield { kind: 'dispensed', ...d };
+  for (const u of unaccounted) yield { kind: 'unaccounted', ...u };
+}
+
 export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { gtin?: string; lot: string; at?: string; maxTransitDays?: number } }>(
     '/v1/recalls/report',
@@ -40,7 +51,9 @@ export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['recall'],
         summary: 'recall path of a lot: every unit, where it went, where it is, what was dispensed, what is unaccounted for',
-        description: `${rolesNote(RECALL_REPORT_ROLES)} A manufacturer only for its own products (AUTH_FORBIDDEN otherwise).`,
+        description:
+          `${rolesNote(RECALL_REPORT_ROLES)} A manufacturer only for its own products (AUTH_FORBIDDEN otherwise). ` +
+          'With `Accept: application/x-ndjson`, the same report as lines: first `{ "kind": "report", … }` (everything but the unit lists), then one line per unit (`"kind": "unit"`), per dispensed unit (`"dispensed"`) and per unaccounted unit (`"unaccounted"`).',
         security: BEARER,
         querystring: {
           type: 'object',
@@ -56,7 +69,7 @@ export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
         response: { 200: REPORT_SCHEMA, ...ERROR_RESPONSES },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = request.principal!;
       const { gtin, lot, at, maxTransitDays } = request.query;
       const ownerCheck = (product: string) => {
@@ -70,6 +83,7 @@ export function recallRoutes(app: FastifyInstance, ctx: ApiContext): void {
       if (gtin !== undefined) ownerCheck(gtin);
       const report = recallReport(ctx.ledger, { gtin, lot, at, maxTransitDays });
       ownerCheck(report.gtin);
+      if (wantsNdjson(request)) return sendNdjson(reply, lines(reportLines(report)));
       return report;
     },
   );

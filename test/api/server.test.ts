@@ -350,6 +350,22 @@ describe('GET /v1/recalls/report', () => {
     expect((await call('GET', q(), { token: tokens.manufacturer })).status).toBe(200);
   });
 
+  it('streams the same report as NDJSON when asked: the summary line, then a line per unit, per dispensed and per unaccounted unit', async () => {
+    const json = (await call('GET', q(), { token: tokens.regulator })).json;
+    const r = await call('GET', q(), { token: tokens.regulator, headers: { accept: 'application/x-ndjson' } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = r.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const [summary, ...rest] = lines;
+    expect(summary.kind).toBe('report');
+    const { kind: _kind, ...fields } = summary;
+    const of = (kind: string) => rest.filter((l) => l.kind === kind).map(({ kind: _k, ...v }) => v);
+    expect(rest.every((l) => ['unit', 'dispensed', 'unaccounted'].includes(l.kind))).toBe(true);
+    // The at moment differs between the two requests; everything else is the same report.
+    expect({ ...fields, at: json.at, units: of('unit'), dispensed: of('dispensed'), unaccounted: of('unaccounted') }).toEqual(json);
+    expect(of('unit')).toHaveLength(24);
+  });
+
   it('refuses a pharmacy (403 AUTH_FORBIDDEN) and a manufacturer of other products (403)', async () => {
     const pharmacy = await call('GET', q(), { token: tokens.dispenser });
     expect(pharmacy.status).toBe(403);
