@@ -55,9 +55,9 @@ export interface ServerOptions {
   webhooks?: WebhookOptions;
   /**
    * The reverse proxies in front of the server, whose X-Forwarded-For is believed: their
-   * addresses or CIDR ranges (fastify's trustProxy). The client
-   * address keys the rate limit and the failed-authentication limit, so behind a proxy without
-   * this every client shares the proxy's buckets. Default: none (the connecting peer is the client).
+   * addresses or CIDR ranges (fastify's trustProxy). The client address keys the rate limit and
+   * the failed-authentication limit, so behind a proxy without this every client shares the
+   * proxy's buckets. Default: none (the connecting peer is the client).
    */
   trustProxy?: string[];
   /**
