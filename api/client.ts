@@ -389,6 +389,11 @@ export class DrugTraceClient {
     return this.json('POST', `/v1/parties/${encodeURIComponent(party)}/keys`, { body: { publicKey } });
   }
 
+  /** Replaces a party's key by `publicKey` (base64) in one entry; the old key signs nothing after it. */
+  rotateKey(party: string, keyId: string, publicKey: string): Promise<EntryReceiptAnswer> {
+    return this.json('POST', `/v1/parties/${encodeURIComponent(party)}/keys/${encodeURIComponent(keyId)}/rotate`, { body: { publicKey } });
+  }
+
   revokeKey(party: string, keyId: string, reason?: string): Promise<EntryReceiptAnswer> {
     return this.json('POST', `/v1/parties/${encodeURIComponent(party)}/keys/${encodeURIComponent(keyId)}/revoke`, { body: reason === undefined ? {} : { reason } });
   }

@@ -176,6 +176,29 @@ export function partyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
+  app.post<{ Params: { party: string; keyId: string }; Body: { publicKey: string } }>(
+    '/v1/parties/:party/keys/:keyId/rotate',
+    {
+      onRequest: ctx.auth.require(PARTY_WRITE_ROLES),
+      schema: {
+        tags: ['parties'],
+        summary: "replace a party's key by a new one in one operator-signed key_rotation entry: the old key signs nothing after this position",
+        description: `${rolesNote(PARTY_WRITE_ROLES)} An unknown key is LEDGER_UNKNOWN_KEY; one already rotated LEDGER_KEY_ROTATED, revoked LEDGER_KEY_REVOKED; a new key registered before LEDGER_KEY_EXISTS.`,
+        security: BEARER,
+        params: { type: 'object', required: ['party', 'keyId'], properties: { party: PARTY_ID, keyId: { type: 'string', minLength: 1, maxLength: 128 } } },
+        body: { type: 'object', additionalProperties: false, required: ['publicKey'], properties: { publicKey: PUBLIC_KEY } },
+        response: { 201: ENTRY_RECEIPT, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      find(request.params.party);
+      const key = publicKeyBytes(request.body.publicKey, 'body/publicKey');
+      if (ctx.ledger.isPublicKeyRegistered(key)) throw new LedgerError('LEDGER_KEY_EXISTS', 'this public key is already registered', { path: 'body/publicKey' });
+      const receipt = ctx.ledger.rotateKey(request.params.party, request.params.keyId, key);
+      return reply.status(201).send({ position: receipt.position, leafHash: receipt.leafHash, entryHash: receipt.entryHash, keyId: receipt.keyId });
+    },
+  );
+
   app.post<{ Params: { party: string; keyId: string }; Body: { reason?: string } | undefined }>(
     '/v1/parties/:party/keys/:keyId/revoke',
     {

@@ -44,6 +44,7 @@ const MATRIX: Record<string, 'public' | readonly ApiRole[]> = {
   'GET /v1/parties': ALL,
   'GET /v1/parties/{party}': ALL,
   'POST /v1/parties/{party}/keys': ['admin', 'regulator'],
+  'POST /v1/parties/{party}/keys/{keyId}/rotate': ['admin', 'regulator'],
   'POST /v1/parties/{party}/keys/{keyId}/revoke': ['admin', 'regulator'],
   'POST /v1/products': ['manufacturer', 'admin'],
   'GET /v1/products': ['manufacturer', 'regulator', 'admin'],

@@ -142,6 +142,16 @@ const CASES: Record<string, RouteCases> = {
       { name: 'an unknown party', path: '/v1/parties/nobody/keys', body: { publicKey: publicKey() }, status: 404, code: 'PARTY_NOT_FOUND' },
     ],
   },
+  'POST /v1/parties/{party}/keys/{keyId}/rotate': {
+    who: 'admin',
+    path: `/v1/parties/${MAH.id}/keys/no-such-key/rotate`,
+    valid: () => ({ publicKey: publicKey() }),
+    domain: () => [
+      { name: 'a key that is not base64 of 32 bytes', body: { publicKey: 'not base64' }, status: 400, code: 'REQUEST_INVALID' },
+      { name: 'an unknown key', body: { publicKey: publicKey() }, status: 422, code: 'LEDGER_UNKNOWN_KEY' },
+      { name: 'an unknown party', path: '/v1/parties/nobody/keys/no-such-key/rotate', body: { publicKey: publicKey() }, status: 404, code: 'PARTY_NOT_FOUND' },
+    ],
+  },
   'POST /v1/parties/{party}/keys/{keyId}/revoke': {
     who: 'admin',
     path: `/v1/parties/${MAH.id}/keys/no-such-key/revoke`,

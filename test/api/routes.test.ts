@@ -72,6 +72,24 @@ describe('parties and keys', () => {
     ]);
   });
 
+  it('an admin rotates a key in one entry: the old key is rotated, the new one active; rotating it again or onto a registered key is refused, writing nothing', async () => {
+    const admin = s.client(s.tokens.admin);
+    const registered = await admin.registerParty({ party: 'pharmacy-10', role: 'pharmacy', name: 'Pharmacy 10', locations: ['9521410000004'], publicKey: publicKey() });
+    const next = publicKey();
+    const size = ledgerState(s).size;
+    const rotated = await admin.rotateKey('pharmacy-10', registered.keyId!, next);
+    expect([rotated.position, ledgerState(s).size]).toEqual([size, size + 1]);
+    const party = await admin.party('pharmacy-10');
+    expect(party.keys.map((k) => [k.keyId, k.status, k.publicKey])).toEqual([
+      [registered.keyId, 'rotated', expect.any(String)],
+      [rotated.keyId, 'active', next],
+    ]);
+    const state = ledgerState(s);
+    expect(await refusal(admin.rotateKey('pharmacy-10', registered.keyId!, publicKey()))).toMatchObject({ status: 422, code: 'LEDGER_KEY_ROTATED' });
+    expect(await refusal(admin.rotateKey('pharmacy-10', rotated.keyId!, next))).toMatchObject({ status: 409, code: 'LEDGER_KEY_EXISTS' });
+    expect(ledgerState(s)).toEqual(state);
+  });
+
   it('refuses a location another party holds, an unknown party, and a key registered twice, writing nothing', async () => {
     const admin = s.client(s.tokens.admin);
     const before = ledgerState(s);
