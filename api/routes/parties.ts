@@ -79,6 +79,13 @@ export function partyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!party) throw new ApiError(404, 'PARTY_NOT_FOUND', `no trace party ${id}`, { party: id });
     return party;
   };
+  /** The body's public key, refused when malformed or registered already (to any party). */
+  const newPublicKey = (text: string) => {
+    const key = publicKeyBytes(text, 'body/publicKey');
+    if (ctx.ledger.isPublicKeyRegistered(key)) throw new LedgerError('LEDGER_KEY_EXISTS', 'this public key is already registered', { path: 'body/publicKey' });
+    return key;
+  };
+  const keyReceipt = (r: { position: number; leafHash: string; entryHash: string; keyId: string }) => ({ position: r.position, leafHash: r.leafHash, entryHash: r.entryHash, keyId: r.keyId });
 
   app.post<{ Body: PartyInput & { publicKey?: string } }>(
     '/v1/parties',
@@ -111,8 +118,7 @@ export function partyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { publicKey, ...input } = request.body;
-      const key = publicKey === undefined ? undefined : publicKeyBytes(publicKey, 'body/publicKey');
-      if (key && ctx.ledger.isPublicKeyRegistered(key)) throw new LedgerError('LEDGER_KEY_EXISTS', 'this public key is already registered', { path: 'body/publicKey' });
+      const key = publicKey === undefined ? undefined : newPublicKey(publicKey);
       const result = registerTraceParty(ctx.ledger, input, key);
       return reply.status(201).send({ position: result.position, party: describe(result.party), ...(result.keyId ? { keyId: result.keyId } : {}) });
     },
@@ -169,10 +175,8 @@ export function partyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       find(request.params.party);
-      const key = publicKeyBytes(request.body.publicKey, 'body/publicKey');
-      if (ctx.ledger.isPublicKeyRegistered(key)) throw new LedgerError('LEDGER_KEY_EXISTS', 'this public key is already registered', { path: 'body/publicKey' });
-      const receipt = ctx.ledger.registerKey(request.params.party, key);
-      return reply.status(201).send({ position: receipt.position, leafHash: receipt.leafHash, entryHash: receipt.entryHash, keyId: receipt.keyId });
+      const receipt = ctx.ledger.registerKey(request.params.party, newPublicKey(request.body.publicKey));
+      return reply.status(201).send(keyReceipt(receipt));
     },
   );
 
@@ -192,10 +196,8 @@ export function partyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       find(request.params.party);
-      const key = publicKeyBytes(request.body.publicKey, 'body/publicKey');
-      if (ctx.ledger.isPublicKeyRegistered(key)) throw new LedgerError('LEDGER_KEY_EXISTS', 'this public key is already registered', { path: 'body/publicKey' });
-      const receipt = ctx.ledger.rotateKey(request.params.party, request.params.keyId, key);
-      return reply.status(201).send({ position: receipt.position, leafHash: receipt.leafHash, entryHash: receipt.entryHash, keyId: receipt.keyId });
+      const receipt = ctx.ledger.rotateKey(request.params.party, request.params.keyId, newPublicKey(request.body.publicKey));
+      return reply.status(201).send(keyReceipt(receipt));
     },
   );
 
