@@ -13,7 +13,7 @@ import type { ApiContext } from './context.ts';
 import { authPlugin, type AuthOptions } from './plugins/auth.ts';
 import { findToken } from './auth.ts';
 import { errorsPlugin } from './plugins/errors.ts';
-import { DEFAULT_IDEMPOTENCY_TTL_MS, sweepIdempotencyKeys } from './plugins/idempotency.ts';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, sweepExpiredKeys } from './plugins/idempotency.ts';
 import { healthRoutes } from './routes/health.ts';
 import { captureRoutes } from './routes/capture.ts';
 import { unitRoutes } from './routes/units.ts';
@@ -83,35 +83,6 @@ function rateKey(db: Ledger['store']['sql']) {
   };
 }
 
-/**
- * Sweeps expired idempotency keys every `everyMs`: one batch per event-loop turn until none is
- * left, so a day's backlog never holds up requests for long. A failed sweep (the database away)
- * is logged and tried again at the next interval.
- */
-function sweepExpiredKeys(app: FastifyInstance, ctx: ApiContext, everyMs: number): void {
-  let sweeping = false;
-  let closed = false;
-  const batch = () => {
-    if (closed) return void (sweeping = false);
-    try {
-      if (sweepIdempotencyKeys(ctx.db, { ttlMs: ctx.idempotencyTtlMs }) > 0) return void setImmediate(batch);
-    } catch (err) {
-      app.log.warn({ err }, 'idempotency key sweep failed; next try at the next interval');
-    }
-    sweeping = false;
-  };
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    batch();
-  }, everyMs).unref();
-  app.addHook('preClose', (done) => {
-    closed = true;
-    clearInterval(timer);
-    done();
-  });
-}
-
 /** Builds the app (not listening). The ledger closes when the app closes. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -177,7 +148,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const auth = authPlugin(app, ledger.store.sql, options.auth);
   const idempotencyTtlMs = options.idempotency?.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const ctx: ApiContext = { ledger, db: ledger.store.sql, auth, idempotencyTtlMs };
-  sweepExpiredKeys(app, ctx, options.idempotency?.sweepEveryMs ?? 10 * 60_000);
+  sweepExpiredKeys(app, ctx.db, idempotencyTtlMs, options.idempotency?.sweepEveryMs ?? 10 * 60_000);
   app.decorate('drugtrace', ctx);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

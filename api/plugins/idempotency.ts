@@ -9,6 +9,7 @@
  * and answers its first receipt as a duplicate.
  */
 import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import type { SqlConnection } from '../../schemas/connection.ts';
 import canonicalize from 'canonicalize';
 import { ApiError } from '../errors.ts';
@@ -91,4 +92,33 @@ export function sweepIdempotencyKeys(db: SqlConnection, options: { ttlMs?: numbe
   return db
     .prepare('DELETE FROM api_idempotency WHERE (party, key) IN (SELECT party, key FROM api_idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)')
     .run(before, options.limit ?? 1000).changes;
+}
+
+/**
+ * Sweeps expired idempotency keys every `everyMs`: one batch per event-loop turn until none is
+ * left, so a day's backlog never holds up requests for long. A failed sweep (the database away)
+ * is logged and tried again at the next interval.
+ */
+export function sweepExpiredKeys(app: FastifyInstance, db: SqlConnection, ttlMs: number, everyMs: number): void {
+  let sweeping = false;
+  let closed = false;
+  const batch = () => {
+    if (closed) return void (sweeping = false);
+    try {
+      if (sweepIdempotencyKeys(db, { ttlMs }) > 0) return void setImmediate(batch);
+    } catch (err) {
+      app.log.warn({ err }, 'idempotency key sweep failed; next try at the next interval');
+    }
+    sweeping = false;
+  };
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    batch();
+  }, everyMs).unref();
+  app.addHook('preClose', (done) => {
+    closed = true;
+    clearInterval(timer);
+    done();
+  });
 }
